@@ -1,0 +1,120 @@
+"""The data model shared by every part of newsbot: articles and subscribers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: An article id: short enough for callback data (``a:<id>``) and ``/start a_<id>`` deep links.
+ARTICLE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
+ARTICLE_ID_RE = re.compile(ARTICLE_ID_PATTERN)
+
+ArticleId = Annotated[str, Field(pattern=ARTICLE_ID_PATTERN)]
+
+
+class Section(BaseModel):
+    """A run of paragraphs, optionally introduced by a heading (``None`` for the lead)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    heading: str | None = None
+    paragraphs: list[str] = Field(default_factory=list)
+
+    @field_validator("paragraphs")
+    @classmethod
+    def _no_blank_paragraphs(cls, value: list[str]) -> list[str]:
+        if any(not p.strip() for p in value):
+            raise ValueError("paragraphs must not be empty strings")
+        return value
+
+
+class Article(BaseModel):
+    """A news article as newsbot stores, formats and delivers it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: ArticleId | None = None
+    title: str = Field(min_length=1)
+    breaking: bool = False
+    sections: list[Section] = Field(default_factory=list)
+    url: str | None = None
+    published_at: datetime | None = None
+    source: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("title must not be blank")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("url must be an http(s) URL")
+        return value
+
+    def paragraphs(self) -> list[str]:
+        """All body paragraphs in reading order (headings excluded)."""
+        return [p for s in self.sections for p in s.paragraphs]
+
+    def has_body(self) -> bool:
+        """Whether the article has any body text besides its headline."""
+        return any(s.paragraphs or s.heading for s in self.sections)
+
+    def lead(self) -> str:
+        """The first body paragraph (empty for a headline-only flash)."""
+        paragraphs = self.paragraphs()
+        return paragraphs[0] if paragraphs else ""
+
+    def content_fingerprint(self) -> str:
+        """A hash of title and body text, identical for the same article ingested twice."""
+        parts = [" ".join(self.title.split())]
+        for section in self.sections:
+            if section.heading:
+                parts.append(" ".join(section.heading.split()))
+            parts.extend(" ".join(p.split()) for p in section.paragraphs)
+        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+class Preference(StrEnum):
+    """What a subscriber wants pushed: only breaking alerts, or every new article."""
+
+    BREAKING = "breaking"
+    ALL = "all"
+
+
+class ChatKind(StrEnum):
+    """The Telegram chat types newsbot can deliver to."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+    CHANNEL = "channel"
+
+    @property
+    def is_group_like(self) -> bool:
+        """Groups and channels share Telegram's 20-messages-per-minute limit."""
+        return self is not ChatKind.PRIVATE
+
+
+class Subscriber(BaseModel):
+    """A chat that receives news from the bot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chat_id: int
+    kind: ChatKind = ChatKind.PRIVATE
+    preference: Preference = Preference.BREAKING
+    active: bool = True
+    subscribed_at: datetime | None = None
+    inactive_reason: str | None = None

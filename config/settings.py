@@ -1,0 +1,145 @@
+"""Runtime configuration, read once from the environment (and an optional ``.env``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+
+class ConfigError(Exception):
+    """Bad configuration, explained in one line that names the variable."""
+
+
+class Settings(BaseSettings):
+    """Every knob of newsbot; built once at start-up and passed down explicitly."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field(default=DEFAULT_TELEGRAM_API_URL, alias="TELEGRAM_API_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    data_dir: Path = Field(default=Path("./data"), alias="NEWSBOT_DATA_DIR")
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), alias="NEWSBOT_ADMIN_IDS"
+    )
+    rate_limit: float = Field(default=30.0, gt=0, le=1000, alias="NEWSBOT_RATE_LIMIT")
+    paid_broadcast: bool = Field(default=False, alias="NEWSBOT_PAID_BROADCAST")
+    max_article_bytes: int = Field(default=1_048_576, gt=0, alias="NEWSBOT_MAX_ARTICLE_BYTES")
+    redis_namespace: str = Field(
+        default="newsbot", pattern=r"^[A-Za-z0-9_.-]+$", alias="NEWSBOT_REDIS_NAMESPACE"
+    )
+
+    # Running the bot.
+    webhook_url: str | None = Field(default=None, alias="NEWSBOT_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="NEWSBOT_WEBHOOK_SECRET")
+    webhook_port: int = Field(default=8443, ge=1, le=65535, alias="NEWSBOT_WEBHOOK_PORT")
+    webhook_listen: str = Field(default="0.0.0.0", alias="NEWSBOT_WEBHOOK_LISTEN")  # noqa: S104
+
+    # Delivery engine.
+    workers_in_run: int = Field(default=1, ge=0, le=64, alias="NEWSBOT_RUN_WORKERS")
+    max_in_flight: int = Field(default=128, ge=1, le=4096, alias="NEWSBOT_MAX_IN_FLIGHT")
+    claim_idle_seconds: float = Field(default=30.0, gt=0, alias="NEWSBOT_CLAIM_IDLE_SECONDS")
+    send_retries: int = Field(default=5, ge=0, le=50, alias="NEWSBOT_SEND_RETRIES")
+
+    # Newsroom ingestion.
+    api_host: str = Field(default="127.0.0.1", alias="NEWSBOT_API_HOST")
+    api_port: int = Field(default=8080, ge=0, le=65535, alias="NEWSBOT_API_PORT")
+    api_token: SecretStr | None = Field(default=None, alias="NEWSBOT_API_TOKEN")
+    api_max_bytes: int = Field(default=1_048_576, gt=0, alias="NEWSBOT_API_MAX_BYTES")
+    feeds: Annotated[tuple[str, ...], NoDecode] = Field(default=(), alias="NEWSBOT_FEEDS")
+    feed_interval: float = Field(default=60.0, gt=0, alias="NEWSBOT_FEED_INTERVAL")
+
+    @field_validator("telegram_api_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None if value == "" else value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss", "unix") or not (parts.netloc or parts.path):
+            raise ValueError("must look like redis://host:port/0, rediss://… or unix:///path")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            ids = set()
+            for item in value.replace(";", ",").split(","):
+                item = item.strip()
+                if not item:
+                    continue
+                if not item.lstrip("-").isdigit():
+                    raise ValueError(f"{item!r} is not a numeric Telegram user id")
+                ids.add(int(item))
+            return frozenset(ids)
+        return value
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _parse_feeds(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return ()
+            path = Path(text)
+            if "://" not in text and path.is_file():
+                lines = path.read_text(encoding="utf-8").splitlines()
+                return tuple(ln.strip() for ln in lines if ln.strip() and not ln.startswith("#"))
+            return tuple(item.strip() for item in text.split(",") if item.strip())
+        return value
+
+    @field_validator("feeds")
+    @classmethod
+    def _feed_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"{url!r} is not an http(s) feed URL")
+        return value
+
+    def require_token(self) -> str:
+        """The bot token, or a ``ConfigError`` naming the missing variable."""
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
+            raise ConfigError("TELEGRAM_BOT_TOKEN is not set: it is required to talk to Telegram")
+        token = self.telegram_bot_token.get_secret_value()
+        if any(c.isspace() for c in token) or "/" in token:
+            raise ConfigError("TELEGRAM_BOT_TOKEN is malformed (contains spaces or '/')")
+        return token
+
+    def require_api_token(self) -> str:
+        """The newsroom API token, or a ``ConfigError`` naming the variable."""
+        if self.api_token is None or not self.api_token.get_secret_value():
+            raise ConfigError("NEWSBOT_API_TOKEN is not set: the newsroom API needs it")
+        return self.api_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the one ``Settings`` of this process, turning validation errors into ``ConfigError``."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first.get("loc") or ("?",)
+        name = str(loc[0])
+        field = Settings.model_fields.get(name)
+        env_name = field.alias if field is not None and field.alias else name.upper()
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise ConfigError(f"{env_name}: {message}") from None

@@ -1,0 +1,73 @@
+"""Callback-data and deep-link payloads: built by the formatters, parsed by the handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.models import ARTICLE_ID_RE, Preference
+
+#: Telegram refuses callback data over 64 bytes.
+MAX_CALLBACK_BYTES = 64
+
+_READ_PREFIX = "a:"
+_PREF_PREFIX = "p:"
+_DEEP_LINK_PREFIX = "a_"
+
+
+@dataclass(frozen=True)
+class ReadArticle:
+    """The reader asked for the full text of an article."""
+
+    article_id: str
+    kind: Literal["read"] = "read"
+
+
+@dataclass(frozen=True)
+class SetPreference:
+    """The reader chose what to receive."""
+
+    preference: Preference
+    kind: Literal["pref"] = "pref"
+
+
+CallbackAction = ReadArticle | SetPreference
+
+
+def read_article(article_id: str) -> str:
+    """Callback data for a "read the full article" button."""
+    return _READ_PREFIX + article_id
+
+
+def set_preference(preference: Preference) -> str:
+    """Callback data for a settings button."""
+    return _PREF_PREFIX + preference.value
+
+
+def deep_link_payload(article_id: str) -> str:
+    """The ``/start`` payload that opens an article (``t.me/<bot>?start=a_<id>``)."""
+    return _DEEP_LINK_PREFIX + article_id
+
+
+def parse_callback(data: str | None) -> CallbackAction | None:
+    """Decode callback data; ``None`` for anything forged, stale or malformed."""
+    if not data or len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+        return None
+    if data.startswith(_READ_PREFIX):
+        article_id = data[len(_READ_PREFIX) :]
+        return ReadArticle(article_id) if ARTICLE_ID_RE.match(article_id) else None
+    if data.startswith(_PREF_PREFIX):
+        try:
+            return SetPreference(Preference(data[len(_PREF_PREFIX) :]))
+        except ValueError:
+            return None
+    return None
+
+
+def parse_deep_link(payload: str | None) -> str | None:
+    """The article id in a ``/start a_<id>`` payload, or ``None``."""
+    if payload and payload.startswith(_DEEP_LINK_PREFIX):
+        article_id = payload[len(_DEEP_LINK_PREFIX) :]
+        if ARTICLE_ID_RE.match(article_id):
+            return article_id
+    return None
