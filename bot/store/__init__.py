@@ -1,0 +1,47 @@
+"""The Redis store: the only place that knows Redis keys; returns models, never bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from bot.store.articles import ArticleStore, SaveResult
+from bot.store.keys import Keys
+from bot.store.stats import StatsStore
+from bot.store.subscribers import Audience, SubscriberStore, SubscribeResult
+
+
+@dataclass(frozen=True)
+class Store:
+    """All stores over one Redis client and namespace."""
+
+    redis: Redis
+    keys: Keys
+    articles: ArticleStore
+    subscribers: SubscriberStore
+    stats: StatsStore
+
+    @classmethod
+    def create(cls, redis: Redis, namespace: str = "newsbot") -> Store:
+        """Build every store over one client."""
+        keys = Keys(namespace)
+        return cls(
+            redis=redis,
+            keys=keys,
+            articles=ArticleStore(redis, keys),
+            subscribers=SubscriberStore(redis, keys),
+            stats=StatsStore(redis, keys),
+        )
+
+
+__all__ = [
+    "ArticleStore",
+    "Audience",
+    "Keys",
+    "SaveResult",
+    "Store",
+    "StatsStore",
+    "SubscribeResult",
+    "SubscriberStore",
+]

@@ -1,0 +1,194 @@
+"""Articles in Redis: idempotent saves, latest-first listing, deletion and word search."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from bot.models import Article
+from bot.search_text import search_tokens
+from bot.store.keys import Keys
+
+# Saving is one atomic script so that two concurrent ingests of the same article (a CMS that
+# retries, a feed and the API at once) agree on one id and only one of them is "created".
+# KEYS: article, by_time, by_url, by_content, article_tokens, stats
+# ARGV: id, json, score, url, fingerprint, token-key-prefix, tokens...
+_SAVE_SCRIPT = """
+local existing = false
+if ARGV[4] ~= '' then existing = redis.call('HGET', KEYS[3], ARGV[4]) end
+if not existing then existing = redis.call('HGET', KEYS[4], ARGV[5]) end
+if existing then return {0, existing} end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {2, ARGV[1]} end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[3], ARGV[4], ARGV[1]) end
+redis.call('HSET', KEYS[4], ARGV[5], ARGV[1])
+for i = 7, #ARGV do
+  redis.call('SADD', ARGV[6] .. ARGV[i], ARGV[1])
+  redis.call('SADD', KEYS[5], ARGV[i])
+end
+redis.call('HINCRBY', KEYS[6], 'articles_ingested', 1)
+return {1, ARGV[1]}
+"""
+
+# KEYS: article, by_time, by_url, by_content, article_tokens ; ARGV: id, url, fp, token prefix
+_DELETE_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[3], ARGV[2]) == ARGV[1] then
+  redis.call('HDEL', KEYS[3], ARGV[2])
+end
+if redis.call('HGET', KEYS[4], ARGV[3]) == ARGV[1] then redis.call('HDEL', KEYS[4], ARGV[3]) end
+for _, token in ipairs(redis.call('SMEMBERS', KEYS[5])) do
+  redis.call('SREM', ARGV[4] .. token, ARGV[1])
+end
+redis.call('DEL', KEYS[5])
+return 1
+"""
+
+ID_LENGTH = 10
+MAX_ID_LENGTH = 16
+SEARCH_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """The outcome of saving an article: its id, and whether it is new."""
+
+    article: Article
+    created: bool
+
+    @property
+    def id(self) -> str:
+        """The stored article's id."""
+        assert self.article.id is not None
+        return self.article.id
+
+
+def _candidate_ids(seed: str) -> list[str]:
+    """Short URL-safe ids derived from a hash: stable for the same article, longer on collision."""
+    digest = base64.urlsafe_b64encode(hashlib.sha256(seed.encode("utf-8")).digest()).decode()
+    digest = digest.rstrip("=")
+    return [digest[:n] for n in range(ID_LENGTH, MAX_ID_LENGTH + 1)]
+
+
+class ArticleStore:
+    """Stores articles and answers "latest", "get", "search" and "delete"."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._save = redis.register_script(_SAVE_SCRIPT)
+        self._delete = redis.register_script(_DELETE_SCRIPT)
+
+    async def save(self, article: Article, *, now: float | None = None) -> SaveResult:
+        """Store an article once; a repeat (same URL, or same title and body) returns the first."""
+        fingerprint = article.content_fingerprint()
+        url = article.url or ""
+        score = article.published_at.timestamp() if article.published_at else (now or time.time())
+        seeds = [article.id] if article.id else _candidate_ids(url or fingerprint)
+        text = "\n".join([article.title, *(s.heading or "" for s in article.sections)])
+        tokens = search_tokens(text + "\n" + "\n".join(article.paragraphs()))
+        for candidate in seeds:
+            stored = article.model_copy(update={"id": candidate})
+            status, article_id = await self._save(
+                keys=[
+                    self._keys.article(candidate),
+                    self._keys.articles_by_time,
+                    self._keys.articles_by_url,
+                    self._keys.articles_by_content,
+                    self._keys.article_tokens(candidate),
+                    self._keys.stats,
+                ],
+                args=[
+                    candidate,
+                    stored.model_dump_json(),
+                    score,
+                    url,
+                    fingerprint,
+                    self._keys.search_token(""),
+                    *tokens,
+                ],
+            )
+            if status == 1:
+                return SaveResult(stored, created=True)
+            if status == 0:
+                existing = await self.get(str(article_id))
+                if existing is not None:
+                    return SaveResult(existing, created=False)
+            if article.id:
+                raise ValueError(f"article id {article.id!r} is already used by another article")
+        raise RuntimeError("could not find a free article id")  # 2**42 collisions: not in practice
+
+    async def get(self, article_id: str) -> Article | None:
+        """The article with this id, or ``None``."""
+        raw = await self._redis.get(self._keys.article(article_id))
+        return Article.model_validate_json(raw) if raw else None
+
+    async def get_many(self, article_ids: list[str]) -> list[Article]:
+        """The articles with these ids that still exist, in the given order."""
+        if not article_ids:
+            return []
+        raws = await self._redis.mget([self._keys.article(i) for i in article_ids])
+        return [Article.model_validate_json(raw) for raw in raws if raw]
+
+    async def latest(self, limit: int = 5, *, offset: int = 0) -> list[Article]:
+        """The newest articles first."""
+        if limit <= 0:
+            return []
+        ids = await self._redis.zrevrange(self._keys.articles_by_time, offset, offset + limit - 1)
+        return await self.get_many(list(ids))
+
+    async def count(self) -> int:
+        """How many articles are stored."""
+        return int(await self._redis.zcard(self._keys.articles_by_time))
+
+    async def delete(self, article_id: str) -> bool:
+        """Remove an article and its indexes; ``False`` when it did not exist."""
+        article = await self.get(article_id)
+        if article is None:
+            return False
+        removed = await self._delete(
+            keys=[
+                self._keys.article(article_id),
+                self._keys.articles_by_time,
+                self._keys.articles_by_url,
+                self._keys.articles_by_content,
+                self._keys.article_tokens(article_id),
+            ],
+            args=[
+                article_id,
+                article.url or "",
+                article.content_fingerprint(),
+                self._keys.search_token(""),
+            ],
+        )
+        return bool(removed)
+
+    async def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[Article]:
+        """Articles containing every word of the query (spelling variants folded), newest first."""
+        words = [w for w in query.split() if w.strip()]
+        matches: set[str] | None = None
+        for word in words:
+            variants = search_tokens(word)
+            if not variants:
+                continue
+            found = await self._redis.sunion([self._keys.search_token(v) for v in variants])
+            matches = set(found) if matches is None else matches & set(found)
+            if not matches:
+                return []
+        if not matches:
+            return []
+        ordered = list(matches)
+        scores = await self._redis.zmscore(self._keys.articles_by_time, ordered)
+        ranked = sorted(
+            (pair for pair in zip(ordered, scores, strict=True) if pair[1] is not None),
+            key=lambda pair: pair[1] or 0.0,
+            reverse=True,
+        )
+        return await self.get_many([article_id for article_id, _ in ranked[:limit]])
