@@ -1,0 +1,248 @@
+"""The ``newsbot`` command line: preview, ingest, latest, status, run, worker, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from bot.parser import ParseError, parse_bytes
+from config import ConfigError, Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line on stderr."""
+
+
+def _read_input(path: str) -> bytes:
+    """The bytes of PATH, or of standard input for ``-``."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CliError(f"{path}: is a directory, expected an article file") from None
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+async def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
+    """Print an article's Telegram messages as a reader sees them (or as JSON payloads)."""
+    from formatters import format_alert, format_article
+    from formatters.preview import render_plain
+
+    article = parse_bytes(_read_input(args.path), max_bytes=settings.max_article_bytes)
+    # A preview has no stored id yet: a placeholder shows where the button's id goes.
+    shown = article.model_copy(update={"id": article.id or "preview"})
+    messages = format_article(shown)
+    alert = format_alert(shown)
+    if args.json:
+        _print_json(
+            {
+                "article": json.loads(article.model_dump_json()),
+                "messages": [m.to_payload() for m in messages],
+                "alert": alert.to_payload(),
+            }
+        )
+    else:
+        if article.breaking:
+            print("== تنبيه عاجل / breaking alert ==")
+            print(render_plain([alert]))
+            print()
+        print(f"== النص الكامل / full text: {len(messages)} message(s) ==")
+        print(render_plain(messages))
+    return EXIT_OK
+
+
+async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Parse, store and (when breaking) queue an alert; print the article id."""
+    from bot.runtime import open_services
+
+    data = _read_input(args.path)
+    async with open_services(settings) as services:
+        result = await services.ingestor.ingest_bytes(data, alert=not args.no_alert)
+    if args.json:
+        _print_json(
+            {
+                "article": json.loads(result.article.model_dump_json()),
+                "created": result.created,
+                "alert": result.alert_id,
+            }
+        )
+    else:
+        print(result.id)
+        state = "stored" if result.created else "already stored"
+        alert = f", alert {result.alert_id} queued" if result.alert_id else ""
+        print(f"{state}{alert}", file=sys.stderr)
+    return EXIT_OK
+
+
+async def cmd_latest(args: argparse.Namespace, settings: Settings) -> int:
+    """List stored articles, newest first."""
+    from bot.runtime import open_store
+
+    async with open_store(settings) as store:
+        articles = await store.articles.latest(args.n)
+    if args.json:
+        _print_json([json.loads(a.model_dump_json()) for a in articles])
+        return EXIT_OK
+    if not articles:
+        print("no articles stored yet", file=sys.stderr)
+    for article in articles:
+        when = article.published_at.isoformat(timespec="minutes") if article.published_at else ""
+        flag = "عاجل " if article.breaking else ""
+        print(f"{article.id}\t{when}\t{flag}{article.title}")
+    return EXIT_OK
+
+
+async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """Show delivery progress of one alert, or of the most recent ones."""
+    from bot.delivery.status import alert_status, recent_alerts, render_status_text
+    from bot.runtime import open_store
+
+    async with open_store(settings) as store:
+        if args.alert:
+            status = await alert_status(store, args.alert)
+            if status is None:
+                raise CliError(f"no alert with id {args.alert!r}")
+            statuses = [status]
+        else:
+            statuses = await recent_alerts(store, args.n)
+    if args.json:
+        _print_json([s.model_dump(mode="json") for s in statuses])
+    elif not statuses:
+        print("no alerts yet", file=sys.stderr)
+    else:
+        print("\n\n".join(render_status_text(s) for s in statuses))
+    return EXIT_OK
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot (polling or webhook), its delivery worker, the API and the feed poller."""
+    from bot.runtime import run_bot
+
+    settings.require_token()
+    await run_bot(settings, workers=args.workers)
+    return EXIT_OK
+
+
+async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Run delivery workers only (scale-out)."""
+    from bot.runtime import run_workers
+
+    settings.require_token()
+    await run_workers(settings, count=args.count)
+    return EXIT_OK
+
+
+async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Run everything offline with the sandbox and show what a subscriber receives."""
+    from bot.demo import run_demo
+
+    return await run_demo(settings, once=args.once, port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``newsbot`` command."""
+    parser = argparse.ArgumentParser(
+        prog="newsbot", description="Arabic breaking-news Telegram bot."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("preview", help="show the Telegram messages of an article file")
+    p.add_argument("path", help="article file (text or JSON), or - for standard input")
+    p.add_argument("--json", action="store_true", help="print the sendMessage payloads as JSON")
+    p.set_defaults(func=cmd_preview)
+
+    p = sub.add_parser("ingest", help="parse and store an article; alert when breaking")
+    p.add_argument("path", help="article file (text or JSON), or - for standard input")
+    p.add_argument("--json", action="store_true", help="print the stored article as JSON")
+    p.add_argument("--no-alert", action="store_true", help="store without alerting anyone")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("latest", help="list stored articles, newest first")
+    p.add_argument("-n", type=_positive_int, default=10, help="how many (default 10)")
+    p.add_argument("--json", action="store_true", help="print the articles as JSON")
+    p.set_defaults(func=cmd_latest)
+
+    p = sub.add_parser("status", help="delivery progress of alerts")
+    p.add_argument("alert", nargs="?", help="alert id (default: the most recent alerts)")
+    p.add_argument("-n", type=_positive_int, default=5, help="how many recent alerts")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("run", help="run the bot against Telegram (TELEGRAM_BOT_TOKEN)")
+    p.add_argument("--workers", type=int, default=None, help="delivery workers in this process")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("worker", help="run delivery workers only")
+    p.add_argument("--count", type=_positive_int, default=1, help="workers in this process")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("demo", help="run everything offline against the local Telegram sandbox")
+    p.add_argument("--once", action="store_true", help="print the transcript and exit")
+    p.add_argument("--port", type=int, default=8090, help="chat page port (default 8090)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``newsbot`` console script."""
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    handler: Callable[[argparse.Namespace, Settings], Awaitable[int]] = args.func
+    try:
+        settings = load_settings()
+        return asyncio.run(handler(args, settings))
+    except KeyboardInterrupt:
+        return 130
+    except ParseError as exc:
+        print(f"newsbot: {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except (ConfigError, CliError) as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
