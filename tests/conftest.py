@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from redis.asyncio import Redis
 
 from bot.redis_conn import EmbeddedRedis, client_options
-from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_ARTICLE = REPO_ROOT / "samples" / "seed_breaking_article.txt"
@@ -72,4 +75,6 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 @pytest.fixture
 def store(redis: Redis) -> Store:
     """The project's store over the per-test Redis."""
+    from bot.store import Store
+
     return Store.create(redis)
