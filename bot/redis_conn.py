@@ -58,7 +58,7 @@ def client_options() -> dict[str, Any]:
     """Connection options shared by every client: reconnect with backoff when Redis restarts."""
     return {
         "decode_responses": True,
-        "retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=8),
+        "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=6),
         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
         "health_check_interval": 15,
         "socket_connect_timeout": 5,

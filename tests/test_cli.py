@@ -1,0 +1,165 @@
+"""The ``newsbot`` command line, run as a user runs it: a subprocess with its own environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLE_ARTICLE
+
+SEED_HEADINGS = [
+    "التحركات العسكرية الأميركية",
+    "الاتصالات الأميركية الإسرائيلية",
+    "تحركات دبلوماسية",
+    "التعاون الأمني الإسرائيلي الأميركي",
+    "استعدادات إسرائيلية",
+]
+SEED_TITLE = "بايدن يحذر نتنياهو بتخلي أمريكا عن إسرائيل بعد اغتيال إسماعيل هنية"
+
+
+def newsbot(
+    *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot`` with a clean newsbot environment."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "TELEGRAM_"))}
+    full_env.pop("REDIS_URL", None)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin.decode("utf-8", "surrogateescape") if stdin is not None else None,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_preview_shows_the_alert_and_every_section_as_a_reader_sees_it() -> None:
+    result = newsbot("preview", str(SAMPLE_ARTICLE))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "🔴 عاجل" in out
+    assert SEED_TITLE in out
+    assert "اقرأ الخبر كاملاً" in out
+    positions = [out.index(h) for h in SEED_HEADINGS]
+    assert positions == sorted(positions)
+    assert "التعليقات" not in out
+    assert "<b>" not in out  # a person sees text, not markup
+
+
+def test_preview_json_gives_the_exact_sendmessage_payloads() -> None:
+    result = newsbot("preview", "--json", str(SAMPLE_ARTICLE))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    article = data["article"]
+    assert article["breaking"] is True
+    assert article["title"] == SEED_TITLE
+    assert [s["heading"] for s in article["sections"] if s["heading"]] == SEED_HEADINGS
+    assert set(article) == {
+        "id", "title", "breaking", "sections", "url", "published_at", "source", "tags"
+    }
+    assert data["messages"], "the full text needs at least one message"
+    for message in data["messages"]:
+        assert message["parse_mode"] == "HTML"
+        assert message["link_preview_options"] == {"is_disabled": True}
+    alert = data["alert"]
+    button = alert["reply_markup"]["inline_keyboard"][0][0]
+    assert button["text"] == "اقرأ الخبر كاملاً"
+    assert len(button["callback_data"].encode()) <= 64
+    assert alert["text"].startswith("🔴 عاجل")
+
+
+def test_preview_reads_standard_input() -> None:
+    text = "عاجل: زلزال بقوة 6 درجات يضرب المنطقة\n\nالتفاصيل بعد قليل.\n"
+    result = newsbot("preview", "-", stdin=text.encode())
+    assert result.returncode == 0, result.stderr
+    assert "زلزال بقوة 6 درجات يضرب المنطقة" in result.stdout
+
+
+def test_ingest_twice_gives_the_same_id_and_latest_lists_it_once(redis_url: str) -> None:
+    env = {"REDIS_URL": redis_url, "NEWSBOT_REDIS_NAMESPACE": "cli-ingest"}
+    first = newsbot("ingest", str(SAMPLE_ARTICLE), env=env)
+    assert first.returncode == 0, first.stderr
+    article_id = first.stdout.strip()
+    assert 1 <= len(article_id) <= 16
+    second = newsbot("ingest", str(SAMPLE_ARTICLE), env=env)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == article_id
+    assert "already stored" in second.stderr
+    latest = newsbot("latest", "-n", "5", env=env)
+    assert latest.returncode == 0, latest.stderr
+    rows = latest.stdout.strip().splitlines()
+    assert len(rows) == 1 and rows[0].startswith(article_id) and SEED_TITLE in rows[0]
+
+
+def test_ingest_json_prints_the_stored_article(redis_url: str) -> None:
+    env = {"REDIS_URL": redis_url, "NEWSBOT_REDIS_NAMESPACE": "cli-json"}
+    result = newsbot("ingest", "--json", str(SAMPLE_ARTICLE), env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["article"]["id"] and data["article"]["breaking"] is True
+    assert data["created"] is True
+
+
+def test_embedded_redis_persists_between_processes(tmp_path: Path) -> None:
+    env = {"NEWSBOT_DATA_DIR": str(tmp_path / "data")}
+    ingested = newsbot("ingest", "--no-alert", str(SAMPLE_ARTICLE), env=env)
+    assert ingested.returncode == 0, ingested.stderr
+    latest = newsbot("latest", env=env)
+    assert latest.returncode == 0, latest.stderr
+    assert latest.stdout.startswith(ingested.stdout.strip())
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"", "empty"),
+        (b"   \n\n  ", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        (b"\xff\xfe\xfa broken utf-8", "UTF-8"),
+    ],
+)
+def test_bad_article_files_end_with_one_clear_line(
+    tmp_path: Path, content: bytes, needle: str
+) -> None:
+    path = tmp_path / "article.txt"
+    path.write_bytes(content)
+    result = newsbot("preview", str(path))
+    assert_one_line_error(result)
+    assert needle.lower() in result.stderr.lower()
+
+
+def test_missing_file_is_named() -> None:
+    assert_one_line_error(newsbot("preview", "/no/such/article.txt"), "/no/such/article.txt")
+
+
+def test_bad_configuration_names_the_variable(redis_url: str) -> None:
+    result = newsbot("latest", env={"NEWSBOT_ADMIN_IDS": "1,two"})
+    assert_one_line_error(result, "NEWSBOT_ADMIN_IDS")
+    assert result.returncode == 2
+
+
+def test_run_without_a_token_says_which_variable_is_missing() -> None:
+    result = newsbot("run")
+    assert_one_line_error(result, "TELEGRAM_BOT_TOKEN")
+
+
+def test_unreachable_redis_is_a_clear_error() -> None:
+    result = newsbot("latest", env={"REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert_one_line_error(result, "Redis")
