@@ -1,0 +1,336 @@
+"""Turn raw newsroom/scraper article text (or its JSON form) into an :class:`Article`.
+
+Text input: the first visible line is the headline (a leading breaking label such as ``عاجل|``
+sets ``breaking`` and is removed, see :mod:`bot.breaking`); every further line is a paragraph,
+short introducing lines become section headings (:mod:`bot.headings`), scraper residue is dropped
+(:mod:`bot.residue`), and entities/whitespace/bidi controls are normalised
+(:mod:`bot.textclean`). Blank lines carry no meaning: one line is one paragraph.
+
+JSON input uses the model's field names; ``body`` (a text body, parsed like the text form) may
+replace ``sections``. Its text fields get the same character normalisation, but its
+paragraphs and headings are taken as given (no residue removal, no heading detection).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from bot import textclean
+from bot.breaking import detect_breaking
+from bot.headings import build_sections
+from bot.models import Article
+from bot.residue import drop_leading_residue, drop_residue
+
+__all__ = [
+    "ParseError",
+    "ParseErrorCode",
+    "detect_breaking",
+    "parse_bytes",
+    "parse_json",
+    "parse_text",
+]
+
+logger = logging.getLogger(__name__)
+
+ParseErrorCode = Literal[
+    "empty", "no_body", "binary", "too_large", "invalid_json", "invalid_article"
+]
+
+_JSON_FIELDS = frozenset(Article.model_fields) | {"body"}
+
+
+class ParseError(ValueError):
+    """Input that cannot become an article; ``message`` is English, ``arabic`` is for admins."""
+
+    def __init__(self, code: ParseErrorCode, message: str, arabic: str) -> None:
+        super().__init__(message)
+        self.code: ParseErrorCode = code
+        self.message = message
+        self.arabic = arabic
+
+
+def _empty() -> ParseError:
+    return ParseError("empty", "article text is empty", "نص المقال فارغ")
+
+
+def _no_body() -> ParseError:
+    return ParseError(
+        "no_body",
+        "article has a headline but no body (only breaking news may be headline-only)",
+        "للمقال عنوان بلا نص، والعنوان وحده مسموح للأخبار العاجلة فقط",
+    )
+
+
+def _invalid(field: str, problem: str, arabic_problem: str) -> ParseError:
+    return ParseError(
+        "invalid_article",
+        f"invalid article: field '{field}' {problem}",
+        f"مقال غير صالح: الحقل «{field}» {arabic_problem}",
+    )
+
+
+def _from_validation_error(exc: ValidationError) -> ParseError:
+    """The first pydantic error as a one-line ParseError naming the field."""
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first.get("loc", ())) or "article"
+    kind = first.get("type", "")
+    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    if kind == "missing":
+        return _invalid(field, "is required", "مطلوب")
+    if kind == "extra_forbidden":
+        return _invalid(field, "is not a known field", "غير معروف")
+    return _invalid(field, f"is invalid: {message}", f"غير صالح: {message}")
+
+
+def _check_text(text: str) -> None:
+    """Refuse empty and binary-looking text before any work is done on it."""
+    if not text or text.isspace():
+        raise _empty()
+    reason = textclean.binary_reason(text)
+    if reason is not None:
+        raise ParseError(
+            "binary",
+            f"article is not text: it {reason}",
+            "المقال ليس نصًا بل يبدو بيانات ثنائية",
+        )
+
+
+def _title_and_body(lines: list[str]) -> tuple[bool, str, list[str]]:
+    """Split cleaned lines into (label found, headline without label, body lines)."""
+    lines = drop_leading_residue(lines)
+    if not lines:
+        raise _empty()
+    found, title = detect_breaking(lines[0])
+    rest = lines[1:]
+    # A label on a line of its own ("🔴 عاجل" then the news): the next line is the headline.
+    while found and not title and rest:
+        more, title = detect_breaking(rest[0])
+        rest = rest[1:]
+        if not more:
+            break
+    if not title:
+        raise ParseError(
+            "empty",
+            "article has a breaking label but no headline",
+            "للمقال علامة «عاجل» بلا عنوان",
+        )
+    return found, title, rest
+
+
+def _optional_text(value: str | None) -> str | None:
+    """A normalised single-line optional field; blank becomes ``None``."""
+    if value is None:
+        return None
+    return textclean.normalize_inline(value) or None
+
+
+def _build(fields: dict[str, Any]) -> Article:
+    """Validate the article, turning pydantic errors into ParseError, and enforce a body."""
+    try:
+        article = Article.model_validate(fields)
+    except ValidationError as exc:
+        raise _from_validation_error(exc) from None
+    if not article.breaking and not article.has_body():
+        raise _no_body()
+    return article
+
+
+def parse_text(
+    text: str,
+    *,
+    breaking: bool | None = None,
+    url: str | None = None,
+    source: str | None = None,
+    published_at: datetime | None = None,
+) -> Article:
+    """Parse raw article text (headline line, then one paragraph per line) into an Article.
+
+    ``breaking`` forces the flag (``None``: detect the label); a label is always removed from
+    the headline. Raises :class:`ParseError` for empty, binary or body-less non-breaking text.
+    """
+    _check_text(text)
+    lines = textclean.clean_lines(text)
+    if not lines:
+        raise _empty()
+    found, title, body = _title_and_body(lines)
+    sections = build_sections(drop_residue(body))
+    return _build(
+        {
+            "title": title,
+            "breaking": found if breaking is None else breaking,
+            "sections": sections,
+            "url": _optional_text(url),
+            "source": _optional_text(source),
+            "published_at": published_at,
+        }
+    )
+
+
+def _normalize_paragraphs(value: object) -> object:
+    """Paragraph strings normalised (a string with line breaks becomes several paragraphs)."""
+    if not isinstance(value, list):
+        return value
+    out: list[object] = []
+    for item in value:
+        if isinstance(item, str):
+            out.extend(textclean.clean_lines(item))
+        else:
+            out.append(item)  # left for validation to report with its position
+    return out
+
+
+def _normalize_sections(value: object) -> object:
+    """JSON sections with their text normalised; sections left with nothing in them dropped."""
+    if not isinstance(value, list):
+        return value
+    out: list[object] = []
+    for item in value:
+        if not isinstance(item, dict):
+            out.append(item)
+            continue
+        section = dict(item)
+        if isinstance(section.get("heading"), str):
+            section["heading"] = textclean.normalize_inline(section["heading"]) or None
+        if "paragraphs" in section:
+            section["paragraphs"] = _normalize_paragraphs(section["paragraphs"])
+        if section.get("heading") is None and section.get("paragraphs", []) == []:
+            continue
+        out.append(section)
+    return out
+
+
+def _fields_from_mapping(data: Mapping[str, object]) -> dict[str, Any]:
+    """Model fields from a JSON object: unknown names refused, text normalised, body parsed."""
+    unknown = [str(key) for key in data if key not in _JSON_FIELDS]
+    if unknown:
+        raise _invalid(unknown[0], "is not a known field", "غير معروف")
+    fields: dict[str, Any] = dict(data)
+    if "body" in fields:
+        if fields.get("sections") is not None:
+            raise _invalid(
+                "body", "cannot be given together with 'sections'", "لا يجتمع مع «sections»"
+            )
+        body = fields.pop("body")
+        if body is not None and not isinstance(body, str):
+            raise _invalid("body", "must be a string", "يجب أن يكون نصًا")
+        fields["sections"] = build_sections(drop_residue(textclean.clean_lines(body or "")))
+    elif "sections" in fields:
+        fields["sections"] = _normalize_sections(fields["sections"])
+    title = fields.get("title")
+    if isinstance(title, str):
+        found, stripped = detect_breaking(textclean.normalize_inline(title))
+        fields["title"] = stripped
+        if fields.get("breaking") is None:
+            fields["breaking"] = found
+    for name in ("url", "source"):
+        if isinstance(fields.get(name), str):
+            fields[name] = textclean.normalize_inline(fields[name]) or None
+    if fields.get("id") == "":
+        fields["id"] = None
+    tags = fields.get("tags")
+    if isinstance(tags, list):
+        normalized = [textclean.normalize_inline(t) if isinstance(t, str) else t for t in tags]
+        fields["tags"] = [t for t in normalized if t != ""]
+    if fields.get("breaking") is None:
+        fields.pop("breaking", None)
+    return fields
+
+
+def _loads(text: str) -> Mapping[str, object]:
+    """The JSON object in ``text``, or an ``invalid_json`` ParseError saying where it broke."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(
+            "invalid_json",
+            f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+            f"صيغة JSON غير صالحة (السطر {exc.lineno}، العمود {exc.colno})",
+        ) from None
+    except RecursionError:
+        raise ParseError(
+            "invalid_json", "malformed JSON: nested too deeply", "صيغة JSON متداخلة أكثر من اللازم"
+        ) from None
+    if not isinstance(data, dict):
+        raise ParseError(
+            "invalid_json",
+            f"JSON article must be an object, not {type(data).__name__}",
+            "يجب أن يكون مقال JSON كائنًا { … }",
+        )
+    return data
+
+
+def _decode(data: bytes) -> str:
+    """Strict UTF-8 (a leading BOM allowed), or a ``binary`` ParseError naming the bad byte."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            "binary",
+            f"article is not UTF-8 text: bad byte 0x{data[exc.start]:02x} at offset {exc.start}",
+            "المقال ليس نصًا بترميز UTF-8",
+        ) from None
+
+
+def _parse_json(data: str | bytes | Mapping[str, object], breaking: bool | None) -> Article:
+    if isinstance(data, bytes):
+        data = _decode(data)
+    if isinstance(data, str):
+        _check_text(data)
+        data = _loads(data.removeprefix("\ufeff"))
+    fields = _fields_from_mapping(data)
+    if breaking is not None:
+        fields["breaking"] = breaking
+    return _build(fields)
+
+
+def parse_json(data: str | bytes | Mapping[str, object]) -> Article:
+    """Parse the JSON form of an article (model field names; ``body`` may replace ``sections``).
+
+    Unknown fields, wrong types and a missing title raise ``invalid_article`` naming the field;
+    unparseable JSON raises ``invalid_json``. ``breaking`` absent means: detect the label.
+    """
+    return _parse_json(data, None)
+
+
+def _is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in ("application/json", "text/json") or media.endswith("+json")
+
+
+def parse_bytes(
+    data: bytes,
+    *,
+    max_bytes: int,
+    content_type: str | None = None,
+    breaking: bool | None = None,
+) -> Article:
+    """Parse an uploaded/posted article: size-checked, strictly UTF-8, JSON or text.
+
+    JSON is chosen by ``content_type`` (``application/json`` or ``+json``) or, without one, by a
+    payload starting with ``{``. ``breaking`` forces the flag for either form.
+    """
+    if len(data) > max_bytes:
+        raise ParseError(
+            "too_large",
+            f"article is {len(data)} bytes, over the limit of {max_bytes} bytes",
+            f"حجم المقال {len(data)} بايت، وهو أكبر من الحد المسموح ({max_bytes} بايت)",
+        )
+    text = _decode(data)
+    is_json = (
+        _is_json_type(content_type)
+        if content_type is not None
+        else text.lstrip("\ufeff \t\r\n").startswith("{")
+    )
+    logger.debug("parsing %d bytes as %s", len(data), "json" if is_json else "text")
+    if is_json:
+        return _parse_json(text, breaking)
+    return parse_text(text, breaking=breaking)
