@@ -1,0 +1,42 @@
+"""Formatters: pure functions from the Article model to Telegram-ready messages (no I/O)."""
+
+from formatters.alert import format_alert, format_notification
+from formatters.article import article_blocks, format_article, strip_decorations
+from formatters.chunking import part_indicator
+from formatters.headlines import format_headlines
+from formatters.html import (
+    HtmlError,
+    count_entities,
+    escape,
+    parse_html,
+    utf16_len,
+    validate_html,
+    visible_len,
+    visible_text,
+)
+from formatters.message import InlineButton, OutgoingMessage
+from formatters.preview import render_plain
+from formatters.rtl import RLM, rtl_line
+
+__all__ = [
+    "RLM",
+    "HtmlError",
+    "InlineButton",
+    "OutgoingMessage",
+    "article_blocks",
+    "count_entities",
+    "escape",
+    "format_alert",
+    "format_article",
+    "format_headlines",
+    "format_notification",
+    "parse_html",
+    "part_indicator",
+    "render_plain",
+    "rtl_line",
+    "strip_decorations",
+    "utf16_len",
+    "validate_html",
+    "visible_len",
+    "visible_text",
+]

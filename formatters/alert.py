@@ -1,0 +1,59 @@
+"""Push messages: the short breaking alert and the routine "new article" notification."""
+
+from __future__ import annotations
+
+from bot.models import Article
+from formatters import callback_data
+from formatters.html import escape
+from formatters.labels import BREAKING_MARKER, NEWS_MARKER, READ_FULL_LABEL, SOURCE_LABEL
+from formatters.message import InlineButton, OutgoingMessage
+from formatters.rtl import RLM, contains_rtl, line_is_rtl, needs_rlm
+from formatters.segment import shorten, trim_to_sentence
+
+#: Default size of the lead excerpt in an alert, in characters.
+DEFAULT_LEAD_CHARS = 300
+#: Caps that keep any alert far below Telegram's 4096-character limit.
+MAX_HEADLINE_CHARS = 1000
+MAX_LEAD_CHARS = 2500
+
+
+def _line(prefix: str, body_html: str, body_plain: str, *, rtl_context: bool) -> str:
+    """One RTL-safe line: ``prefix`` then ``body_html``; the RLM is decided on plain text."""
+    plain = f"{prefix} {body_plain}" if prefix else body_plain
+    rtl = line_is_rtl(plain, default_rtl=rtl_context)
+    mark = RLM if needs_rlm(plain, rtl=rtl) else ""
+    return f"{mark}{escape(prefix)} {body_html}" if prefix else f"{mark}{body_html}"
+
+
+def _push(article: Article, marker: str, lead_chars: int) -> OutgoingMessage:
+    if not article.id:
+        raise ValueError("an alert needs article.id for its 'read more' button")
+    data = callback_data.read_article(article.id)
+    if len(data.encode("utf-8")) > callback_data.MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data too long for article id {article.id!r}")
+    title = shorten(article.title, MAX_HEADLINE_CHARS)
+    lead = trim_to_sentence(article.lead(), max(1, min(lead_chars, MAX_LEAD_CHARS)))
+    rtl_context = contains_rtl(f"{title} {lead}")
+    lines = [_line(marker, f"<b>{escape(title)}</b>", title, rtl_context=rtl_context)]
+    if lead:
+        lines.append(_line("", escape(lead), lead, rtl_context=rtl_context))
+    keyboard: list[tuple[InlineButton, ...]] = [
+        (InlineButton(READ_FULL_LABEL, callback_data=data),)
+    ]
+    if article.url:
+        keyboard.append((InlineButton(SOURCE_LABEL, url=article.url),))
+    return OutgoingMessage(
+        text="\n\n".join(lines), keyboard=tuple(keyboard), disable_link_preview=True
+    )
+
+
+def format_alert(article: Article, *, lead_chars: int = DEFAULT_LEAD_CHARS) -> OutgoingMessage:
+    """The breaking alert: red marker, bold headline, the lead cut at a sentence, buttons."""
+    return _push(article, BREAKING_MARKER, lead_chars)
+
+
+def format_notification(
+    article: Article, *, lead_chars: int = DEFAULT_LEAD_CHARS
+) -> OutgoingMessage:
+    """A routine push for "all news" subscribers: like the alert but with the 📰 marker."""
+    return _push(article, NEWS_MARKER, lead_chars)

@@ -1,0 +1,92 @@
+"""The full text of an article as one or more Telegram HTML messages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.models import Article
+from formatters.chunking import Block, Boundary, Span, Style, pack_blocks
+from formatters.labels import BREAKING_MARKER, LINK_ICON, SOURCE_LABEL
+from formatters.message import OutgoingMessage
+from formatters.rtl import RLM, contains_rtl, line_is_rtl
+
+_INDICATOR_LINE_RE = re.compile(r"\n\n\u200f?\(\d+/\d+\)\Z")
+_LINK_LINE = f"\n\n{LINK_ICON} {SOURCE_LABEL}"
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+def article_blocks(article: Article) -> list[Block]:
+    """The article as blocks: headline, then per section its bold heading and paragraphs, link."""
+    texts = [article.title] + [
+        text for s in article.sections for text in [s.heading or "", *s.paragraphs]
+    ]
+    article_rtl = contains_rtl(" ".join(texts))
+
+    def block(spans: tuple[Span, ...], before: Boundary, separator: str = "\n\n") -> Block:
+        line = " ".join(span.text for span in spans)
+        return Block(spans, before, separator, line_is_rtl(line, default_rtl=article_rtl))
+
+    title = Span(_plain(article.title), Style.BOLD)
+    headline = (Span(BREAKING_MARKER, atomic=True), title) if article.breaking else (title,)
+    blocks = [block(headline, Boundary.NEVER, "")]
+    # The headline and every heading stay with (the start of) what follows them.
+    glue_next = True
+    for section in article.sections:
+        section_start = True
+        after_heading = False
+        heading = _plain(section.heading or "")
+        if heading:
+            before = Boundary.GLUE if glue_next else Boundary.SECTION
+            blocks.append(block((Span(heading, Style.BOLD),), before))
+            glue_next, section_start, after_heading = True, False, True
+        for paragraph in section.paragraphs:
+            if glue_next:
+                before = Boundary.GLUE
+            else:
+                before = Boundary.SECTION if section_start else Boundary.PARAGRAPH
+            # A heading sits directly above its first paragraph; paragraphs are a blank line apart.
+            blocks.append(
+                block((Span(_plain(paragraph)),), before, "\n" if after_heading else "\n\n")
+            )
+            glue_next = section_start = after_heading = False
+    if article.url:
+        link = (
+            Span(LINK_ICON, atomic=True),
+            Span(SOURCE_LABEL, Style.LINK, href=article.url, atomic=True),
+        )
+        blocks.append(block(link, Boundary.GLUE))
+    return blocks
+
+
+def format_article(
+    article: Article, *, limit: int = 4096, max_entities: int = 100
+) -> list[OutgoingMessage]:
+    """The full article in Telegram HTML, split into messages of at most ``limit`` visible units.
+
+    Each message holds at most ``max_entities`` formatting entities; with several messages each
+    ends with a ``(k/n)`` line. Breaks prefer section, paragraph, sentence, then word boundaries.
+    """
+    texts = pack_blocks(article_blocks(article), limit=limit, max_entities=max_entities)
+    return [OutgoingMessage(text=text, disable_link_preview=True) for text in texts]
+
+
+def strip_decorations(visible_texts: Sequence[str]) -> str:
+    """The article's own text from the visible texts of :func:`format_article`'s messages.
+
+    Removes what the formatter adds: the breaking marker, part indicators, line-leading RLMs and
+    the source-link line; messages are joined by a newline.
+    """
+    parts: list[str] = []
+    for index, text in enumerate(visible_texts):
+        text = _INDICATOR_LINE_RE.sub("", text) if len(visible_texts) > 1 else text
+        if index == len(visible_texts) - 1 and text.endswith(_LINK_LINE):
+            text = text[: -len(_LINK_LINE)]
+        lines = [line.removeprefix(RLM) for line in text.split("\n")]
+        if index == 0 and lines and lines[0].startswith(BREAKING_MARKER + " "):
+            lines[0] = lines[0][len(BREAKING_MARKER) + 1 :]
+        parts.append("\n".join(lines))
+    return "\n".join(parts)

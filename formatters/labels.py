@@ -1,0 +1,16 @@
+"""Reader-facing Arabic labels and markers the formatters add around article text."""
+
+from __future__ import annotations
+
+#: Precedes the headline of breaking news: "🔴 عاجل | <b>headline</b>".
+BREAKING_MARKER = "🔴 عاجل |"
+#: Precedes the headline of a routine (non-breaking) push.
+NEWS_MARKER = "📰"
+#: Starts the source-link line at the end of a full article.
+LINK_ICON = "🔗"
+#: Text of the source link / URL button.
+SOURCE_LABEL = "المصدر"
+#: Callback button that opens the full article.
+READ_FULL_LABEL = "اقرأ الخبر كاملاً"
+#: Shown by the headline list when there is nothing to list.
+NO_NEWS_TEXT = "لا توجد أخبار لعرضها حالياً."

@@ -1,0 +1,148 @@
+"""Where Arabic/Latin text may be broken: sentence ends, word cuts that keep graphemes whole."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from formatters.html import utf16_len
+
+#: Ends a sentence (Latin and Arabic full stop, marks, Arabic semicolon, ellipsis).
+STRONG_ENDS = frozenset(".!?؟؛…")
+#: A weaker pause: Arabic and Latin comma, semicolon, colon.
+WEAK_ENDS = frozenset("،,;:")
+#: Closing quotes and brackets that may follow the end punctuation: `قال "نعم."`
+_CLOSERS = frozenset("\"'»”’)]}›")
+ELLIPSIS = "…"
+
+_ZWJ = "\u200d"
+_ZWNJ = "\u200c"
+
+
+def _strip_closers(word: str) -> str:
+    end = len(word)
+    while end and word[end - 1] in _CLOSERS:
+        end -= 1
+    return word[:end]
+
+
+def ends_sentence(word: str) -> bool:
+    """Whether a message may break after this word as after a full sentence."""
+    core = _strip_closers(word)
+    return bool(core) and core[-1] in STRONG_ENDS
+
+
+def ends_clause(word: str) -> bool:
+    """Whether the word ends with a comma-like pause (a weaker break than a sentence end)."""
+    core = _strip_closers(word)
+    return bool(core) and core[-1] in WEAK_ENDS
+
+
+def _is_extend(char: str) -> bool:
+    """Characters that attach to the previous one (Grapheme_Extend / SpacingMark, approximately)."""
+    code = ord(char)
+    return (
+        unicodedata.category(char) in ("Mn", "Mc", "Me")
+        or char in (_ZWJ, _ZWNJ)
+        or 0xFE00 <= code <= 0xFE0F  # variation selectors (emoji vs text presentation)
+        or 0xE0100 <= code <= 0xE01EF
+        or 0x1F3FB <= code <= 0x1F3FF  # skin-tone modifiers
+        or 0xE0020 <= code <= 0xE007F  # tag characters (subdivision flags)
+    )
+
+
+def _is_prepend(char: str) -> bool:
+    # Arabic number signs and the end-of-ayah mark are written before the digits they govern.
+    return 0x0600 <= ord(char) <= 0x0605 or char in "\u06dd\u070f\u08e2"
+
+
+def _is_regional_indicator(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
+
+
+def is_grapheme_boundary(text: str, index: int) -> bool:
+    """Whether cutting ``text`` before ``text[index]`` keeps user-perceived characters whole."""
+    if index <= 0 or index >= len(text):
+        return True
+    before, after = text[index - 1], text[index]
+    if _is_extend(after) or before == _ZWJ or _is_prepend(before):
+        return False
+    if before == "\r" and after == "\n":
+        return False
+    if _is_regional_indicator(before) and _is_regional_indicator(after):
+        # Flags are pairs of regional indicators: break only after an even-length run.
+        run = 0
+        while index - 1 - run >= 0 and _is_regional_indicator(text[index - 1 - run]):
+            run += 1
+        return run % 2 == 0
+    return True
+
+
+def split_word(word: str, max_units: int) -> list[str]:
+    """Cut an over-long word into pieces of at most ``max_units`` UTF-16 units each.
+
+    Cuts fall on grapheme boundaries where possible and always on code-point boundaries, so a
+    surrogate pair (emoji) is never split; a single grapheme longer than the limit is cut anyway.
+    """
+    if max_units < 2:
+        raise ValueError("max_units must leave room for a surrogate pair")
+    pieces: list[str] = []
+    start = 0
+    while utf16_len(word[start:]) > max_units:
+        units = 0
+        end = start
+        while end < len(word) and units + utf16_len(word[end]) <= max_units:
+            units += utf16_len(word[end])
+            end += 1
+        cut = end
+        while cut > start and not is_grapheme_boundary(word, cut):
+            cut -= 1
+        if cut == start:
+            cut = end  # one grapheme longer than a whole message: a code-point cut is all we can do
+        pieces.append(word[start:cut])
+        start = cut
+    pieces.append(word[start:])
+    return pieces
+
+
+def shorten(text: str, max_chars: int) -> str:
+    """``text`` cut to at most ``max_chars`` characters at a word boundary, ending in "…"."""
+    words = text.split()
+    joined = " ".join(words)
+    if len(joined) <= max_chars:
+        return joined
+    if max_chars < 2:
+        raise ValueError("max_chars too small")
+    budget = max_chars - 1  # room for the ellipsis
+    head = joined[: budget + 1]
+    space = head.rfind(" ")
+    if space > 0:
+        cut = joined[:space].rstrip("".join(WEAK_ENDS) + " -–—")
+        if cut:
+            return cut + ELLIPSIS
+    cut_at = budget
+    while cut_at > 1 and not is_grapheme_boundary(joined, cut_at):
+        cut_at -= 1
+    return joined[:cut_at] + ELLIPSIS
+
+
+def trim_to_sentence(text: str, max_chars: int, *, min_fraction: float = 1 / 3) -> str:
+    """The leading sentences of ``text`` that fit in ``max_chars``; whole text when short.
+
+    A sentence end is accepted only if it keeps at least ``min_fraction`` of the budget (a lone
+    opening clause would say too little); otherwise the text is cut at a word with "…".
+    """
+    joined = " ".join(text.split())
+    if len(joined) <= max_chars:
+        return joined
+    words = joined.split(" ")
+    best = ""
+    length = 0
+    for index, word in enumerate(words):
+        length += len(word) + (1 if index else 0)
+        if length > max_chars:
+            break
+        if ends_sentence(word):
+            best = " ".join(words[: index + 1])
+    if best and len(best) >= max_chars * min_fraction:
+        return best
+    return shorten(joined, max_chars)
