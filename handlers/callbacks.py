@@ -1,0 +1,87 @@
+"""Inline-button presses: read-article buttons and settings choices; forged data gets a notice."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, Update
+from telegram.error import BadRequest, Forbidden
+
+from bot.context import NewsContext
+from bot.models import Article, ChatKind
+from formatters import format_article
+from formatters.callback_data import (
+    ReadArticle,
+    SetPreference,
+    deep_link_payload,
+    parse_callback,
+)
+from formatters.replies import (
+    notice_article_gone,
+    notice_invalid_button,
+    notice_sending_article,
+    notice_sent_privately,
+)
+from handlers.replies import chat_kind, send_messages
+from handlers.settings_menu import choose_preference
+
+logger = logging.getLogger(__name__)
+
+
+async def on_button(update: Update, context: NewsContext) -> None:
+    """Dispatch a callback query by its (validated) data."""
+    query = update.callback_query
+    if query is None:
+        return
+    action = parse_callback(query.data)
+    if action is None:
+        logger.info("ignoring unknown callback data from user %s", query.from_user.id)
+        await query.answer(notice_invalid_button())
+        return
+    # The button's message may be gone or inaccessible (old, or an inline message): then the
+    # only chat we know is the private chat with whoever pressed it.
+    chat = update.effective_chat
+    chat_id = chat.id if chat is not None else query.from_user.id
+    if isinstance(action, SetPreference):
+        await choose_preference(query, chat_id, action.preference, context)
+    elif isinstance(action, ReadArticle):
+        await read_article(query, action.article_id, context, update)
+
+
+async def read_article(
+    query: CallbackQuery, article_id: str, context: NewsContext, update: Update
+) -> None:
+    """Send the full text of the article behind a headline or alert button."""
+    article = await context.store.articles.get(article_id)
+    if article is None:
+        await query.answer(notice_article_gone())
+        return
+    chat = update.effective_chat
+    if chat is None or chat_kind(chat) is ChatKind.PRIVATE:
+        await query.answer(notice_sending_article())
+        target = chat.id if chat is not None else query.from_user.id
+        await send_messages(context.bot, target, format_article(article))
+        return
+    await _read_in_group(query, article, context)
+
+
+async def _read_in_group(query: CallbackQuery, article: Article, context: NewsContext) -> None:
+    """A press in a group or channel: the full text goes to the presser's private chat.
+
+    Posting it in the group would flood everybody each time someone reads; when the presser
+    never opened a private chat with the bot, the callback answer opens one through the
+    ``/start a_<id>`` deep link instead.
+    """
+    assert article.id is not None
+    messages = format_article(article)
+    try:
+        first = await send_messages(context.bot, query.from_user.id, messages[:1])
+    except (Forbidden, BadRequest):
+        first = []
+    if not first:
+        username = context.bot.username
+        link = f"https://t.me/{username}?start={deep_link_payload(article.id)}"
+        await query.answer(url=link)
+        return
+    await query.answer(notice_sent_privately())
+    await send_messages(context.bot, query.from_user.id, messages[1:])

@@ -1,0 +1,70 @@
+"""The single error handler: log with context (never the token), apologise in Arabic, go on."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import traceback
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+
+from bot.context import NewsContext
+from bot.models import ChatKind
+from formatters.replies import something_went_wrong
+from handlers.replies import chat_kind, reply
+
+logger = logging.getLogger(__name__)
+
+#: How much of a command or callback data goes into the log (never whole message texts).
+MAX_LOGGED_CHARS = 40
+
+
+def describe_update(update: object) -> str:
+    """``update=… chat=… command=…`` for the log: ids and the command, not the reader's text."""
+    if not isinstance(update, Update):
+        return "update=none"
+    parts = [f"update={update.update_id}"]
+    if update.effective_chat is not None:
+        parts.append(f"chat={update.effective_chat.id}")
+    message = update.effective_message
+    if message is not None and message.text and message.text.startswith("/"):
+        parts.append(f"command={message.text.split(maxsplit=1)[0][:MAX_LOGGED_CHARS]}")
+    if update.callback_query is not None:
+        parts.append(f"callback={(update.callback_query.data or '')[:MAX_LOGGED_CHARS]!r}")
+    return " ".join(parts)
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with the bot token blanked (error texts and tracebacks may embed request URLs)."""
+    return text.replace(secret, "<token>") if secret else text
+
+
+async def on_error(update: object, context: NewsContext) -> None:
+    """Log the failure with its update's context, and tell the reader to try again."""
+    error = context.error
+    token = context.bot.token
+    where = describe_update(update)
+    if isinstance(error, Forbidden) and isinstance(update, Update):
+        # The reader blocked the bot (or removed it from the group) while we answered: stop
+        # sending there, like the delivery engine does for alerts; an apology would fail too.
+        chat = update.effective_chat
+        logger.info(
+            "%s: forbidden (%s); marking the chat inactive", where, redact(str(error), token)
+        )
+        if chat is not None:
+            reason = "blocked" if chat_kind(chat) is ChatKind.PRIVATE else "kicked"
+            await context.store.subscribers.deactivate(chat.id, reason)
+        return
+    details = "".join(traceback.format_exception(error)) if error is not None else "no exception"
+    logger.error("handler failed: %s\n%s", where, redact(details, token))
+    if not isinstance(update, Update):
+        return
+    if update.callback_query is not None:
+        # Already answered, or too old to answer: the message below is what matters.
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
+    try:
+        await reply(update, context.bot, [something_went_wrong()])
+    except TelegramError as exc:
+        logger.warning("%s: could not send the apology: %s", where, redact(str(exc), token))

@@ -1,0 +1,43 @@
+"""``/start``: subscribe the chat and greet it; ``/start a_<id>`` deep links open an article."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import NewsContext
+from bot.models import ChatKind
+from bot.store import SubscribeResult
+from formatters import format_article
+from formatters.callback_data import parse_deep_link
+from formatters.message import OutgoingMessage
+from formatters.replies import article_not_found, greeting
+from handlers.replies import chat_kind, reply
+
+
+async def start(update: Update, context: NewsContext) -> None:
+    """Subscribe the chat (private, group or channel), then greet it or open the linked article."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    kind = chat_kind(chat)
+    result = await context.store.subscribers.subscribe(chat.id, kind)
+    user = update.effective_user
+    name = user.first_name if user is not None and kind is ChatKind.PRIVATE else None
+    welcome = greeting(result, kind=kind, name=name)
+
+    payload = context.args[0] if context.args else None
+    article_id = parse_deep_link(payload)
+    if article_id is None:
+        # No payload, or one we do not know (an old link, a typo): the plain greeting.
+        await reply(update, context.bot, [welcome])
+        return
+    article = await context.store.articles.get(article_id)
+    messages: list[OutgoingMessage]
+    if article is None:
+        messages = [article_not_found(article_id), welcome]
+    else:
+        messages = format_article(article)
+        if result is not SubscribeResult.ALREADY:
+            # A newcomer arriving through a shared link also learns what the bot does.
+            messages = [*messages, welcome]
+    await reply(update, context.bot, messages)

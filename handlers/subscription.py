@@ -1,0 +1,28 @@
+"""``/stop`` (``/unsubscribe``) and ``/subscribe``: leave and rejoin, both idempotent."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import NewsContext
+from formatters.replies import subscribed, unsubscribed
+from handlers.replies import chat_kind, reply
+
+
+async def stop(update: Update, context: NewsContext) -> None:
+    """Stop sending news to this chat; says so differently when it was not subscribed."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    changed = await context.store.subscribers.unsubscribe(chat.id)
+    await reply(update, context.bot, [unsubscribed(changed, kind=chat_kind(chat))])
+
+
+async def subscribe(update: Update, context: NewsContext) -> None:
+    """(Re)start sending news to this chat; says so differently when already subscribed."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    kind = chat_kind(chat)
+    result = await context.store.subscribers.subscribe(chat.id, kind)
+    await reply(update, context.bot, [subscribed(result, kind=kind)])
