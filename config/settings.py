@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     api_max_bytes: int = Field(default=1_048_576, gt=0, alias="NEWSBOT_API_MAX_BYTES")
     feeds: Annotated[tuple[str, ...], NoDecode] = Field(default=(), alias="NEWSBOT_FEEDS")
     feed_interval: float = Field(default=60.0, gt=0, alias="NEWSBOT_FEED_INTERVAL")
+    feed_timeout: float = Field(default=20.0, gt=0, le=300, alias="NEWSBOT_FEED_TIMEOUT")
+    feed_max_bytes: int = Field(default=5_242_880, gt=0, alias="NEWSBOT_FEED_MAX_BYTES")
+    feed_backoff_max: float = Field(default=1800.0, gt=0, alias="NEWSBOT_FEED_BACKOFF_MAX")
 
     @field_validator("telegram_api_url", "webhook_url")
     @classmethod

@@ -117,7 +117,7 @@ class Keys:
         return f"{self.ns}:feed:{feed_url}"
 
     def feed_seen(self, feed_url: str) -> str:
-        """Set of entry ids (guid or link) already taken from a feed."""
+        """Sorted set: entry id (guid, link or title hash) taken from a feed -> last seen time."""
         return f"{self.ns}:feed:{feed_url}:seen"
 
     @property
