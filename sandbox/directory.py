@@ -1,0 +1,112 @@
+"""The simulated people and chats: who exists, who blocked the bot, which chats are known."""
+
+from __future__ import annotations
+
+from sandbox.errors import bad_request, forbidden
+from sandbox.records import CHAT_TYPES, ChatType, SandboxChat, SandboxUser
+
+
+class Directory:
+    """Users and chats by id; a chat is known once created here or written in by its user."""
+
+    def __init__(self) -> None:
+        self.users: dict[int, SandboxUser] = {}
+        self.chats: dict[int, SandboxChat] = {}
+
+    def add_user(
+        self,
+        user_id: int,
+        first_name: str,
+        username: str | None = None,
+        *,
+        language_code: str | None = "ar",
+        start_chat: bool = True,
+    ) -> SandboxUser:
+        """Create (or rename) a user; with ``start_chat`` the bot may write to them at once."""
+        if user_id <= 0:
+            raise ValueError("user ids are positive")
+        user = self.users.get(user_id)
+        if user is None:
+            user = self.users[user_id] = SandboxUser(user_id, first_name, username, language_code)
+        else:
+            user.first_name, user.username = first_name, username
+        if start_chat:
+            self._private_chat(user)
+        return user
+
+    def add_chat(
+        self,
+        chat_id: int,
+        chat_type: ChatType,
+        title: str | None = None,
+        username: str | None = None,
+    ) -> SandboxChat:
+        """Create a group, supergroup or channel the bot is a member of (ids are negative)."""
+        if chat_type not in CHAT_TYPES or chat_type == "private":
+            raise ValueError(f"chat_type must be group, supergroup or channel, not {chat_type!r}")
+        if chat_id >= 0:
+            raise ValueError("group and channel ids are negative")
+        chat = SandboxChat(chat_id, chat_type, title or f"محادثة {chat_id}", username)
+        self.chats[chat_id] = chat
+        return chat
+
+    def list_users(self) -> list[SandboxUser]:
+        """Every user, in creation order."""
+        return list(self.users.values())
+
+    def _user(self, user_id: int) -> SandboxUser:
+        user = self.users.get(user_id)
+        return user if user is not None else self.add_user(user_id, f"مستخدم {user_id}")
+
+    def _private_chat(self, user: SandboxUser) -> SandboxChat:
+        chat = self.chats.get(user.id)
+        if chat is None:
+            chat = self.chats[user.id] = SandboxChat(user.id, "private")
+        chat.first_name, chat.username = user.first_name, user.username
+        return chat
+
+    def resolve_chat(self, chat_ref: int | str, *, auto_create: bool = False) -> SandboxChat:
+        """The chat a bot request names (id or @username), or 400 ``chat not found``.
+
+        ``auto_create`` turns an unknown positive id into a fresh user (for benchmarks).
+        """
+        if isinstance(chat_ref, str):
+            name = chat_ref.removeprefix("@").lower()
+            for chat in self.chats.values():
+                if chat.type != "private" and chat.username and chat.username.lower() == name:
+                    return chat
+            raise bad_request("chat not found")
+        found = self.chats.get(chat_ref)
+        if found is None and auto_create and chat_ref > 0:
+            found = self._private_chat(self._user(chat_ref))
+        if found is None:
+            raise bad_request("chat not found")
+        return found
+
+    def check_reachable(self, chat: SandboxChat) -> None:
+        """Raise the 403 Telegram gives when the private chat's user blocked the bot or is gone."""
+        if chat.type != "private":
+            return
+        user = self.users.get(chat.id)
+        if user is None:
+            return
+        if user.deactivated:
+            raise forbidden("user is deactivated")
+        if user.blocked:
+            raise forbidden("bot was blocked by the user")
+
+    def block(self, user_id: int) -> None:
+        """The user blocks the bot: sends to them answer 403."""
+        self._user(user_id).blocked = True
+
+    def unblock(self, user_id: int) -> None:
+        """The user unblocks the bot."""
+        self._user(user_id).blocked = False
+
+    def deactivate(self, user_id: int) -> None:
+        """The user deletes their account: sends to them answer 403 ``user is deactivated``."""
+        self._user(user_id).deactivated = True
+
+    def reactivate(self, user_id: int) -> None:
+        """Undo ``deactivate``."""
+        self._user(user_id).deactivated = False

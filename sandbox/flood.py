@@ -1,0 +1,126 @@
+"""Telegram-like flood limits (sliding windows) and injected failures (429 storms, 5xx errors)."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sandbox.errors import server_error, too_many_requests
+
+GROUP_WINDOW_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class FloodConfig:
+    """Flood limits; off unless ``enabled``. Windows slide: 1 s global/private, 60 s groups."""
+
+    enabled: bool = True
+    global_per_second: int = 30
+    private_per_second: int = 1
+    group_per_minute: int = 20
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings as a JSON object."""
+        return asdict(self)
+
+
+def _retry_after(window: deque[float], span: float, now: float) -> int:
+    """Whole seconds until the oldest send leaves the window (at least 1, like Telegram)."""
+    return max(1, math.ceil(window[0] + span - now))
+
+
+def _prune(window: deque[float], span: float, now: float) -> None:
+    while window and window[0] <= now - span:
+        window.popleft()
+
+
+class FloodGuard:
+    """Decides whether an outgoing message is allowed now; raises the 429/5xx answer if not."""
+
+    def __init__(self, config: FloodConfig, *, seed: int | None = None) -> None:
+        self.config = config
+        self._global: deque[float] = deque()
+        self._chats: dict[int, deque[float]] = {}
+        self._storm_count = 0
+        self._storm_until = 0.0
+        self._storm_retry_after = 1
+        self._error_count = 0
+        self._error_rate = 0.0
+        self._error_status = 500
+        self._rng = random.Random(seed)
+
+    def configure(self, config: FloodConfig) -> None:
+        """Replace the limits and forget the windows counted so far."""
+        self.config = config
+        self._global.clear()
+        self._chats.clear()
+
+    def storm(self, *, count: int = 0, seconds: float = 0.0, retry_after: int = 1) -> None:
+        """Make the next ``count`` sends, and every send for ``seconds``, answer 429."""
+        self._storm_count = count
+        self._storm_until = time.monotonic() + seconds if seconds > 0 else 0.0
+        self._storm_retry_after = max(1, retry_after)
+
+    def errors(self, rate_or_count: float, status: int = 500) -> None:
+        """An ``int`` fails that many next sends; a ``float`` fails that fraction of sends."""
+        if isinstance(rate_or_count, int):
+            self._error_count, self._error_rate = max(0, rate_or_count), 0.0
+        else:
+            self._error_count, self._error_rate = 0, min(max(rate_or_count, 0.0), 1.0)
+        self._error_status = status
+
+    def clear_injections(self) -> None:
+        """Stop every injected failure."""
+        self.storm()
+        self.errors(0)
+
+    def injected(self) -> dict[str, Any]:
+        """The injections still pending, for the control API."""
+        left = max(0.0, self._storm_until - time.monotonic())
+        return {
+            "storm_count": self._storm_count,
+            "storm_seconds_left": round(left, 3),
+            "storm_retry_after": self._storm_retry_after,
+            "error_count": self._error_count,
+            "error_rate": self._error_rate,
+            "error_status": self._error_status,
+        }
+
+    def check_injected(self) -> None:
+        """Raise the injected 429 or 5xx answer if one is due for this send."""
+        if self._storm_count > 0:
+            self._storm_count -= 1
+            raise too_many_requests(self._storm_retry_after)
+        if self._storm_until and time.monotonic() < self._storm_until:
+            raise too_many_requests(self._storm_retry_after)
+        if self._error_count > 0:
+            self._error_count -= 1
+            raise server_error(self._error_status)
+        if self._error_rate and self._rng.random() < self._error_rate:
+            raise server_error(self._error_status)
+
+    def check(self, chat_id: int, chat_type: str, *, per_chat: bool) -> None:
+        """Raise 429 when this send would exceed a limit; otherwise count it."""
+        config = self.config
+        if not config.enabled:
+            return
+        now = time.monotonic()
+        window = self._global
+        _prune(window, 1.0, now)
+        if len(window) >= config.global_per_second:
+            raise too_many_requests(_retry_after(window, 1.0, now))
+        chat_window: deque[float] | None = None
+        if per_chat:
+            private = chat_type == "private"
+            span = 1.0 if private else GROUP_WINDOW_SECONDS
+            limit = config.private_per_second if private else config.group_per_minute
+            chat_window = self._chats.setdefault(chat_id, deque())
+            _prune(chat_window, span, now)
+            if len(chat_window) >= limit:
+                raise too_many_requests(_retry_after(chat_window, span, now))
+            chat_window.append(now)
+        window.append(now)

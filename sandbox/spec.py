@@ -1,0 +1,243 @@
+"""The Bot API specification: which methods and fields exist, and what a well-formed value is."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal
+
+from sandbox.errors import ApiError, bad_request
+
+FieldKind = Literal["int", "float", "bool", "str", "int_or_str", "json", "file"]
+
+_SCALARS = frozenset({"Integer", "Float", "Boolean", "String", "True", "InputFile"})
+_INT_RE = re.compile(r"-?\d+")
+_TRUE_WORDS = frozenset({"true", "1"})
+_FALSE_WORDS = frozenset({"false", "0"})
+# Telegram's own wording for a missing required parameter, where it differs from "<name> is empty".
+_MISSING_WORDING = {"text": "message text is empty"}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One parameter of a method: its name, allowed types and how a form string is decoded."""
+
+    name: str
+    types: tuple[str, ...]
+    required: bool
+    kind: FieldKind
+
+
+@dataclass(frozen=True, slots=True)
+class MethodSpec:
+    """One Bot API method with its parameters precomputed for the request hot path."""
+
+    name: str
+    fields: Mapping[str, FieldSpec]
+    required: tuple[str, ...]
+    returns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _TypeSpec:
+    fields: Mapping[str, tuple[str, ...]]
+    required: frozenset[str]
+    subtypes: tuple[str, ...]
+
+
+def _kind(types: Sequence[str]) -> FieldKind:
+    """How a value of these types arrives in a form-encoded request."""
+    kinds = set(types)
+    if "InputFile" in kinds:
+        return "file"
+    if kinds == {"Integer"}:
+        return "int"
+    if kinds == {"Float"} or kinds == {"Float", "Integer"}:
+        return "float"
+    if kinds <= {"Boolean", "True"}:
+        return "bool"
+    if kinds == {"String"}:
+        return "str"
+    if kinds == {"Integer", "String"}:
+        return "int_or_str"
+    return "json"
+
+
+class BotApiSpec:
+    """The parsed ``bot_api_spec.json``: method lookup, request decoding, answer validation."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.version = str(raw.get("version", "?"))
+        self._methods: dict[str, MethodSpec] = {}
+        for name, method in raw["methods"].items():
+            fields = {
+                f["name"]: FieldSpec(f["name"], tuple(f["types"]), f["required"], _kind(f["types"]))
+                for f in method.get("fields", [])
+            }
+            required = tuple(n for n, f in fields.items() if f.required)
+            spec = MethodSpec(name, fields, required, tuple(method.get("returns", [])))
+            self._methods[name.lower()] = spec
+        self._types: dict[str, _TypeSpec] = {}
+        for name, type_ in raw["types"].items():
+            tfields = {f["name"]: tuple(f["types"]) for f in type_.get("fields", [])}
+            treq = frozenset(f["name"] for f in type_.get("fields", []) if f["required"])
+            self._types[name] = _TypeSpec(tfields, treq, tuple(type_.get("subtypes", [])))
+
+    @classmethod
+    def load(cls) -> BotApiSpec:
+        """Read the copy of the spec shipped inside the ``sandbox`` package."""
+        text = resources.files("sandbox").joinpath("bot_api_spec.json").read_text("utf-8")
+        return cls(json.loads(text))
+
+    def method(self, name: str) -> MethodSpec | None:
+        """The method called ``name``, matched case-insensitively as Telegram does."""
+        return self._methods.get(name.lower())
+
+    def type_fields(self, type_name: str) -> frozenset[str]:
+        """Every field name a type may carry (empty for unknown or union types)."""
+        spec = self._types.get(type_name)
+        return frozenset(spec.fields) if spec else frozenset()
+
+    def parse_params(self, method: MethodSpec, raw: Mapping[str, object]) -> dict[str, object]:
+        """Decode and check one request's parameters; raise ``ApiError`` like Telegram would."""
+        params: dict[str, object] = {}
+        fields = method.fields
+        for name, value in raw.items():
+            field = fields.get(name)
+            if field is None:
+                raise bad_request(
+                    f'unknown field "{name}" for method {method.name} '
+                    "(not in the Bot API spec; the sandbox rejects it to catch bot bugs)"
+                )
+            params[name] = self._decode(field, value)
+        for name in method.required:
+            value = params.get(name)
+            if value is None or value == "":
+                raise bad_request(_MISSING_WORDING.get(name, f"{name} is empty"))
+        return params
+
+    def _decode(self, field: FieldSpec, value: object) -> object:
+        kind = field.kind
+        if kind == "str":
+            if isinstance(value, str):
+                return value
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return str(value)
+        elif kind == "int_or_str":
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            if isinstance(value, str):
+                return int(value) if _INT_RE.fullmatch(value) else value
+        elif kind == "int":
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            if isinstance(value, str) and _INT_RE.fullmatch(value.strip()):
+                return int(value)
+        elif kind == "bool":
+            if isinstance(value, bool):
+                return value
+            word = str(value).strip().lower()
+            if word in _TRUE_WORDS or word in _FALSE_WORDS:
+                return word in _TRUE_WORDS
+        elif kind == "float":
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return value
+            try:
+                return float(str(value))
+            except ValueError:
+                pass
+        elif kind == "json":
+            return self._decode_json(field, value)
+        else:  # "file": uploads and file ids pass through untouched
+            return value
+        raise bad_request(f'field "{field.name}" must be of type {" or ".join(field.types)}')
+
+    def _decode_json(self, field: FieldSpec, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise bad_request(f"can't parse {field.name} JSON object") from None
+        problem = self.check_value(field.types, value, field.name)
+        if problem is not None:
+            raise bad_request(f"can't parse {field.name}: {problem}")
+        return value
+
+    def check_value(self, types: Sequence[str], value: object, path: str) -> str | None:
+        """``None`` when ``value`` matches one of ``types``, else the first problem found."""
+        problems: list[tuple[str, str]] = []
+        for type_name in types:
+            problem = self._check_one(type_name, value, path)
+            if problem is None:
+                return None
+            problems.append((type_name, problem))
+        if len(problems) == 1:
+            return problems[0][1]
+        # Report the problem of the alternative the value most looks like.
+        keys = set(value) if isinstance(value, dict) else set()
+        best = max(problems, key=lambda tp: len(keys & self.type_fields(tp[0])))
+        return best[1]
+
+    def _check_one(self, type_name: str, value: object, path: str) -> str | None:
+        if type_name.startswith("Array of "):
+            if not isinstance(value, list):
+                return f"{path} must be an Array"
+            inner = (type_name[len("Array of ") :],)
+            for i, item in enumerate(value):
+                problem = self.check_value(inner, item, f"{path}[{i}]")
+                if problem is not None:
+                    return problem
+            return None
+        if type_name in _SCALARS:
+            return None if _scalar_ok(type_name, value) else f"{path} must be of type {type_name}"
+        spec = self._types.get(type_name)
+        if spec is None:
+            return f"{path}: unknown type {type_name}"
+        if spec.subtypes:
+            return self.check_value(spec.subtypes, value, path)
+        if not isinstance(value, dict):
+            return f"{path} must be an object of type {type_name}"
+        for key, item in value.items():
+            ftypes = spec.fields.get(key)
+            if ftypes is None:
+                return f'unknown field "{key}" in {path} ({type_name})'
+            problem = self.check_value(ftypes, item, f"{path}.{key}")
+            if problem is not None:
+                return problem
+        missing = spec.required - value.keys()
+        if missing:
+            return f'{path} ({type_name}) lacks required field "{sorted(missing)[0]}"'
+        return None
+
+    def check_result(self, method: MethodSpec, result: object) -> str | None:
+        """``None`` when a method's answer has one of the shapes the spec promises."""
+        return self.check_value(method.returns, result, "result")
+
+    def check_object(self, type_name: str, value: object) -> str | None:
+        """``None`` when ``value`` is a well-formed object of the named type."""
+        return self.check_value((type_name,), value, type_name)
+
+
+def _scalar_ok(type_name: str, value: object) -> bool:
+    """Whether a JSON value is of a scalar Bot API type."""
+    if type_name == "String":
+        return isinstance(value, str)
+    if type_name == "Integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if type_name == "Float":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if type_name == "Boolean":
+        return isinstance(value, bool)
+    if type_name == "True":
+        return value is True
+    return True  # InputFile: an upload or a file id string
+
+
+def check_or_raise(spec: BotApiSpec, type_name: str, value: object) -> None:
+    """Raise ``ApiError`` 500 when the sandbox itself produced a malformed object."""
+    problem = spec.check_object(type_name, value)
+    if problem is not None:
+        raise ApiError(500, f"Internal Server Error: sandbox produced a bad {type_name}: {problem}")
