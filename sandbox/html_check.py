@@ -69,10 +69,10 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _fail(text: str, detail: str, pos: int | None = None) -> ApiError:
+def _fail(text: str, detail: str, pos: int | None = None, tail: str = "") -> ApiError:
     """A "can't parse entities" error; ``pos`` (a str index) is reported as a UTF-8 byte offset."""
     where = "" if pos is None else f" at byte offset {len(text[:pos].encode('utf-8'))}"
-    return bad_request(f"can't parse entities: {detail}{where}")
+    return bad_request(f"can't parse entities: {detail}{where}{tail}")
 
 
 def _decode_reference(text: str, pos: int, strict: bool) -> tuple[str | None, int]:
@@ -225,8 +225,8 @@ def parse_html(text: str, *, strict: bool = True) -> ParsedText:
             name = end.group(1).lower()
             top = stack[-1]
             if name and name != top.tag:
-                detail = f'Unmatched end tag, expected "</{top.tag}>", found "</{name}>"'
-                raise _fail(text, detail, pos)
+                tail = f', expected "</{top.tag}>", found "</{name}>"'
+                raise _fail(text, "Unmatched end tag", pos, tail)
             stack.pop()
             entity = _entity(text, top, "".join(pieces[top.piece :]), u16, strict)
             if entity is not None:

@@ -155,7 +155,7 @@ class SandboxServer:
             build_app(self.state), access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS
         )
         await runner.setup()
-        site = web.TCPSite(runner, host, port, shutdown_timeout=_SHUTDOWN_SECONDS)
+        site = web.TCPSite(runner, host, port)
         await site.start()
         self._runner = runner
         bound_host, bound_port = runner.addresses[0][:2]

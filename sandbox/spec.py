@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
-from sandbox.errors import ApiError, bad_request
+from sandbox.errors import bad_request
 
 FieldKind = Literal["int", "float", "bool", "str", "int_or_str", "json", "file"]
 
@@ -236,8 +237,8 @@ def _scalar_ok(type_name: str, value: object) -> bool:
     return True  # InputFile: an upload or a file id string
 
 
-def check_or_raise(spec: BotApiSpec, type_name: str, value: object) -> None:
-    """Raise ``ApiError`` 500 when the sandbox itself produced a malformed object."""
-    problem = spec.check_object(type_name, value)
-    if problem is not None:
-        raise ApiError(500, f"Internal Server Error: sandbox produced a bad {type_name}: {problem}")
+@functools.cache
+def shipped_spec() -> BotApiSpec:
+    """The spec shipped in the package, parsed once per process (it is never modified)."""
+    return BotApiSpec.load()
+

@@ -13,7 +13,7 @@ from sandbox.flood import FloodConfig, FloodGuard
 from sandbox.history import History
 from sandbox.message_rules import incoming_entities
 from sandbox.records import CallbackRecord, ChatMessage, ChatType, HistoryEntry
-from sandbox.spec import BotApiSpec
+from sandbox.spec import shipped_spec
 from sandbox.stats import SandboxStats
 from sandbox.updates import UpdateQueue
 from sandbox.webhook import WebhookDelivery
@@ -45,7 +45,7 @@ class SandboxState(Directory):
         history_limit: int = 1000,
     ) -> None:
         super().__init__()
-        self.spec = BotApiSpec.load()
+        self.spec = shipped_spec()
         self.config = SandboxConfig(bot_username=bot_username, latency_ms=float(latency_ms))
         self.flood = FloodGuard(flood or FloodConfig(enabled=False))
         self.chat_log = History(limit=history_limit, record=record_history)
