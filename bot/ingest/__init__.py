@@ -1,0 +1,1 @@
+"""Newsroom ingestion: the authenticated HTTP API, feed polling, health checks and metrics."""

@@ -1,0 +1,339 @@
+"""RSS/Atom polling: conditional GET, bounded fetch, feedparser on the bytes, new entries ingested.
+
+Each configured feed has its own loop: poll, then sleep one interval (or a doubling backoff
+after errors, capped); a failing feed stays in the rotation and its error streak is kept in
+Redis for ``/readyz`` and ``/metrics``.
+
+Decisions:
+
+* The first successful poll of a feed never seen before stores its current items as articles
+  *without alerting* (``/latest`` then has content; subscribers get no flood of old news).
+  Later polls ingest new items with alerts: breaking ones reach every subscriber, the others
+  only "all news" subscribers (the publisher decides the audience).
+* Entries are identified by guid/id, else link, else a hash of the title; seen ids live in a
+  Redis sorted set per feed, so restarts never re-ingest.
+* A non-breaking entry without any body text is skipped with a log line (a breaking
+  headline-only flash is kept): repeating the headline as its own body reads badly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import aiohttp
+import feedparser
+
+from bot.ingest.feed_entries import entry_key, entry_to_article, feed_source
+from bot.ingest.feed_state import FeedStateStore
+from bot.ingest.metrics import Metrics, record_ingested
+from bot.parser import ParseError
+from bot.runtime import Services
+from config import Settings
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "newsbot-feed-poller/0.1"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+)
+READ_CHUNK = 64 * 1024
+MAX_REDIRECTS = 5
+MAX_CONCURRENT_POLLS = 8
+
+
+class FeedError(Exception):
+    """A poll that failed: network, timeout, HTTP status, oversize or unparseable body."""
+
+
+class PollOutcome(StrEnum):
+    """How a poll ended."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    ERROR = "error"
+
+
+@dataclass
+class PollResult:
+    """What one poll of one feed did."""
+
+    url: str
+    outcome: PollOutcome
+    first_poll: bool = False
+    ingested: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+    skipped: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedOptions:
+    """Polling knobs (from ``Settings``)."""
+
+    interval: float = 60.0
+    timeout: float = 20.0
+    max_bytes: int = 5 * 1024 * 1024
+    backoff_max: float = 1800.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FeedOptions:
+        """The options configured by ``NEWSBOT_FEED_*``."""
+        return cls(
+            interval=settings.feed_interval,
+            timeout=settings.feed_timeout,
+            max_bytes=settings.feed_max_bytes,
+            backoff_max=settings.feed_backoff_max,
+        )
+
+    def delay_after(self, errors: int) -> float:
+        """Seconds until the next poll: the interval, doubled per failure in a row, capped."""
+        if errors <= 0:
+            return self.interval
+        backoff: float = self.interval * 2.0 ** min(errors - 1, 30)
+        return min(backoff, max(self.backoff_max, self.interval))
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+    final_url: str
+
+
+class FeedPoller:
+    """Polls every configured feed and feeds new entries into the ingestion pipeline."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        http_session: aiohttp.ClientSession,
+        metrics: Metrics,
+        *,
+        feeds: Sequence[str] | None = None,
+        options: FeedOptions | None = None,
+    ) -> None:
+        self.feeds: tuple[str, ...] = tuple(settings.feeds if feeds is None else feeds)
+        self.options = options or FeedOptions.from_settings(settings)
+        self._services = services
+        self._session = http_session
+        self._metrics = metrics
+        self._state = FeedStateStore(services.store.redis, services.store.keys)
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
+
+    async def run(self, stop_event: asyncio.Event) -> None:
+        """Poll until ``stop_event`` is set: one loop per feed, each on its own schedule."""
+        if not self.feeds:
+            logger.info("no feeds configured (NEWSBOT_FEEDS): feed poller idle")
+            return
+        logger.info(
+            "polling %d feed(s) every %ss: %s",
+            len(self.feeds),
+            self.options.interval,
+            ", ".join(self.feeds),
+        )
+        async with asyncio.TaskGroup() as group:
+            for url in self.feeds:
+                group.create_task(self._loop(url, stop_event), name=f"feed:{url}")
+
+    async def _loop(self, url: str, stop_event: asyncio.Event) -> None:
+        errors = 0
+        while not stop_event.is_set():
+            result = await self.poll_once(url)
+            errors = errors + 1 if result.outcome is PollOutcome.ERROR else 0
+            delay = self.options.delay_after(errors)
+            if errors:
+                logger.info(
+                    "feed %s: next attempt in %.0fs (failure %d in a row)", url, delay, errors
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop_event.wait(), timeout=delay)
+
+    async def poll_all(self) -> list[PollResult]:
+        """Poll every feed once, concurrently (for tests and one-shot runs)."""
+        return list(await asyncio.gather(*(self.poll_once(url) for url in self.feeds)))
+
+    async def poll_once(self, url: str) -> PollResult:
+        """Poll one feed; never raises (failures are recorded and returned as ``ERROR``)."""
+        async with self._slots:
+            try:
+                result = await self._poll(url)
+            except FeedError as exc:
+                result = await self._failed(url, str(exc))
+            except ParseError as exc:  # pragma: no cover - entries' parse errors are handled
+                result = await self._failed(url, exc.message)
+            except Exception as exc:
+                # A poller bug or a Redis outage must not end the loop: the feed is retried.
+                logger.exception("feed %s: unexpected error while polling", url)
+                result = await self._failed(url, f"internal error: {type(exc).__name__}")
+        self._metrics.feed_polls.labels(feed=url, outcome=result.outcome.value).inc()
+        return result
+
+    async def _failed(self, url: str, message: str) -> PollResult:
+        logger.warning("feed %s: poll failed: %s", url, message)
+        try:
+            await self._state.record_error(url, message)
+        except Exception:
+            logger.exception("feed %s: cannot record the failure", url)
+        return PollResult(url, PollOutcome.ERROR, error=message)
+
+    async def _poll(self, url: str) -> PollResult:
+        state = await self._state.get(url)
+        fetched = await self._fetch(url, etag=state.etag, last_modified=state.last_modified)
+        if fetched is None:
+            await self._state.record_success(
+                url, etag=state.etag, last_modified=state.last_modified, title=None
+            )
+            logger.debug("feed %s: not modified", url)
+            return PollResult(url, PollOutcome.NOT_MODIFIED)
+        parsed = await asyncio.to_thread(_parse_feed, fetched)
+        result = await self._take_entries(url, parsed)
+        await self._state.record_success(
+            url,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            title=feed_source(parsed.feed, url),
+        )
+        await self._state.prune_seen(url)
+        return result
+
+    async def _fetch(
+        self, url: str, *, etag: str | None, last_modified: str | None
+    ) -> _Fetched | None:
+        """GET with validators; ``None`` for 304. Size and time bounded."""
+        headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        timeout = aiohttp.ClientTimeout(
+            total=self.options.timeout, sock_connect=min(10.0, self.options.timeout)
+        )
+        limit = self.options.max_bytes
+        try:
+            async with self._session.get(
+                url, headers=headers, timeout=timeout, max_redirects=MAX_REDIRECTS
+            ) as response:
+                if response.status == 304:
+                    return None
+                if response.status != 200:
+                    raise FeedError(f"HTTP {response.status} {response.reason or ''}".rstrip())
+                if response.content_length is not None and response.content_length > limit:
+                    raise FeedError(f"feed is {response.content_length} bytes, over {limit}")
+                body = bytearray()
+                # Counted after decompression, so a small gzip bomb is caught too.
+                async for chunk in response.content.iter_chunked(READ_CHUNK):
+                    body += chunk
+                    if len(body) > limit:
+                        raise FeedError(f"feed is over {limit} bytes")
+                return _Fetched(
+                    body=bytes(body),
+                    etag=response.headers.get("ETag"),
+                    last_modified=response.headers.get("Last-Modified"),
+                    content_type=response.headers.get("Content-Type"),
+                    final_url=str(response.url),
+                )
+        except TimeoutError:
+            raise FeedError(f"timed out after {self.options.timeout:g}s") from None
+        except aiohttp.TooManyRedirects:
+            raise FeedError(f"more than {MAX_REDIRECTS} redirects") from None
+        except aiohttp.ClientError as exc:
+            raise FeedError(f"{type(exc).__name__}: {exc}") from None
+
+    async def _take_entries(self, url: str, parsed: Any) -> PollResult:
+        """Ingest the entries not seen before (first poll: store them without alerting)."""
+        first = not await self._state.is_known(url)
+        source = feed_source(parsed.feed, url)
+        keyed = _keyed_entries(parsed.entries)
+        new_keys = set(await self._state.unseen(url, list(keyed)))
+        result = PollResult(url, PollOutcome.OK, first_poll=first)
+        for key, entry in keyed.items():
+            if key not in new_keys:
+                continue
+            try:
+                article = entry_to_article(entry, source=source)
+            except ParseError as exc:
+                logger.info("feed %s: skipping entry %s: %s", url, key, exc.message)
+                self._metrics.feed_entries.labels(feed=url, outcome="skipped").inc()
+                result.skipped += 1
+                await self._state.mark_seen(url, [key])
+                continue
+            ingested = await self._services.ingestor.ingest(article, alert=not first)
+            if ingested.created:
+                await record_ingested(self._services.store, "feed")
+            outcome = "recorded" if first else "ingested" if ingested.created else "duplicate"
+            self._metrics.feed_entries.labels(feed=url, outcome=outcome).inc()
+            result.ingested.append(ingested.id)
+            if ingested.alert_id and ingested.created:
+                result.alerts.append(ingested.alert_id)
+            # Marked only once stored: a crash before this line re-ingests idempotently.
+            await self._state.mark_seen(url, [key])
+        # Refresh the last-seen time of everything still in the feed (retention is by absence).
+        await self._state.mark_seen(url, list(keyed))
+        if first:
+            await self._state.mark_known(url)
+            logger.info(
+                "feed %s: first poll, recorded %d existing item(s) without alerting",
+                url,
+                len(result.ingested),
+            )
+        elif result.ingested:
+            logger.info(
+                "feed %s: %d new item(s), %d alert(s)",
+                url,
+                len(result.ingested),
+                len(result.alerts),
+            )
+        return result
+
+
+def _parse_feed(fetched: _Fetched) -> Any:
+    """feedparser on the fetched bytes (never a URL: feedparser must not fetch anything)."""
+    headers = {"content-location": fetched.final_url}
+    if fetched.content_type:
+        headers["content-type"] = fetched.content_type
+    parsed = feedparser.parse(io.BytesIO(fetched.body), response_headers=headers)
+    entries = [e for e in parsed.entries if isinstance(e, Mapping) and e.get("title")]
+    if parsed.get("bozo") and not entries:
+        problem = parsed.get("bozo_exception")
+        raise FeedError(f"not a valid RSS/Atom feed: {problem}")
+    if not parsed.get("version") and not entries:
+        raise FeedError("not an RSS/Atom feed")
+    if parsed.get("bozo"):
+        logger.info(
+            "feed %s is not well-formed (%s); using what parsed",
+            fetched.final_url,
+            parsed.get("bozo_exception"),
+        )
+    return parsed
+
+
+def _keyed_entries(entries: Sequence[Any]) -> dict[str, Any]:
+    """Entries by key, oldest first (alerts go out in publication order); first of duplicates."""
+    indexed = list(enumerate(entries))
+    if all(e.get("published_parsed") or e.get("updated_parsed") for _, e in indexed):
+        indexed.sort(key=lambda pair: (tuple(_date(pair[1])), -pair[0]))
+    else:
+        indexed.reverse()  # feeds list newest first
+    keyed: dict[str, Any] = {}
+    for _, entry in indexed:
+        key = entry_key(entry)
+        if key is not None and key not in keyed:
+            keyed[key] = entry
+    return keyed
+
+
+def _date(entry: Mapping[str, Any]) -> time.struct_time:
+    value = entry.get("published_parsed") or entry.get("updated_parsed")
+    assert isinstance(value, time.struct_time)
+    return value

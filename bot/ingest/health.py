@@ -1,0 +1,118 @@
+"""Liveness and readiness: ``/healthz`` (process up) and ``/readyz`` (every dependency checked).
+
+Readiness needs Redis (PING), Telegram (``getMe`` succeeded: the bot's ``post_init`` calls
+:meth:`ReadinessProbe.telegram_ready`) and at least one live delivery worker (heartbeats).
+Feeds are reported — failing ones listed with their last error — but never make the service
+unready: a broken outside feed is not something restarting or un-routing newsbot can fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from bot.ingest.feed_state import FeedStateStore
+from bot.ingest.metrics import WorkersProbe, count_live_workers
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+CHECK_TIMEOUT = 3.0
+
+
+@dataclass
+class Readiness:
+    """The outcome of a readiness check: overall verdict and each check's JSON."""
+
+    ready: bool
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``/readyz`` body."""
+        return {"status": "ready" if self.ready else "not_ready", "checks": self.checks}
+
+
+class ReadinessProbe:
+    """Runs the readiness checks; holds the Telegram flag the bot sets after ``getMe``."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        feeds: Sequence[str] = (),
+        workers: WorkersProbe | None = count_live_workers,
+        require_telegram: bool = True,
+        timeout: float = CHECK_TIMEOUT,
+    ) -> None:
+        self._store = store
+        self.feeds = tuple(feeds)
+        self._workers = workers
+        self._require_telegram = require_telegram
+        self._timeout = timeout
+        self._telegram_ok = False
+        self._telegram_detail = "getMe has not succeeded yet"
+
+    def telegram_ready(self, username: str | None = None) -> None:
+        """Record a successful ``getMe`` (call from the bot's ``post_init``)."""
+        self._telegram_ok = True
+        self._telegram_detail = f"@{username}" if username else "getMe succeeded"
+
+    def telegram_failed(self, reason: str) -> None:
+        """Record that Telegram is unreachable or refuses the token."""
+        self._telegram_ok = False
+        self._telegram_detail = reason
+
+    async def check(self) -> Readiness:
+        """Run every check concurrently, each bounded by the timeout."""
+        names = ["redis", "workers", "feeds"]
+        results = await asyncio.gather(
+            self._bounded(self._check_redis()),
+            self._bounded(self._check_workers()),
+            self._bounded(self._check_feeds()),
+        )
+        checks = dict(zip(names, results, strict=True))
+        checks["telegram"] = self._check_telegram()
+        if self._workers is None:
+            del checks["workers"]
+        # Feeds are informational (see the module docstring); everything else must be ok.
+        ready = all(c["ok"] for name, c in checks.items() if name != "feeds")
+        return Readiness(ready=ready, checks=checks)
+
+    async def _bounded(self, check: Any) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = await asyncio.wait_for(check, self._timeout)
+        except TimeoutError:
+            return {"ok": False, "error": f"timed out after {self._timeout:g}s"}
+        except (RedisError, OSError) as exc:
+            return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        return result
+
+    async def _check_redis(self) -> dict[str, Any]:
+        await self._store.redis.ping()
+        return {"ok": True}
+
+    def _check_telegram(self) -> dict[str, Any]:
+        if not self._require_telegram:
+            return {"ok": True, "detail": "not required"}
+        return {"ok": self._telegram_ok, "detail": self._telegram_detail}
+
+    async def _check_workers(self) -> dict[str, Any]:
+        if self._workers is None:
+            return {"ok": True}
+        alive = await self._workers(self._store)
+        result: dict[str, Any] = {"ok": alive > 0, "alive": alive}
+        if not alive:
+            result["error"] = "no delivery worker has a fresh heartbeat"
+        return result
+
+    async def _check_feeds(self) -> dict[str, Any]:
+        states = await FeedStateStore(self._store.redis, self._store.keys).get_many(
+            list(self.feeds)
+        )
+        failing = [s.to_json() for s in states if s.failing]
+        return {"ok": not failing, "configured": len(self.feeds), "failing": failing}

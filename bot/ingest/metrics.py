@@ -1,0 +1,326 @@
+"""Prometheus metrics: one registry per ``Metrics`` instance, process metrics plus Redis truth.
+
+Two kinds of numbers end up on ``/metrics``:
+
+* Process metrics, updated as things happen here: API requests, feed polls and entries, and
+  what a delivery engine running in this process reports through :class:`DeliveryObserver`
+  (latency and Retry-After histograms, per-process sent/failed counters).
+* Cluster totals read from Redis at scrape time (:meth:`Metrics.refresh`): articles stored and
+  ingested per source, alerts published, messages sent/failed/429 by every worker process,
+  queue depths, live workers, subscribers, feed error streaks. These are the truth even when
+  ``newsbot worker`` processes do the sending.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
+
+from bot.delivery.config import PRIORITIES
+from bot.delivery.status import live_workers
+from bot.ingest.feed_state import FeedState, FeedStateStore
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+IngestSource = Literal["api", "feed", "cli", "telegram"]
+INGEST_SOURCES: tuple[IngestSource, ...] = ("api", "feed", "cli", "telegram")
+
+#: Stats hash field counting created articles per source (``articles_ingested`` counts all).
+INGESTED_BY_SOURCE_FIELD = "ingested:{source}"
+#: Stats hash fields written by the store and the delivery engine (``messages_<outcome>``).
+STAT_ARTICLES_INGESTED = "articles_ingested"
+STAT_ALERTS_PUBLISHED = "alerts_published"
+STAT_MESSAGES_PREFIX = "messages_"
+STAT_MESSAGES_SENT = "messages_sent"
+STAT_MESSAGES_SKIPPED = "messages_skipped"
+#: Not written by the delivery engine yet: reported cluster-wide only once it exists.
+STAT_RATE_LIMITED = "rate_limited"
+
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0)
+RETRY_AFTER_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+class DeliveryObserver(Protocol):
+    """What the delivery engine reports as it sends (all calls are cheap and synchronous)."""
+
+    def message_sent(self, latency_s: float) -> None:
+        """One message accepted by Telegram, ``latency_s`` after its alert was published."""
+
+    def message_failed(self, reason: str) -> None:
+        """One message given up on (``blocked``, ``chat_not_found``, ``bad_request``, ...)."""
+
+    def rate_limited(self, retry_after: float) -> None:
+        """Telegram answered 429 with this ``retry_after`` (seconds)."""
+
+
+#: Live delivery numbers the engine can offer: queue depth per queue, live worker count.
+QueueDepthProbe = Callable[[Store], Awaitable[Mapping[str, int]]]
+WorkersProbe = Callable[[Store], Awaitable[int]]
+
+
+@dataclass
+class RedisSnapshot:
+    """Cluster-wide numbers read from Redis for one scrape."""
+
+    up: bool = False
+    stats: dict[str, int] = field(default_factory=dict)
+    articles_stored: int = 0
+    subscribers_active: int = 0
+    queue_depth: dict[str, int] = field(default_factory=dict)
+    workers_alive: int | None = None
+    feeds: list[FeedState] = field(default_factory=list)
+    taken_at: float = 0.0
+
+
+async def count_live_workers(store: Store) -> int:
+    """Delivery workers with an unexpired heartbeat, in every process (a ``WorkersProbe``)."""
+    return len(await live_workers(store))
+
+
+async def queue_depths(store: Store) -> dict[str, int]:
+    """Unfinished entries per delivery stream (``jobs:breaking``, ``batches:routine``, ...).
+
+    Workers delete entries once done, so a stream's length is its backlog (a ``QueueDepthProbe``).
+    """
+    names: list[str] = []
+    async with store.redis.pipeline(transaction=False) as pipe:
+        for priority in PRIORITIES:
+            for kind, key in (
+                ("jobs", store.keys.jobs_stream(priority.value)),
+                ("batches", store.keys.batches_stream(priority.value)),
+            ):
+                names.append(f"{kind}:{priority.value}")
+                pipe.xlen(key)
+            lengths = await pipe.execute()
+    return {name: int(length) for name, length in zip(names, lengths, strict=True)}
+
+
+async def record_ingested(store: Store, source: IngestSource) -> None:
+    """Count one newly created article against its source (call only when ``created``)."""
+    await store.stats.incr(INGESTED_BY_SOURCE_FIELD.format(source=source))
+
+
+class Metrics:
+    """The metrics of one process (or one test app): objects, observer and Redis collector."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.api_requests = Counter(
+            "newsbot_api_requests",
+            "HTTP requests answered, by method, route and status.",
+            ["method", "route", "status"],
+            registry=r,
+        )
+        self.api_unhandled_errors = Counter(
+            "newsbot_api_unhandled_errors",
+            "HTTP requests that hit an unexpected exception (answered 500).",
+            registry=r,
+        )
+        self.feed_polls = Counter(
+            "newsbot_feed_polls",
+            "Feed polls by outcome: ok, not_modified, error.",
+            ["feed", "outcome"],
+            registry=r,
+        )
+        self.feed_entries = Counter(
+            "newsbot_feed_entries",
+            "New feed entries by outcome: ingested, recorded (first poll), skipped, duplicate.",
+            ["feed", "outcome"],
+            registry=r,
+        )
+        self.delivery_latency = Histogram(
+            "newsbot_delivery_latency_seconds",
+            "Time from an alert's publication to one of its messages being accepted by Telegram.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.retry_after = Histogram(
+            "newsbot_telegram_retry_after_seconds",
+            "retry_after of the 429 answers seen by delivery workers in this process.",
+            buckets=RETRY_AFTER_BUCKETS,
+            registry=r,
+        )
+        self.process_failed = Counter(
+            "newsbot_process_messages_failed",
+            "Messages given up on by delivery workers in this process, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.process_delivery_events = Counter(
+            "newsbot_process_delivery_events",
+            "Delivery events of the workers in this process (sent, blocked, failed, "
+            "bad_request, skipped, retry_after = 429, transient_error).",
+            ["event"],
+            registry=r,
+        )
+        self.snapshot = RedisSnapshot()
+        r.register(_RedisCollector(self))
+
+    # DeliveryObserver ---------------------------------------------------------------------
+    def message_sent(self, latency_s: float) -> None:
+        """Observer: one message delivered, ``latency_s`` after its alert was published."""
+        self.delivery_latency.observe(max(0.0, latency_s))
+
+    def message_failed(self, reason: str) -> None:
+        """Observer: one message given up on."""
+        self.process_failed.labels(reason=reason or "unknown").inc()
+
+    def rate_limited(self, retry_after: float) -> None:
+        """Observer: one 429 from Telegram."""
+        self.retry_after.observe(max(0.0, retry_after))
+
+    def delivery_listener(self, event: str, amount: int) -> None:
+        """Listener for ``bot.delivery.metrics.DeliveryMetrics.add_listener``: event counts."""
+        self.process_delivery_events.labels(event=event).inc(amount)
+
+    # Scrape -------------------------------------------------------------------------------
+    async def refresh(
+        self,
+        store: Store,
+        *,
+        feeds: Iterable[str] = (),
+        queue_depth: QueueDepthProbe | None = None,
+        workers: WorkersProbe | None = None,
+    ) -> RedisSnapshot:
+        """Read the cluster totals from Redis (before rendering); ``up`` is False when it fails."""
+        snap = RedisSnapshot(taken_at=time.time())
+        try:
+            snap.stats = await store.stats.all()
+            snap.articles_stored = await store.articles.count()
+            snap.subscribers_active = int(await store.redis.zcard(store.keys.subscribers_active))
+            snap.feeds = await FeedStateStore(store.redis, store.keys).get_many(list(feeds))
+            if queue_depth is not None:
+                snap.queue_depth = dict(await queue_depth(store))
+            if workers is not None:
+                snap.workers_alive = await workers(store)
+            snap.up = True
+        except (RedisError, OSError) as exc:
+            logger.warning("metrics: cannot read Redis: %s", exc)
+            snap = RedisSnapshot(up=False, taken_at=snap.taken_at)
+        self.snapshot = snap
+        return snap
+
+    def render(self) -> bytes:
+        """The registry in the Prometheus text format."""
+        return generate_latest(self.registry)
+
+
+class _RedisCollector(Collector):
+    """Turns the latest :class:`RedisSnapshot` into metric families at scrape time."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterable[Metric]:
+        """The cluster-wide families (only ``newsbot_redis_up`` when Redis was unreadable)."""
+        snap = self._metrics.snapshot
+        yield GaugeMetricFamily(
+            "newsbot_redis_up", "1 when the last scrape could read Redis.", value=int(snap.up)
+        )
+        if not snap.up:
+            return
+        stats = snap.stats
+        yield GaugeMetricFamily(
+            "newsbot_articles_stored", "Articles in the store.", value=snap.articles_stored
+        )
+        yield _ingested_family(stats)
+        yield CounterMetricFamily(
+            "newsbot_alerts_published",
+            "Alerts queued for delivery (all processes).",
+            value=stats.get(STAT_ALERTS_PUBLISHED, 0),
+        )
+        yield CounterMetricFamily(
+            "newsbot_messages_sent",
+            "Messages accepted by Telegram (all workers).",
+            value=stats.get(STAT_MESSAGES_SENT, 0),
+        )
+        yield _failed_family(stats)
+        yield CounterMetricFamily(
+            "newsbot_messages_skipped",
+            "Messages not sent because the chat left the audience meanwhile (all workers).",
+            value=stats.get(STAT_MESSAGES_SKIPPED, 0),
+        )
+        if STAT_RATE_LIMITED in stats:
+            yield CounterMetricFamily(
+                "newsbot_telegram_rate_limited",
+                "429 Too Many Requests answers from Telegram (all workers).",
+                value=stats[STAT_RATE_LIMITED],
+            )
+        yield GaugeMetricFamily(
+            "newsbot_subscribers_active", "Active subscribers.", value=snap.subscribers_active
+        )
+        depth = GaugeMetricFamily(
+            "newsbot_queue_depth", "Delivery work waiting, per queue.", labels=["queue"]
+        )
+        for queue, value in sorted(snap.queue_depth.items()):
+            depth.add_metric([queue], value)
+        yield depth
+        if snap.workers_alive is not None:
+            yield GaugeMetricFamily(
+                "newsbot_delivery_workers_alive",
+                "Delivery workers with a fresh heartbeat (all processes).",
+                value=snap.workers_alive,
+            )
+        yield from _feed_families(snap.feeds)
+
+
+def _ingested_family(stats: Mapping[str, int]) -> CounterMetricFamily:
+    """Created articles per source; ``other`` is what no source claimed (older tools)."""
+    family = CounterMetricFamily(
+        "newsbot_articles_ingested",
+        "New articles stored, by source (api, feed, cli, telegram, other).",
+        labels=["source"],
+    )
+    claimed = 0
+    for source in INGEST_SOURCES:
+        value = stats.get(INGESTED_BY_SOURCE_FIELD.format(source=source), 0)
+        claimed += value
+        family.add_metric([source], value)
+    family.add_metric(["other"], max(0, stats.get(STAT_ARTICLES_INGESTED, 0) - claimed))
+    return family
+
+
+def _failed_family(stats: Mapping[str, int]) -> CounterMetricFamily:
+    """Messages given up on, by reason: every ``messages_<outcome>`` but sent and skipped."""
+    family = CounterMetricFamily(
+        "newsbot_messages_failed",
+        "Messages given up on (all workers), by reason (blocked, bad_request, failed, ...).",
+        labels=["reason"],
+    )
+    for name, value in sorted(stats.items()):
+        if name.startswith(STAT_MESSAGES_PREFIX) and name not in (
+            STAT_MESSAGES_SENT,
+            STAT_MESSAGES_SKIPPED,
+        ):
+            family.add_metric([name.removeprefix(STAT_MESSAGES_PREFIX)], value)
+    return family
+
+
+def _feed_families(feeds: list[FeedState]) -> Iterable[Metric]:
+    """Per-feed error streaks and last success times."""
+    errors = GaugeMetricFamily(
+        "newsbot_feed_consecutive_errors",
+        "Failed polls in a row per configured feed (0 = healthy).",
+        labels=["feed"],
+    )
+    last_ok = GaugeMetricFamily(
+        "newsbot_feed_last_success_timestamp_seconds",
+        "Unix time of each feed's last successful poll.",
+        labels=["feed"],
+    )
+    for state in feeds:
+        errors.add_metric([state.url], state.errors)
+        if state.last_ok_at is not None:
+            last_ok.add_metric([state.url], state.last_ok_at)
+    yield errors
+    yield last_ok

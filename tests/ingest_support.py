@@ -1,0 +1,180 @@
+"""Helpers for the ingestion tests: API app factory, a local feed server with ETag/304 support."""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.ingest.health import ReadinessProbe
+from bot.ingest.metrics import Metrics
+from bot.ingest.server import build_api_app
+from bot.runtime import Services, build_services
+from bot.store import Store
+from config import Settings
+
+API_TOKEN = "s3cret-newsroom-token"
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+FEEDS_DIR = Path(__file__).parent / "data" / "feeds"
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings for tests (no .env, no environment surprises for the values that matter)."""
+    values: dict[str, Any] = {"api_token": API_TOKEN, "feed_interval": 60.0}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@dataclass
+class ApiHarness:
+    """A running API app on a test server, with its store, services and metrics."""
+
+    client: TestClient[web.Request, web.Application]
+    store: Store
+    services: Services
+    metrics: Metrics
+    readiness: ReadinessProbe
+    settings: Settings
+
+    async def alert_jobs(self, priority: str = "breaking") -> int:
+        """Alert jobs queued for delivery on one priority stream."""
+        return int(await self.store.redis.xlen(self.store.keys.jobs_stream(priority)))
+
+    async def alerts(self) -> int:
+        """Alerts recorded (each one is a separate push to subscribers)."""
+        return int(await self.store.redis.zcard(self.store.keys.alerts_by_time))
+
+
+@contextlib.asynccontextmanager
+async def api_harness(
+    store: Store, settings: Settings | None = None, **app_options: Any
+) -> AsyncIterator[ApiHarness]:
+    """Build the real app over the real store and serve it on a free port."""
+    settings = settings or make_settings()
+    services = build_services(settings, store)
+    metrics = Metrics()
+    readiness = app_options.pop("readiness", None) or ReadinessProbe(
+        store, feeds=settings.feeds, require_telegram=False
+    )
+    app = build_api_app(settings, services, readiness=readiness, metrics=metrics, **app_options)
+    async with TestClient(TestServer(app)) as client:
+        yield ApiHarness(client, store, services, metrics, readiness, settings)
+
+
+def metric_value(text: str, name: str, labels: dict[str, str] | None = None) -> float | None:
+    """The value of one sample in Prometheus text output (``None`` when absent)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and (labels is None or sample.labels == labels):
+                return float(sample.value)
+    return None
+
+
+@dataclass
+class ServedFeed:
+    """One feed document served by :class:`FeedServer`, with its validators."""
+
+    body: bytes
+    content_type: str = "application/rss+xml; charset=utf-8"
+    status: int = 200
+    etag: bool = True
+    last_modified: bool = True
+    version: int = 0
+    delay: float = 0.0
+
+    @property
+    def etag_value(self) -> str:
+        return '"' + hashlib.sha256(self.body).hexdigest()[:16] + '"'
+
+    @property
+    def last_modified_value(self) -> str:
+        # A fixed date per version: unchanged content keeps its Last-Modified.
+        return email.utils.formatdate(1_700_000_000 + self.version * 60, usegmt=True)
+
+
+@dataclass
+class FeedServer:
+    """A local HTTP server for feeds that honours If-None-Match / If-Modified-Since."""
+
+    feeds: dict[str, ServedFeed] = field(default_factory=dict)
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    responses: list[tuple[str, int]] = field(default_factory=list)
+    server: TestServer | None = None
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a served path."""
+        assert self.server is not None
+        return str(self.server.make_url(path))
+
+    def put(self, path: str, body: bytes, **options: Any) -> str:
+        """Serve (or replace) a document at ``path``; returns its URL."""
+        previous = self.feeds.get(path)
+        version = previous.version + 1 if previous and previous.body != body else 0
+        self.feeds[path] = ServedFeed(body=body, version=version, **options)
+        return self.url(path)
+
+    def statuses(self, path: str) -> list[int]:
+        """The statuses answered for one path, in order."""
+        return [status for p, status in self.responses if p == path]
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        import asyncio
+
+        self.requests.append((request.path, dict(request.headers)))
+        feed = self.feeds.get(request.path)
+        if feed is None:
+            return self._answer(request, web.Response(status=404, text="not found"))
+        if feed.delay:
+            await asyncio.sleep(feed.delay)
+        if feed.status != 200:
+            return self._answer(request, web.Response(status=feed.status, text="error"))
+        headers = {"Content-Type": feed.content_type}
+        if feed.etag:
+            headers["ETag"] = feed.etag_value
+        if feed.last_modified:
+            headers["Last-Modified"] = feed.last_modified_value
+        inm = request.headers.get("If-None-Match")
+        ims = request.headers.get("If-Modified-Since")
+        if (feed.etag and inm == feed.etag_value) or (
+            not inm and feed.last_modified and ims == feed.last_modified_value
+        ):
+            return self._answer(request, web.Response(status=304, headers=headers))
+        return self._answer(request, web.Response(body=feed.body, headers=headers))
+
+    def _answer(self, request: web.Request, response: web.Response) -> web.Response:
+        self.responses.append((request.path, response.status))
+        return response
+
+    async def start(self) -> None:
+        """Listen on a free local port."""
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", self._handle)
+        self.server = TestServer(app)
+        await self.server.start_server()
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self.server is not None:
+            await self.server.close()
+
+
+def rss(title: str, items: list[dict[str, str]], *, extra: str = "") -> bytes:
+    """A small RSS 2.0 document; each item dict holds raw XML for its child elements."""
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">',
+        f"<channel><title>{title}</title><link>https://news.example/</link>{extra}",
+    ]
+    for item in items:
+        parts.append("<item>" + "".join(f"<{k}>{v}</{k}>" for k, v in item.items()) + "</item>")
+    parts.append("</channel></rss>")
+    return "\n".join(parts).encode("utf-8")
