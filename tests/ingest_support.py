@@ -90,6 +90,7 @@ class ServedFeed:
     last_modified: bool = True
     version: int = 0
     delay: float = 0.0
+    chunked: bool = False
 
     @property
     def etag_value(self) -> str:
@@ -148,6 +149,17 @@ class FeedServer:
             not inm and feed.last_modified and ims == feed.last_modified_value
         ):
             return self._answer(request, web.Response(status=304, headers=headers))
+        if feed.chunked:
+            # No Content-Length: the client can only find the size by reading.
+            stream = web.StreamResponse(headers=headers)
+            stream.enable_chunked_encoding()
+            await stream.prepare(request)
+            with contextlib.suppress(ConnectionError):  # the client may stop reading early
+                for start in range(0, len(feed.body), 4096):
+                    await stream.write(feed.body[start : start + 4096])
+                await stream.write_eof()
+            self.responses.append((request.path, 200))
+            return stream
         return self._answer(request, web.Response(body=feed.body, headers=headers))
 
     def _answer(self, request: web.Request, response: web.Response) -> web.Response:

@@ -71,7 +71,11 @@ async def test_five_concurrent_posts_of_the_same_article_create_it_once(
 
 
 async def test_same_url_with_edited_text_is_a_repeat_not_a_second_article(api: ApiHarness) -> None:
-    first = {"title": "زلزال يضرب المنطقة", "body": "ضرب زلزال بقوة خمس درجات.", "url": "https://n.example/q"}
+    first = {
+        "title": "زلزال يضرب المنطقة",
+        "body": "ضرب زلزال بقوة خمس درجات.",
+        "url": "https://n.example/q",
+    }
     second = {**first, "body": "ضرب زلزال بقوة خمس درجات ونصف."}
     r1 = await api.client.post("/api/articles", data=json.dumps(first), headers=JSON)
     r2 = await api.client.post("/api/articles", data=json.dumps(second), headers=JSON)
@@ -194,7 +198,9 @@ async def test_alert_progress_is_readable_and_unknown_alerts_are_404(
 async def test_explicit_id_clashing_with_another_article_is_409(api: ApiHarness) -> None:
     first = {"id": "fixed-id", "title": "خبر أول", "body": "النص الأول."}
     clash = {"id": "fixed-id", "title": "خبر مختلف تماما", "body": "نص آخر."}
-    assert (await api.client.post("/api/articles", data=json.dumps(first), headers=JSON)).status == 201
+    assert (
+        await api.client.post("/api/articles", data=json.dumps(first), headers=JSON)
+    ).status == 201
     resp = await api.client.post("/api/articles", data=json.dumps(clash), headers=JSON)
     assert resp.status == 409 and (await resp.json())["code"] == "id_conflict"
     assert await api.store.articles.count() == 1

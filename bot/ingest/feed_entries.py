@@ -85,9 +85,10 @@ def entry_paragraphs(entry: Mapping[str, Any]) -> list[str]:
     best: list[str] = []
     for value, is_html in candidates:
         paragraphs = html_to_paragraphs(value) if is_html else text_to_paragraphs(value)
+        paragraphs = _drop_footer(paragraphs)
         if sum(map(len, paragraphs)) > sum(map(len, best)):
             best = paragraphs
-    return _drop_footer(best)
+    return best
 
 
 def entry_to_article(entry: Mapping[str, Any], *, source: str) -> Article:

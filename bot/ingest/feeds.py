@@ -319,21 +319,25 @@ def _parse_feed(fetched: _Fetched) -> Any:
 
 
 def _keyed_entries(entries: Sequence[Any]) -> dict[str, Any]:
-    """Entries by key, oldest first (alerts go out in publication order); first of duplicates."""
-    indexed = list(enumerate(entries))
-    if all(e.get("published_parsed") or e.get("updated_parsed") for _, e in indexed):
-        indexed.sort(key=lambda pair: (tuple(_date(pair[1])), -pair[0]))
-    else:
-        indexed.reverse()  # feeds list newest first
-    keyed: dict[str, Any] = {}
-    for _, entry in indexed:
+    """Entries by key, oldest first (alerts go out in publication order).
+
+    Of entries sharing a key, the first in the document wins: feeds put the current version of
+    an item first.
+    """
+    unique: dict[str, tuple[int, Any]] = {}
+    for index, entry in enumerate(entries):
         key = entry_key(entry)
-        if key is not None and key not in keyed:
-            keyed[key] = entry
-    return keyed
+        if key is not None and key not in unique:
+            unique[key] = (index, entry)
+    items = list(unique.items())
+    if all(_date(entry) is not None for _, (_, entry) in items):
+        # Same date: the later in the document (older, in a newest-first feed) goes first.
+        items.sort(key=lambda item: (tuple(_date(item[1][1]) or ()), -item[1][0]))
+    else:
+        items.reverse()  # feeds list newest first
+    return {key: entry for key, (_, entry) in items}
 
 
-def _date(entry: Mapping[str, Any]) -> time.struct_time:
+def _date(entry: Mapping[str, Any]) -> time.struct_time | None:
     value = entry.get("published_parsed") or entry.get("updated_parsed")
-    assert isinstance(value, time.struct_time)
-    return value
+    return value if isinstance(value, time.struct_time) else None

@@ -100,7 +100,7 @@ async def queue_depths(store: Store) -> dict[str, int]:
             ):
                 names.append(f"{kind}:{priority.value}")
                 pipe.xlen(key)
-            lengths = await pipe.execute()
+        lengths = await pipe.execute()
     return {name: int(length) for name, length in zip(names, lengths, strict=True)}
 
 

@@ -1,0 +1,110 @@
+"""Bearer authentication of the newsroom API, and the API disabled without a configured token."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.ingest.auth import token_matches
+from bot.store import Store
+from tests.ingest_support import API_TOKEN, AUTH, ApiHarness, api_harness, make_settings
+
+ARTICLE = "خبر عن افتتاح مستشفى\n\nافتتح وزير الصحة مستشفى جديداً في الضاحية.".encode()
+ROUTES = [
+    ("post", "/api/articles"),
+    ("get", "/api/articles"),
+    ("get", "/api/articles/abcdefghij"),
+    ("delete", "/api/articles/abcdefghij"),
+    ("get", "/api/alerts/abcdefghij"),
+    ("get", "/api/unknown"),
+]
+
+
+@pytest.fixture
+async def api(store: Store) -> AsyncIterator[ApiHarness]:
+    async with api_harness(store) as harness:
+        yield harness
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer wrong-token",
+        f"Bearer {API_TOKEN}x",
+        f"Bearer {API_TOKEN[:-1]}",
+        f"Basic {API_TOKEN}",
+        API_TOKEN,
+        "Bearer",
+        "Bearer ",
+    ],
+)
+async def test_post_without_the_right_token_is_401_and_stores_nothing(
+    api: ApiHarness, authorization: str | None
+) -> None:
+    headers = {"Content-Type": "text/plain"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    resp = await api.client.post("/api/articles", data=ARTICLE, headers=headers)
+    assert resp.status == 401
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+    body = await resp.json()
+    assert body["code"] == "unauthorized" and body["error"]
+    assert await api.store.articles.count() == 0 and await api.alerts() == 0
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+async def test_every_api_route_needs_the_token(api: ApiHarness, method: str, path: str) -> None:
+    resp = await getattr(api.client, method)(path, headers={"Authorization": "Bearer nope"})
+    assert resp.status == 401
+    assert 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
+
+
+async def test_bearer_scheme_is_case_insensitive(api: ApiHarness) -> None:
+    resp = await api.client.get("/api/articles", headers={"Authorization": f"bearer {API_TOKEN}"})
+    assert resp.status == 200
+
+
+async def test_health_and_metrics_need_no_token(api: ApiHarness) -> None:
+    assert (await api.client.get("/healthz")).status == 200
+    assert (await api.client.get("/metrics")).status == 200
+    assert (await api.client.get("/readyz")).status in (200, 503)
+
+
+async def test_without_a_configured_token_the_api_is_disabled_but_health_works(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.ingest.server"):
+        async with api_harness(store, make_settings(api_token=None)) as api:
+            assert "NEWSBOT_API_TOKEN is not set" in caplog.text
+            assert "DISABLED" in caplog.text
+            for method, path in ROUTES:
+                resp = await getattr(api.client, method)(path, data=ARTICLE, headers=AUTH)
+                assert resp.status == 503, (method, path)
+                assert (await resp.json()) == {
+                    "error": "NEWSBOT_API_TOKEN is not configured",
+                    "code": "api_disabled",
+                }
+            assert await store.articles.count() == 0
+            assert (await api.client.get("/healthz")).status == 200
+            assert (await api.client.get("/metrics")).status == 200
+
+
+async def test_empty_token_counts_as_not_configured(store: Store) -> None:
+    async with api_harness(store, make_settings(api_token="")) as api:
+        resp = await api.client.get("/api/articles", headers={"Authorization": "Bearer "})
+        assert resp.status == 503
+
+
+def test_token_comparison() -> None:
+    expected = b"abc"
+    assert token_matches("Bearer abc", expected)
+    assert token_matches("  BEARER   abc  ", expected)
+    assert not token_matches("Bearer abcd", expected)
+    assert not token_matches("Bearer ab", expected)
+    assert not token_matches("Token abc", expected)
+    assert not token_matches("", expected)
+    assert not token_matches(None, expected)
+    assert not token_matches("Bearer عربي", expected)

@@ -1,0 +1,381 @@
+"""The feed poller against a local HTTP server and a real Redis: 304s, first poll, new items."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.ingest.feed_state import FeedStateStore
+from bot.ingest.feeds import FeedOptions, FeedPoller, PollOutcome
+from bot.ingest.metrics import Metrics
+from bot.runtime import build_services
+from bot.store import Store
+from tests.ingest_support import FEEDS_DIR, FeedServer, make_settings, rss
+
+FLASH_TITLE = "عاجل | انهيار مبنى سكني في حي الميناء ووجود عالقين تحت الأنقاض"
+FLASH_ITEM = (
+    "<item><title>{title}</title>"
+    "<link>https://flash.example/news/building-collapse</link>"
+    "<description>التفاصيل بعد قليل..</description>"
+    '<guid isPermaLink="false">https://flash.example/news/building-collapse</guid>'
+    "<pubDate>Sun, 15 Feb 2026 09:00:00 +0000</pubDate></item>"
+)
+
+
+@pytest.fixture
+async def feed_server() -> AsyncIterator[FeedServer]:
+    server = FeedServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def make_poller(
+    store: Store,
+    http: aiohttp.ClientSession,
+    urls: list[str],
+    *,
+    metrics: Metrics | None = None,
+    **options: float,
+) -> FeedPoller:
+    settings = make_settings(feeds=",".join(urls))
+    services = build_services(settings, store)
+    values: dict[str, float] = {"interval": 60.0, "timeout": 5.0, "max_bytes": 1_000_000.0}
+    values.update(options)
+    return FeedPoller(
+        settings,
+        services,
+        http,
+        metrics or Metrics(),
+        options=FeedOptions(
+            interval=values["interval"],
+            timeout=values["timeout"],
+            max_bytes=int(values["max_bytes"]),
+            backoff_max=values.get("backoff_max", 1800.0),
+        ),
+    )
+
+
+async def alert_jobs(store: Store, priority: str) -> int:
+    return int(await store.redis.xlen(store.keys.jobs_stream(priority)))
+
+
+def with_item(feed: bytes, item: str) -> bytes:
+    """The feed with one more item at the top of the channel's items (newest first)."""
+    text = feed.decode("utf-8")
+    at = text.index("<item>")
+    return (text[:at] + item + "\n" + text[at:]).encode("utf-8")
+
+
+def corpus_feeds(corpus_dir: Path) -> list[Path]:
+    feeds = sorted((corpus_dir / "feeds").glob("*.xml"))
+    if not feeds:
+        pytest.skip("no corpus feeds")
+    return feeds
+
+
+# Real feeds ---------------------------------------------------------------------------------
+async def test_corpus_feeds_first_poll_stores_items_without_alerting_then_304(
+    corpus_dir: Path, store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    paths = corpus_feeds(corpus_dir)
+    urls = [feed_server.put(f"/{p.name}", p.read_bytes()) for p in paths]
+    items = sum(p.read_bytes().count(b"<item>") for p in paths)
+    poller = make_poller(store, http, urls)
+
+    first = await poller.poll_all()
+    assert [r.outcome for r in first] == [PollOutcome.OK] * len(urls)
+    assert all(r.first_poll for r in first)
+    assert sum(len(r.ingested) for r in first) + sum(r.skipped for r in first) == items
+    assert await store.articles.count() == sum(len(r.ingested) for r in first) > 0
+    # Old news is stored for /latest but nobody is pushed anything.
+    assert await alert_jobs(store, "breaking") == 0 and await alert_jobs(store, "routine") == 0
+    assert all(r.alerts == [] for r in first)
+    latest = await store.articles.latest(100)
+    assert {a.source for a in latest} >= {"Al Jazeera - Article Feed"}
+    assert all(a.url and a.url.startswith("https://") for a in latest)
+    assert all("<" not in p for a in latest for p in a.paragraphs())
+    assert not any("appeared first on" in p for a in latest for p in a.paragraphs())
+    flashes = [a for a in latest if a.breaking]
+    assert len(flashes) == 1 and not flashes[0].title.startswith("عاجل")
+
+    second = await poller.poll_all()
+    assert [r.outcome for r in second] == [PollOutcome.NOT_MODIFIED] * len(urls)
+    for path in paths:
+        assert feed_server.statuses(f"/{path.name}") == [200, 304]
+    conditional = [h for p, h in feed_server.requests if p == f"/{paths[0].name}"][1]
+    assert conditional["If-None-Match"] and conditional["If-Modified-Since"]
+
+
+async def test_new_breaking_item_in_a_real_feed_alerts_once(
+    corpus_dir: Path, store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    path = next((p for p in corpus_feeds(corpus_dir) if "aljazeera" in p.name), None)
+    if path is None:
+        pytest.skip("Al Jazeera corpus feed absent")
+    original = path.read_bytes()
+    url = feed_server.put("/aj.xml", original)
+    poller = make_poller(store, http, [url])
+    await poller.poll_once(url)
+    before = await store.articles.count()
+
+    feed_server.put("/aj.xml", with_item(original, FLASH_ITEM.format(title=FLASH_TITLE)))
+    result = await poller.poll_once(url)
+    assert result.outcome is PollOutcome.OK and not result.first_poll
+    assert len(result.ingested) == 1 and len(result.alerts) == 1
+    article = await store.articles.get(result.ingested[0])
+    assert article is not None and article.breaking
+    assert article.title == FLASH_TITLE.removeprefix("عاجل | ")
+    assert article.url == "https://flash.example/news/building-collapse"
+    assert await store.articles.count() == before + 1
+    assert await alert_jobs(store, "breaking") == 1
+
+    # Polled again (unchanged: 304) and once more after a restart: still one alert.
+    assert (await poller.poll_once(url)).outcome is PollOutcome.NOT_MODIFIED
+    await FeedStateStore(store.redis, store.keys).record_success(
+        url, etag=None, last_modified=None, title=None
+    )
+    restarted = make_poller(store, http, [url])
+    again = await restarted.poll_once(url)
+    assert again.outcome is PollOutcome.OK and again.ingested == []
+    assert await alert_jobs(store, "breaking") == 1
+
+
+# Own feeds: edge cases ----------------------------------------------------------------------
+async def test_items_added_later_alert_breaking_and_routine_audiences(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    url = feed_server.put("/own.xml", rss("صحيفة الاختبار", []))
+    poller = make_poller(store, http, [url])
+    assert (await poller.poll_once(url)).first_poll
+    routine = {
+        "title": "تدشين خط حافلات جديد بين المدينتين",
+        "link": "https://own.example/bus",
+        "guid": "bus-1",
+        "description": "دشنت الشركة خطاً جديداً للحافلات يعمل على مدار الساعة.",
+    }
+    flash = {"title": FLASH_TITLE, "guid": "flash-1", "link": "https://own.example/flash"}
+    feed_server.put("/own.xml", rss("صحيفة الاختبار", [flash, routine]))
+    result = await poller.poll_once(url)
+    assert len(result.ingested) == 2 and len(result.alerts) == 2
+    assert await alert_jobs(store, "breaking") == 1
+    assert await alert_jobs(store, "routine") == 1
+    stored = {a.title: a for a in await store.articles.latest(10)}
+    assert stored[routine["title"]].source == "صحيفة الاختبار"
+    assert stored[FLASH_TITLE.removeprefix("عاجل | ")].has_body() is False
+
+
+async def test_atom_feed_with_html_content_becomes_clean_paragraphs(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    url = feed_server.put(
+        "/atom.xml",
+        (FEEDS_DIR / "atom_html.xml").read_bytes(),
+        content_type="application/atom+xml",
+    )
+    result = await make_poller(store, http, [url]).poll_once(url)
+    assert result.outcome is PollOutcome.OK and len(result.ingested) == 2
+    articles = {a.url: a for a in await store.articles.latest(10)}
+    budget = articles["https://atom.example/news/budget"]
+    assert budget.title == "وزير المالية يعلن موازنة العام المقبل"
+    assert budget.source == "أخبار & تقارير"
+    text = "\n".join(budget.paragraphs() + [s.heading or "" for s in budget.sections])
+    assert "<" not in text and "&amp;" not in text and "&nbsp;" not in text
+    assert "trackReader" not in text and "color" not in text
+    assert "أولوياتها" in text and "& أولوياتها" in text
+    assert "أبرز البنود" in text
+    assert "• زيادة مخصصات التعليم" in text and "• دعم صغار المزارعين" in text
+    # <br> is a paragraph break; &nbsp; became a plain space.
+    assert budget.paragraphs()[-2:] == [
+        "وقال الوزير إن العجز سينخفض تدريجياً.",
+        "وأضاف أن ذلك سيتم خلال ثلاث سنوات مقبلة.",
+    ]
+    assert budget.published_at is not None and budget.published_at.year == 2024
+    fair = articles["https://atom.example/culture/book-fair"]
+    assert fair.published_at is None and fair.has_body()
+
+
+async def test_duplicate_guids_give_one_article_the_first_in_the_feed(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    url = feed_server.put("/dup.xml", (FEEDS_DIR / "rss_duplicates.xml").read_bytes())
+    result = await make_poller(store, http, [url]).poll_once(url)
+    assert len(result.ingested) == 2
+    titles = {a.title for a in await store.articles.latest(10)}
+    assert titles == {"ارتفاع أسعار الذهب في الأسواق المحلية", "افتتاح جسر جديد يربط ضفتي النهر"}
+
+
+async def test_missing_dates_title_only_items_and_no_links(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    url = feed_server.put("/nodate.xml", rss("نشرة", []), etag=False, last_modified=False)
+    poller = make_poller(store, http, [url])
+    await poller.poll_once(url)
+    feed_server.put(
+        "/nodate.xml",
+        (FEEDS_DIR / "rss_no_dates.xml").read_bytes(),
+        etag=False,
+        last_modified=False,
+    )
+    result = await poller.poll_once(url)
+    # The dated-less routine item and the headline-only flash are taken; the non-breaking
+    # headline without body is skipped (and remembered, so it is not retried every poll).
+    assert len(result.ingested) == 2 and result.skipped == 1
+    articles = {a.title: a for a in await store.articles.latest(10)}
+    wheat = articles["بدء موسم حصاد القمح في السهول الشمالية"]
+    assert wheat.published_at is None and wheat.url == "https://nodate.example/wheat"
+    flash = articles["انقطاع التيار الكهربائي عن أحياء واسعة من العاصمة"]
+    assert flash.breaking and flash.url is None
+    assert await alert_jobs(store, "breaking") == 1
+    # Without validators every poll is a full 200, and nothing is taken twice.
+    again = await poller.poll_once(url)
+    assert again.outcome is PollOutcome.OK and again.ingested == [] and again.skipped == 0
+    assert feed_server.statuses("/nodate.xml") == [200, 200, 200]
+
+
+async def test_malformed_feed_is_an_error_kept_in_rotation_and_recovers(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    url = feed_server.put("/bad.xml", (FEEDS_DIR / "malformed.xml").read_bytes())
+    poller = make_poller(store, http, [url])
+    states = FeedStateStore(store.redis, store.keys)
+    for streak in (1, 2):
+        result = await poller.poll_once(url)
+        assert result.outcome is PollOutcome.ERROR and "not a valid RSS/Atom feed" in (
+            result.error or ""
+        )
+        assert (await states.get(url)).errors == streak
+    assert await store.articles.count() == 0
+    feed_server.put("/bad.xml", (FEEDS_DIR / "rss_duplicates.xml").read_bytes())
+    result = await poller.poll_once(url)
+    assert result.outcome is PollOutcome.OK and result.first_poll
+    state = await states.get(url)
+    assert state.errors == 0 and state.last_ok_at is not None
+    assert state.last_error and "not a valid" in state.last_error  # kept for the record
+
+
+@pytest.mark.parametrize(
+    ("serve", "options", "message"),
+    [
+        ({"status": 500}, {}, "HTTP 500"),
+        ({"status": 404}, {}, "HTTP 404"),
+        ({}, {"max_bytes": 500.0}, "over 500"),
+        ({"chunked": True}, {"max_bytes": 500.0}, "over 500"),
+        ({"delay": 1.0}, {"timeout": 0.2}, "timed out after 0.2s"),
+        ({"body": b"<html><body>not a feed</body></html>", "content_type": "text/html"}, {},
+         "not"),
+    ],
+)  # fmt: skip
+async def test_fetch_failures_are_recorded_not_raised(
+    store: Store,
+    feed_server: FeedServer,
+    http: aiohttp.ClientSession,
+    serve: dict[str, object],
+    options: dict[str, float],
+    message: str,
+) -> None:
+    body = serve.pop("body", (FEEDS_DIR / "rss_duplicates.xml").read_bytes())
+    assert isinstance(body, bytes)
+    url = feed_server.put("/f.xml", body, **serve)  # type: ignore[arg-type]
+    metrics = Metrics()
+    result = await make_poller(store, http, [url], metrics=metrics, **options).poll_once(url)
+    assert result.outcome is PollOutcome.ERROR
+    assert message in (result.error or "")
+    state = await FeedStateStore(store.redis, store.keys).get(url)
+    assert state.errors == 1 and message in (state.last_error or "")
+    assert await store.articles.count() == 0
+    polls = metrics.registry.get_sample_value(
+        "newsbot_feed_polls_total", {"feed": url, "outcome": "error"}
+    )
+    assert polls == 1
+
+
+async def test_unreachable_feed_is_an_error(store: Store, http: aiohttp.ClientSession) -> None:
+    url = "http://127.0.0.1:9/feed.xml"  # the discard port: nothing listens
+    result = await make_poller(store, http, [url], timeout=2.0).poll_once(url)
+    assert result.outcome is PollOutcome.ERROR and result.error
+
+
+def test_backoff_doubles_per_failure_and_is_capped() -> None:
+    options = FeedOptions(interval=60, backoff_max=300)
+    assert [options.delay_after(n) for n in range(7)] == [60, 60, 120, 240, 300, 300, 300]
+    assert FeedOptions(interval=600, backoff_max=300).delay_after(5) == 600
+    assert FeedOptions(interval=1, backoff_max=10).delay_after(10_000) == 10
+
+
+# The running poller -------------------------------------------------------------------------
+async def test_running_poller_alerts_a_new_flash_within_one_interval(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    interval = 0.3
+    url = feed_server.put("/live.xml", (FEEDS_DIR / "rss_duplicates.xml").read_bytes())
+    poller = make_poller(store, http, [url], interval=interval)
+    stop = asyncio.Event()
+    task = asyncio.create_task(poller.run(stop))
+    try:
+        states = FeedStateStore(store.redis, store.keys)
+        await wait_for(lambda: states.is_known(url))
+        assert await alert_jobs(store, "breaking") == 0
+        feed_server.put(
+            "/live.xml",
+            with_item(
+                (FEEDS_DIR / "rss_duplicates.xml").read_bytes(),
+                FLASH_ITEM.format(title=FLASH_TITLE),
+            ),
+        )
+        added = time.monotonic()
+
+        async def alerted() -> bool:
+            return await alert_jobs(store, "breaking") == 1
+
+        await wait_for(alerted)
+        assert time.monotonic() - added < interval + 1.0
+        await asyncio.sleep(interval * 2)  # more polls: still exactly one alert
+        assert await alert_jobs(store, "breaking") == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_a_failing_feed_stays_in_rotation_and_does_not_block_others(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    bad = feed_server.put("/down.xml", b"", status=503)
+    good = feed_server.put("/up.xml", (FEEDS_DIR / "rss_duplicates.xml").read_bytes())
+    poller = make_poller(store, http, [bad, good], interval=0.05, backoff_max=0.1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(poller.run(stop))
+    await asyncio.sleep(0.8)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert len(feed_server.statuses("/down.xml")) >= 3
+    assert set(feed_server.statuses("/down.xml")) == {503}
+    assert feed_server.statuses("/up.xml")[0] == 200
+    assert await store.articles.count() == 2
+
+
+async def test_run_without_feeds_returns_at_once(store: Store, http: aiohttp.ClientSession) -> None:
+    await asyncio.wait_for(make_poller(store, http, []).run(asyncio.Event()), 1)
+
+
+async def wait_for(condition: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
+    """Poll an async predicate until it holds (or fail after ``within`` seconds)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not met in time")
