@@ -41,6 +41,7 @@ _LABEL_RE = re.compile(
 )
 
 _QUOTES = frozenset("\"'")
+_MAX_LABELS = 8
 #: Characters that may decorate a label but never carry meaning of their own.
 _VARIATION_MARKS = frozenset("\ufe0e\ufe0f\u20e3")
 
@@ -106,9 +107,10 @@ def detect_breaking(headline: str) -> tuple[bool, str]:
     """
     found = False
     rest = headline.strip()
-    while (stripped := _strip_one(rest)) is not None:
-        found = True
-        if stripped == rest:  # cannot happen (a label is consumed), but never loop forever
+    # Bounded: a pathological headline of thousands of labels must not cost quadratic time.
+    for _ in range(_MAX_LABELS):
+        stripped = _strip_one(rest)
+        if stripped is None:
             break
-        rest = stripped
+        found, rest = True, stripped
     return found, rest

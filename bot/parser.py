@@ -268,6 +268,12 @@ def _loads(text: str) -> Mapping[str, object]:
 
 def _decode(data: bytes) -> str:
     """Strict UTF-8 (a leading BOM allowed), or a ``binary`` ParseError naming the bad byte."""
+    if b"\x00" in data:
+        raise ParseError(
+            "binary",
+            "article is binary data, not text: it contains NUL bytes",
+            "المقال ملف ثنائي وليس نصًا (يحتوي على بايتات NUL)",
+        )
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
@@ -275,8 +281,9 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise ParseError(
             "binary",
-            f"article is not UTF-8 text: bad byte 0x{data[exc.start]:02x} at offset {exc.start}",
-            "المقال ليس نصًا بترميز UTF-8",
+            f"article is not UTF-8 text (binary data?): bad byte 0x{data[exc.start]:02x}"
+            f" at offset {exc.start}",
+            "المقال ليس نصًا بترميز UTF-8 (ربما ملف ثنائي)",
         ) from None
 
 

@@ -52,11 +52,11 @@ def _without_prefix(token: str) -> str | None:
 
 
 def search_tokens(text: str) -> list[str]:
-    """Normalised word tokens of ``text`` (2+ characters), plus prefix-less forms, deduplicated."""
+    """Normalised word tokens (2+ characters, or a digit), plus prefix-less forms, deduplicated."""
     seen: dict[str, None] = {}
     for token in _TOKEN_RE.findall(normalize_arabic(text)):
-        if len(token) < 2:
-            continue
+        if len(token) < 2 and not token.isdigit():
+            continue  # a lone letter is a split-off clitic ("و", "ب"); a lone digit is news
         seen.setdefault(token, None)
         stem = _without_prefix(token)
         if stem is not None:

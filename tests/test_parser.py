@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.models import Article, Section
 from bot.parser import ParseError, detect_breaking, parse_bytes, parse_json, parse_text
@@ -111,6 +113,23 @@ def test_adjective_and_inner_uses_are_not_labels(headline: str) -> None:
     article = parse_text(f"{headline}\n\n{BODY}")
     assert article.breaking is False
     assert article.title == headline
+
+
+@given(
+    st.lists(
+        st.sampled_from(["عاجل", "عاجلة", "خبر", " ", "|", ":", "-", "🔴", "#", "(", ")", "«", "»"])
+        | st.text(max_size=5),
+        max_size=12,
+    ).map("".join)
+)
+def test_detect_breaking_only_ever_removes_a_prefix(headline: str) -> None:
+    found, rest = detect_breaking(headline)
+    assert headline.strip().endswith(rest)
+    if not found:
+        assert rest == headline.strip()
+    else:
+        removed = headline.strip()[: len(headline.strip()) - len(rest)].replace("\u0640", "")
+        assert any(label in removed.lower() for label in ("عاجل", "breaking", "urgent"))
 
 
 def test_label_alone_on_first_line_takes_next_line_as_headline() -> None:
@@ -356,6 +375,7 @@ def test_bytes_with_nul_are_binary() -> None:
     with pytest.raises(ParseError) as info:
         parse_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", max_bytes=1000)
     assert info.value.code == "binary"
+    assert "NUL" in info.value.message
 
 
 def test_bytes_over_the_limit_are_too_large() -> None:

@@ -40,8 +40,9 @@ def test_other_letters_and_punctuation_are_untouched() -> None:
     assert normalize_arabic("غزة: «الحرب» انتهت!") == "غزه: «الحرب» انتهت!"
 
 
-def test_tokens_drop_single_characters_and_punctuation() -> None:
-    assert search_tokens("و ب في «غزة»، 5 نيسان!") == ["في", "غزه", "نيسان"]
+def test_tokens_drop_single_letters_and_punctuation_but_keep_digits() -> None:
+    assert search_tokens("و ب x في «غزة»، 5 نيسان!") == ["في", "غزه", "5", "نيسان"]
+    assert search_tokens("٣") == ["3"]
 
 
 @pytest.mark.parametrize(
