@@ -135,18 +135,18 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot (polling or webhook), its delivery worker, the API and the feed poller."""
+    settings.require_token()
     from bot.runtime import run_bot
 
-    settings.require_token()
     await run_bot(settings, workers=args.workers)
     return EXIT_OK
 
 
 async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run delivery workers only (scale-out)."""
+    settings.require_token()
     from bot.runtime import run_workers
 
-    settings.require_token()
     await run_workers(settings, count=args.count)
     return EXIT_OK
 
@@ -242,6 +242,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_ERROR
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # the last resort: one line for the user, details with -v
+        logger.debug("unexpected error", exc_info=True)
+        print(f"newsbot: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":
