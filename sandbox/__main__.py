@@ -22,6 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--flood", action="store_true", help="enforce Telegram-like flood limits")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay every answer")
     parser.add_argument("--no-history", action="store_true", help="keep counters only (benchmarks)")
+    parser.add_argument(
+        "--no-answer-checks",
+        action="store_true",
+        help="skip validating the sandbox's own answers against the spec (benchmarks)",
+    )
     parser.add_argument("--bot-username", default="newsbot_sandbox_bot")
     parser.add_argument(
         "--lenient-html", action="store_true", help="accept a bare '&' and odd links like Telegram"
@@ -37,7 +42,9 @@ async def _serve(args: argparse.Namespace) -> None:
         record_history=not args.no_history,
         bot_username=args.bot_username,
     )
-    server.state.configure(strict_html=not args.lenient_html)
+    server.state.configure(
+        strict_html=not args.lenient_html, check_answers=not args.no_answer_checks
+    )
     base = await server.start(args.host, args.port)
     print(f"Chat page:        {base}/chat", flush=True)
     print(f"TELEGRAM_API_URL: {server.api_url}", flush=True)

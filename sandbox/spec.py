@@ -5,21 +5,37 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Literal
 
 from sandbox.errors import bad_request
 
 FieldKind = Literal["int", "float", "bool", "str", "int_or_str", "json", "file"]
 
-_SCALARS = frozenset({"Integer", "Float", "Boolean", "String", "True", "InputFile"})
 _INT_RE = re.compile(r"-?\d+")
 _TRUE_WORDS = frozenset({"true", "1"})
 _FALSE_WORDS = frozenset({"false", "0"})
 # Telegram's own wording for a missing required parameter, where it differs from "<name> is empty".
 _MISSING_WORDING = {"text": "message text is empty"}
+
+
+_HERE = "\x00"  # placeholder for the path, filled in only when a problem is reported
+
+
+class _Mismatch(Exception):
+    """A value that does not fit its type; ``where`` gathers the path while unwinding."""
+
+    def __init__(self, template: str) -> None:
+        super().__init__(template)
+        self.template = template
+        self.where: list[str] = []
+
+    def render(self, root: str) -> str:
+        """The problem with the full path, e.g. ``reply_markup.inline_keyboard[0][0]``."""
+        return self.template.replace(_HERE, root + "".join(reversed(self.where)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,49 +185,66 @@ class BotApiSpec:
 
     def check_value(self, types: Sequence[str], value: object, path: str) -> str | None:
         """``None`` when ``value`` matches one of ``types``, else the first problem found."""
-        problems: list[tuple[str, str]] = []
+        try:
+            self._match(types, value)
+        except _Mismatch as mismatch:
+            return mismatch.render(path)
+        return None
+
+    def _match(self, types: Sequence[str], value: object) -> None:
+        if len(types) == 1:
+            self._match_one(types[0], value)
+            return
+        failures: list[tuple[str, _Mismatch]] = []
         for type_name in types:
-            problem = self._check_one(type_name, value, path)
-            if problem is None:
-                return None
-            problems.append((type_name, problem))
-        if len(problems) == 1:
-            return problems[0][1]
+            try:
+                self._match_one(type_name, value)
+            except _Mismatch as mismatch:
+                failures.append((type_name, mismatch))
+            else:
+                return
         # Report the problem of the alternative the value most looks like.
         keys = set(value) if isinstance(value, dict) else set()
-        best = max(problems, key=lambda tp: len(keys & self.type_fields(tp[0])))
-        return best[1]
+        raise max(failures, key=lambda tm: len(keys & self.type_fields(tm[0])))[1]
 
-    def _check_one(self, type_name: str, value: object, path: str) -> str | None:
+    def _match_one(self, type_name: str, value: object) -> None:
+        scalar = _SCALAR_CHECKS.get(type_name)
+        if scalar is not None:
+            if not scalar(value):
+                raise _Mismatch(f"{_HERE} must be of type {type_name}")
+            return
         if type_name.startswith("Array of "):
             if not isinstance(value, list):
-                return f"{path} must be an Array"
+                raise _Mismatch(f"{_HERE} must be an Array")
             inner = (type_name[len("Array of ") :],)
             for i, item in enumerate(value):
-                problem = self.check_value(inner, item, f"{path}[{i}]")
-                if problem is not None:
-                    return problem
-            return None
-        if type_name in _SCALARS:
-            return None if _scalar_ok(type_name, value) else f"{path} must be of type {type_name}"
+                try:
+                    self._match(inner, item)
+                except _Mismatch as mismatch:
+                    mismatch.where.append(f"[{i}]")
+                    raise
+            return
         spec = self._types.get(type_name)
         if spec is None:
-            return f"{path}: unknown type {type_name}"
+            raise _Mismatch(f"{_HERE}: unknown type {type_name}")
         if spec.subtypes:
-            return self.check_value(spec.subtypes, value, path)
+            self._match(spec.subtypes, value)
+            return
         if not isinstance(value, dict):
-            return f"{path} must be an object of type {type_name}"
+            raise _Mismatch(f"{_HERE} must be an object of type {type_name}")
+        fields = spec.fields
         for key, item in value.items():
-            ftypes = spec.fields.get(key)
+            ftypes = fields.get(key)
             if ftypes is None:
-                return f'unknown field "{key}" in {path} ({type_name})'
-            problem = self.check_value(ftypes, item, f"{path}.{key}")
-            if problem is not None:
-                return problem
-        missing = spec.required - value.keys()
-        if missing:
-            return f'{path} ({type_name}) lacks required field "{sorted(missing)[0]}"'
-        return None
+                raise _Mismatch(f'unknown field "{key}" in {_HERE} ({type_name})')
+            try:
+                self._match(ftypes, item)
+            except _Mismatch as mismatch:
+                mismatch.where.append(f".{key}")
+                raise
+        if not spec.required <= value.keys():
+            missing = sorted(spec.required - value.keys())[0]
+            raise _Mismatch(f'{_HERE} ({type_name}) lacks required field "{missing}"')
 
     def check_result(self, method: MethodSpec, result: object) -> str | None:
         """``None`` when a method's answer has one of the shapes the spec promises."""
@@ -222,23 +255,19 @@ class BotApiSpec:
         return self.check_value((type_name,), value, type_name)
 
 
-def _scalar_ok(type_name: str, value: object) -> bool:
-    """Whether a JSON value is of a scalar Bot API type."""
-    if type_name == "String":
-        return isinstance(value, str)
-    if type_name == "Integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if type_name == "Float":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if type_name == "Boolean":
-        return isinstance(value, bool)
-    if type_name == "True":
-        return value is True
-    return True  # InputFile: an upload or a file id string
+_SCALAR_CHECKS: Mapping[str, Callable[[object], bool]] = MappingProxyType(
+    {
+        "String": lambda v: isinstance(v, str),
+        "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "Float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "Boolean": lambda v: isinstance(v, bool),
+        "True": lambda v: v is True,
+        "InputFile": lambda v: True,  # an upload or a file id string
+    }
+)
 
 
 @functools.cache
 def shipped_spec() -> BotApiSpec:
     """The spec shipped in the package, parsed once per process (it is never modified)."""
     return BotApiSpec.load()
-

@@ -105,6 +105,13 @@ async def test_wire_formats_and_case_insensitive_method_names(
         assert resp.status == 404
 
 
+async def test_a_revoked_token_is_unauthorized(server: SandboxServer) -> None:
+    server.state.configure(rejected_tokens={TOKEN})
+    with pytest.raises(telegram.error.InvalidToken, match="was rejected by the server"):
+        async with telegram.Bot(TOKEN, base_url=server.api_url):
+            pass
+
+
 async def test_bad_json_field_types_are_rejected(
     http: aiohttp.ClientSession, server: SandboxServer
 ) -> None:

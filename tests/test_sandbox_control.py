@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
+import subprocess
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +127,21 @@ async def test_chat_page_is_self_contained_arabic_rtl(
         # No CDN: nothing is loaded from another host (there is no internet).
         assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
         assert "@import" not in page
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_chat_page_script_parses() -> None:
+    page = resources.files("sandbox").joinpath("static/chat.html").read_text("utf-8")
+    match = re.search(r"<script>(.*)</script>", page, re.S)
+    assert match is not None
+    check = subprocess.run(
+        ["node", "--check", "--input-type=commonjs"],
+        input=match.group(1),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
 
 
 async def test_wait_for_bot_messages_is_event_driven(
