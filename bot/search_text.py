@@ -7,26 +7,29 @@ Both sides of a search must go through the same functions, so that "الحكوم
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 
 _DIACRITICS_RE = re.compile("[\u064b-\u065f\u0670\u0640]")  # tashkeel, dagger alef, tatweel
 #: Invisible format characters that would otherwise split or glue tokens (ZWJ/ZWNJ, LRM/RLM,
 #: bidi embeddings and isolates, zero-width space, BOM).
 _FORMAT_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\u061c]")
-_LETTER_MAP = str.maketrans(
-    {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ة": "ه",
-        "ى": "ي",
-        "ؤ": "و",
-        "ئ": "ي",
-        "ی": "ي",  # Persian yeh, common in copy-pasted text
-        "ک": "ك",  # Persian keheh
-        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
-        **{chr(0x06F0 + d): str(d) for d in range(10)},  # Persian digits
-    }
+_LETTER_MAP = MappingProxyType(
+    str.maketrans(
+        {
+            "أ": "ا",
+            "إ": "ا",
+            "آ": "ا",
+            "ٱ": "ا",
+            "ة": "ه",
+            "ى": "ي",
+            "ؤ": "و",
+            "ئ": "ي",
+            "ی": "ي",  # Persian yeh, common in copy-pasted text
+            "ک": "ك",  # Persian keheh
+            **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+            **{chr(0x06F0 + d): str(d) for d in range(10)},  # Persian digits
+        }
+    )
 )
 _TOKEN_RE = re.compile(r"[^\W_]+")
 #: Longest first: "وال" must be tried before "و", "لل" before "ال".

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
@@ -15,7 +17,7 @@ from tests.parser_wordcheck import article_texts, line_words, text_words
 #: Lines each file is expected to lose as residue (all others must survive word for word):
 #: 09 a bare "اقرأ أيضاً:" label and the three related-story links under it; 27 the wire tail
 #: "// يتبع //" and its time stamp.
-EXPECTED_DROPPED = {"09": 4, "27": 2}
+EXPECTED_DROPPED: Mapping[str, int] = MappingProxyType({"09": 4, "27": 2})
 
 
 def _number(path: Path) -> str:
