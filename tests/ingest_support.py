@@ -59,7 +59,7 @@ async def api_harness(
     """Build the real app over the real store and serve it on a free port."""
     settings = settings or make_settings()
     services = build_services(settings, store)
-    metrics = Metrics()
+    metrics = app_options.pop("metrics", None) or Metrics()
     readiness = app_options.pop("readiness", None) or ReadinessProbe(
         store, feeds=settings.feeds, require_telegram=False
     )

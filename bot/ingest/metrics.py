@@ -13,6 +13,7 @@ Two kinds of numbers end up on ``/metrics``:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -44,6 +45,9 @@ STAT_MESSAGES_SENT = "messages_sent"
 STAT_MESSAGES_SKIPPED = "messages_skipped"
 #: Not written by the delivery engine yet: reported cluster-wide only once it exists.
 STAT_RATE_LIMITED = "rate_limited"
+
+#: Longest a scrape waits for Redis before reporting ``newsbot_redis_up 0``.
+SCRAPE_TIMEOUT = 3.0
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0)
 RETRY_AFTER_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -112,7 +116,8 @@ async def record_ingested(store: Store, source: IngestSource) -> None:
 class Metrics:
     """The metrics of one process (or one test app): objects, observer and Redis collector."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, scrape_timeout: float = SCRAPE_TIMEOUT) -> None:
+        self.scrape_timeout = scrape_timeout
         self.registry = CollectorRegistry()
         r = self.registry
         self.api_requests = Counter(
@@ -192,23 +197,37 @@ class Metrics:
         queue_depth: QueueDepthProbe | None = None,
         workers: WorkersProbe | None = None,
     ) -> RedisSnapshot:
-        """Read the cluster totals from Redis (before rendering); ``up`` is False when it fails."""
+        """Read the cluster totals from Redis (before rendering); ``up`` is False when it fails.
+
+        Bounded by ``scrape_timeout``: a scrape must answer even while Redis is unreachable.
+        """
         snap = RedisSnapshot(taken_at=time.time())
         try:
-            snap.stats = await store.stats.all()
-            snap.articles_stored = await store.articles.count()
-            snap.subscribers_active = int(await store.redis.zcard(store.keys.subscribers_active))
-            snap.feeds = await FeedStateStore(store.redis, store.keys).get_many(list(feeds))
-            if queue_depth is not None:
-                snap.queue_depth = dict(await queue_depth(store))
-            if workers is not None:
-                snap.workers_alive = await workers(store)
+            async with asyncio.timeout(self.scrape_timeout):
+                await self._read(snap, store, feeds, queue_depth, workers)
             snap.up = True
-        except (RedisError, OSError) as exc:
-            logger.warning("metrics: cannot read Redis: %s", exc)
+        except (RedisError, OSError, TimeoutError) as exc:
+            logger.warning("metrics: cannot read Redis: %s", exc or type(exc).__name__)
             snap = RedisSnapshot(up=False, taken_at=snap.taken_at)
         self.snapshot = snap
         return snap
+
+    @staticmethod
+    async def _read(
+        snap: RedisSnapshot,
+        store: Store,
+        feeds: Iterable[str],
+        queue_depth: QueueDepthProbe | None,
+        workers: WorkersProbe | None,
+    ) -> None:
+        snap.stats = await store.stats.all()
+        snap.articles_stored = await store.articles.count()
+        snap.subscribers_active = int(await store.redis.zcard(store.keys.subscribers_active))
+        snap.feeds = await FeedStateStore(store.redis, store.keys).get_many(list(feeds))
+        if queue_depth is not None:
+            snap.queue_depth = dict(await queue_depth(store))
+        if workers is not None:
+            snap.workers_alive = await workers(store)
 
     def render(self) -> bytes:
         """The registry in the Prometheus text format."""

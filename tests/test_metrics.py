@@ -1,0 +1,228 @@
+"""/metrics and /readyz report the truth: numbers checked after real actions against Redis."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from prometheus_client import CONTENT_TYPE_LATEST
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from bot.ingest.feeds import FeedOptions, FeedPoller
+from bot.ingest.health import ReadinessProbe
+from bot.ingest.metrics import Metrics
+from bot.store import Store
+from tests.ingest_support import (
+    AUTH,
+    ApiHarness,
+    FeedServer,
+    api_harness,
+    make_settings,
+    metric_value,
+)
+
+TEXT = {**AUTH, "Content-Type": "text/plain"}
+ROUTINE = "افتتاح حديقة عامة جديدة\n\nافتتحت البلدية حديقة عامة على مساحة واسعة.".encode()
+
+
+async def scrape(api: ApiHarness) -> str:
+    resp = await api.client.get("/metrics")
+    assert resp.status == 200
+    assert resp.headers["Content-Type"] == CONTENT_TYPE_LATEST
+    return await resp.text()
+
+
+async def heartbeat(store: Store, worker_id: str) -> None:
+    """What a live delivery worker writes (see bot.delivery.worker)."""
+    await store.redis.set(store.keys.worker_heartbeat(worker_id), "0", px=30_000)
+    await store.redis.zadd(store.keys.workers, {worker_id: time.time()})
+
+
+@pytest.fixture
+async def api(store: Store) -> AsyncIterator[ApiHarness]:
+    async with api_harness(store) as harness:
+        yield harness
+
+
+async def test_metrics_count_api_ingestion_alerts_and_queues(
+    api: ApiHarness, seed_text: str
+) -> None:
+    for data in (seed_text.encode(), ROUTINE, seed_text.encode(), b""):
+        await api.client.post("/api/articles", data=data, headers=TEXT)
+    text = await scrape(api)
+    assert metric_value(text, "newsbot_redis_up") == 1
+    assert metric_value(text, "newsbot_articles_stored") == 2
+    assert metric_value(text, "newsbot_articles_ingested_total", {"source": "api"}) == 2
+    assert metric_value(text, "newsbot_articles_ingested_total", {"source": "feed"}) == 0
+    assert metric_value(text, "newsbot_articles_ingested_total", {"source": "other"}) == 0
+    assert metric_value(text, "newsbot_alerts_published_total") == 2
+    assert metric_value(text, "newsbot_queue_depth", {"queue": "jobs:breaking"}) == 1
+    assert metric_value(text, "newsbot_queue_depth", {"queue": "jobs:routine"}) == 1
+    assert metric_value(text, "newsbot_queue_depth", {"queue": "batches:breaking"}) == 0
+    route = {"method": "POST", "route": "/api/articles"}
+    assert metric_value(text, "newsbot_api_requests_total", {**route, "status": "201"}) == 2
+    assert metric_value(text, "newsbot_api_requests_total", {**route, "status": "200"}) == 1
+    assert metric_value(text, "newsbot_api_requests_total", {**route, "status": "400"}) == 1
+    assert metric_value(text, "newsbot_api_unhandled_errors_total") == 0
+
+
+async def test_metrics_read_totals_written_by_other_processes(api: ApiHarness) -> None:
+    # What `newsbot worker` processes and `newsbot ingest` leave in Redis.
+    for name, amount in {
+        "messages_sent": 7,
+        "messages_blocked": 2,
+        "messages_bad_request": 1,
+        "messages_failed": 4,
+        "messages_skipped": 3,
+    }.items():
+        await api.store.stats.incr(name, amount)
+    await api.services.ingestor.ingest_bytes(ROUTINE)  # the CLI path: no source recorded
+    await heartbeat(api.store, "worker-a")
+    await api.store.redis.zadd(api.store.keys.workers, {"worker-dead": time.time() - 600})
+    text = await scrape(api)
+    assert metric_value(text, "newsbot_messages_sent_total") == 7
+    assert metric_value(text, "newsbot_messages_failed_total", {"reason": "blocked"}) == 2
+    assert metric_value(text, "newsbot_messages_failed_total", {"reason": "bad_request"}) == 1
+    assert metric_value(text, "newsbot_messages_failed_total", {"reason": "failed"}) == 4
+    assert metric_value(text, "newsbot_messages_failed_total", {"reason": "sent"}) is None
+    assert metric_value(text, "newsbot_messages_skipped_total") == 3
+    assert metric_value(text, "newsbot_articles_ingested_total", {"source": "other"}) == 1
+    assert metric_value(text, "newsbot_delivery_workers_alive") == 1
+    # 429s are only counted in Redis once the delivery engine writes them.
+    assert metric_value(text, "newsbot_telegram_rate_limited_total") is None
+    await api.store.stats.incr("rate_limited", 5)
+    assert metric_value(await scrape(api), "newsbot_telegram_rate_limited_total") == 5
+
+
+async def test_delivery_observer_and_listener_feed_process_metrics(api: ApiHarness) -> None:
+    api.metrics.message_sent(0.8)
+    api.metrics.message_sent(12.0)
+    api.metrics.message_failed("blocked")
+    api.metrics.rate_limited(5.0)
+    api.metrics.delivery_listener("retry_after", 2)
+    api.metrics.delivery_listener("sent", 3)
+    text = await scrape(api)
+    assert metric_value(text, "newsbot_delivery_latency_seconds_count") == 2
+    assert metric_value(text, "newsbot_delivery_latency_seconds_bucket", {"le": "1.0"}) == 1
+    assert metric_value(text, "newsbot_delivery_latency_seconds_sum") == pytest.approx(12.8)
+    assert metric_value(text, "newsbot_process_messages_failed_total", {"reason": "blocked"}) == 1
+    assert metric_value(text, "newsbot_telegram_retry_after_seconds_count") == 1
+    events = "newsbot_process_delivery_events_total"
+    assert metric_value(text, events, {"event": "retry_after"}) == 2
+    assert metric_value(text, events, {"event": "sent"}) == 3
+
+
+FEED = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>نشرة</title>'
+    "<item><title>خبر عن السوق</title><guid>1</guid>"
+    "<description>نص الخبر عن السوق.</description></item></channel></rss>"
+).encode()
+
+
+@pytest.fixture
+async def feed_server() -> AsyncIterator[FeedServer]:
+    server = FeedServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+async def test_feed_polls_show_in_metrics_and_readiness(
+    store: Store, feed_server: FeedServer
+) -> None:
+    good = feed_server.put("/good.xml", FEED)
+    bad = feed_server.put("/bad.xml", b"", status=500)
+    settings = make_settings(feeds=f"{good},{bad}")
+    metrics = Metrics()  # shared by the poller and the app, as in `newsbot run`
+    readiness = ReadinessProbe(store, feeds=settings.feeds, require_telegram=False, workers=None)
+    async with (
+        api_harness(store, settings, readiness=readiness, metrics=metrics) as api,
+        aiohttp.ClientSession() as http,
+    ):
+        poller = FeedPoller(settings, api.services, http, metrics, options=FeedOptions())
+        await poller.poll_all()
+        text = await scrape(api)
+        polls = "newsbot_feed_polls_total"
+        assert metric_value(text, polls, {"feed": good, "outcome": "ok"}) == 1
+        assert metric_value(text, polls, {"feed": bad, "outcome": "error"}) == 1
+        assert metric_value(text, "newsbot_feed_consecutive_errors", {"feed": bad}) == 1
+        assert metric_value(text, "newsbot_feed_consecutive_errors", {"feed": good}) == 0
+        entries = "newsbot_feed_entries_total"
+        assert metric_value(text, entries, {"feed": good, "outcome": "recorded"}) == 1
+        assert metric_value(text, "newsbot_articles_ingested_total", {"source": "feed"}) == 1
+        assert metric_value(text, "newsbot_articles_stored") == 1
+
+        resp = await api.client.get("/readyz")
+        body = await resp.json()
+        # A broken outside feed is listed but does not make newsbot unready.
+        assert resp.status == 200 and body["status"] == "ready"
+        failing = body["checks"]["feeds"]["failing"]
+        assert [f["url"] for f in failing] == [bad]
+        assert failing[0]["errors"] == 1 and "HTTP 500" in failing[0]["last_error"]
+        assert body["checks"]["feeds"]["configured"] == 2 and "workers" not in body["checks"]
+
+
+async def test_readiness_needs_telegram_and_a_live_worker(store: Store) -> None:
+    readiness = ReadinessProbe(store)  # production defaults: getMe and heartbeats required
+    async with api_harness(store, readiness=readiness) as api:
+        resp = await api.client.get("/readyz")
+        body = await resp.json()
+        assert resp.status == 503 and body["status"] == "not_ready"
+        assert body["checks"]["redis"] == {"ok": True}
+        assert body["checks"]["telegram"]["ok"] is False
+        assert body["checks"]["workers"] == {
+            "ok": False,
+            "alive": 0,
+            "error": "no delivery worker has a fresh heartbeat",
+        }
+
+        readiness.telegram_ready("newsbot_test_bot")
+        await heartbeat(store, "worker-1")
+        resp = await api.client.get("/readyz")
+        body = await resp.json()
+        assert resp.status == 200 and body["status"] == "ready"
+        assert body["checks"]["telegram"] == {"ok": True, "detail": "@newsbot_test_bot"}
+        assert body["checks"]["workers"] == {"ok": True, "alive": 1}
+
+        readiness.telegram_failed("Unauthorized: the token was revoked")
+        resp = await api.client.get("/readyz")
+        assert resp.status == 503
+        assert (await resp.json())["checks"]["telegram"]["detail"].startswith("Unauthorized")
+
+        await store.redis.delete(store.keys.worker_heartbeat("worker-1"))
+        readiness.telegram_ready()
+        assert (await api.client.get("/readyz")).status == 503
+
+
+async def test_redis_down_shows_in_readyz_and_metrics() -> None:
+    dead = Redis(
+        host="127.0.0.1",
+        port=9,  # nothing listens on the discard port
+        socket_connect_timeout=0.2,
+        decode_responses=True,
+        retry=Retry(NoBackoff(), 0),
+    )
+    store = Store.create(dead)
+    readiness = ReadinessProbe(store, require_telegram=False, timeout=1.0)
+    try:
+        async with api_harness(store, readiness=readiness) as api:
+            assert (await api.client.get("/healthz")).status == 200  # alive, not ready
+            resp = await api.client.get("/readyz")
+            assert resp.status == 503
+            checks = (await resp.json())["checks"]
+            assert checks["redis"]["ok"] is False and checks["redis"]["error"]
+            text = await scrape(api)
+            assert metric_value(text, "newsbot_redis_up") == 0
+            assert metric_value(text, "newsbot_articles_stored") is None  # no stale numbers
+            resp = await api.client.get("/api/articles", headers=AUTH)
+            assert resp.status == 500
+            assert json.loads(await resp.text())["code"] == "internal"
+    finally:
+        await dead.aclose()
