@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.models import Article
 from formatters.chunking import Block, Boundary, Span, Style, pack_blocks
@@ -26,13 +27,16 @@ def article_blocks(article: Article) -> list[Block]:
     ]
     article_rtl = contains_rtl(" ".join(texts))
 
-    def block(spans: tuple[Span, ...], before: Boundary, separator: str = "\n\n") -> Block:
+    def block(
+        spans: tuple[Span, ...], before: Boundary, separator: str = "\n\n", *, title: bool = False
+    ) -> Block:
         line = " ".join(span.text for span in spans)
-        return Block(spans, before, separator, line_is_rtl(line, default_rtl=article_rtl))
+        rtl = line_is_rtl(line, default_rtl=article_rtl)
+        return Block(spans, before, separator, rtl, keep_together=title)
 
     title = Span(_plain(article.title), Style.BOLD)
     headline = (Span(BREAKING_MARKER, atomic=True), title) if article.breaking else (title,)
-    blocks = [block(headline, Boundary.NEVER, "")]
+    blocks = [block(headline, Boundary.NEVER, "", title=True)]
     # The headline and every heading stay with (the start of) what follows them.
     glue_next = True
     for section in article.sections:
@@ -41,7 +45,7 @@ def article_blocks(article: Article) -> list[Block]:
         heading = _plain(section.heading or "")
         if heading:
             before = Boundary.GLUE if glue_next else Boundary.SECTION
-            blocks.append(block((Span(heading, Style.BOLD),), before))
+            blocks.append(block((Span(heading, Style.BOLD),), before, title=True))
             glue_next, section_start, after_heading = True, False, True
         for paragraph in section.paragraphs:
             if glue_next:
@@ -58,7 +62,7 @@ def article_blocks(article: Article) -> list[Block]:
             Span(LINK_ICON, atomic=True),
             Span(SOURCE_LABEL, Style.LINK, href=article.url, atomic=True),
         )
-        blocks.append(block(link, Boundary.GLUE))
+        blocks.append(replace(block(link, Boundary.GLUE), optional=True))
     return blocks
 
 

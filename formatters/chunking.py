@@ -9,8 +9,8 @@ and the part indicator, or the entity budget), then breaks at the best gap insid
 * the best kind (section > paragraph > sentence > clause > space) whose latest occurrence still
   leaves the message at least ``fill`` full (half by default), so a long paragraph is split at a
   sentence end instead of leaving a half-empty message, but a short tail is not stranded;
-* otherwise the latest plain word gap, then a "glue" gap (heading/paragraph, text/link line),
-  then a cut inside a word that was too long for any message on its own.
+* otherwise the latest plain word gap, then a "glue" gap (heading/paragraph, text/link line,
+  inside a headline or heading), then a cut inside a word too long for any message on its own.
 
 Every message is rendered independently, so its HTML is balanced on its own, and every line that
 starts inside right-to-left text but not with an RTL letter gets an RLM (see :mod:`formatters.rtl`).
@@ -69,6 +69,10 @@ class Block:
     before: Boundary = Boundary.PARAGRAPH
     separator: str = "\n\n"
     rtl: bool = True
+    #: Headlines and headings: break inside only when the block alone overflows a message.
+    keep_together: bool = False
+    #: A decoration (the link line) dropped rather than sent as a message of its own.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class _Unit:
     sep: str
     before: Boundary
     span: int
+    block: int
     style: Style
     href: str | None
     rtl: bool
@@ -109,7 +114,7 @@ def _units(blocks: Sequence[Block], room: int) -> list[_Unit]:
     """Cut blocks into word units, pre-cutting words too long for any message."""
     units: list[_Unit] = []
     span_id = 0
-    for block in blocks:
+    for block_index, block in enumerate(blocks):
         glued = 0  # visible size of the atomic prefix a word must share a message with
         first_in_block = True
         previous_atomic = False
@@ -123,7 +128,12 @@ def _units(blocks: Sequence[Block], room: int) -> list[_Unit]:
                 else:
                     sep = " "
                     never = span.atomic or previous_atomic
-                    before = Boundary.NEVER if never else _word_gap(previous_word)
+                    if never:
+                        before = Boundary.NEVER
+                    elif block.keep_together:
+                        before = Boundary.GLUE
+                    else:
+                        before = _word_gap(previous_word)
                     glued = glued + utf16_len(sep) if never else 0
                 if span.atomic:
                     pieces = [word]
@@ -143,6 +153,7 @@ def _units(blocks: Sequence[Block], room: int) -> list[_Unit]:
                             sep=sep if index == 0 else "",
                             before=before if index == 0 else Boundary.CUT,
                             span=span_id,
+                            block=block_index,
                             style=span.style,
                             href=span.href,
                             rtl=block.rtl,
@@ -287,17 +298,20 @@ def pack_blocks(
     rtl = any(block.rtl for block in blocks)
     units = _units(blocks, limit)
     ranges = _plan(units, limit, max_entities, fill)
-    if len(ranges) <= 1:
-        return [_render(units[a:b]) for a, b in ranges]
-    digits = 1
-    while True:
-        widest = "9" * digits
-        reserve = utf16_len(_indicator_line(int(widest), int(widest), rtl))
+    reserve = 0
+    digits = 0
+    while len(ranges) > 1 and len(str(len(ranges))) > digits:
+        # Every part carries "(k/n)": plan again with room for the widest such line.
+        digits = len(str(len(ranges)))
+        reserve = utf16_len(_indicator_line(10**digits - 1, 10**digits - 1, rtl))
         units = _units(blocks, limit - reserve)
         ranges = _plan(units, limit - reserve, max_entities, fill)
-        if len(str(len(ranges))) <= digits:
-            break
-        digits = len(str(len(ranges)))
+    alone = {units[i].block for i in range(*ranges[-1])} if ranges else set()
+    if len(ranges) > 1 and all(blocks[i].optional for i in alone):
+        kept = [block for i, block in enumerate(blocks) if i not in alone]
+        return pack_blocks(kept, limit=limit, max_entities=max_entities, fill=fill)
+    if len(ranges) <= 1:
+        return [_render(units[a:b]) for a, b in ranges]
     total = len(ranges)
     return [
         _render(units[a:b]) + _indicator_line(k, total, rtl)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from formatters.html import utf16_len
-
 #: Ends a sentence (Latin and Arabic full stop, marks, Arabic semicolon, ellipsis).
 STRONG_ENDS = frozenset(".!?؟؛…")
 #: A weaker pause: Arabic and Latin comma, semicolon, colon.
@@ -85,13 +83,15 @@ def split_word(word: str, max_units: int) -> list[str]:
     """
     if max_units < 2:
         raise ValueError("max_units must leave room for a surrogate pair")
+    sizes = [2 if ord(char) > 0xFFFF else 1 for char in word]
     pieces: list[str] = []
     start = 0
-    while utf16_len(word[start:]) > max_units:
+    remaining = sum(sizes)
+    while remaining > max_units:
         units = 0
         end = start
-        while end < len(word) and units + utf16_len(word[end]) <= max_units:
-            units += utf16_len(word[end])
+        while units + sizes[end] <= max_units:
+            units += sizes[end]
             end += 1
         cut = end
         while cut > start and not is_grapheme_boundary(word, cut):
@@ -99,6 +99,7 @@ def split_word(word: str, max_units: int) -> list[str]:
         if cut == start:
             cut = end  # one grapheme longer than a whole message: a code-point cut is all we can do
         pieces.append(word[start:cut])
+        remaining -= sum(sizes[start:cut])
         start = cut
     pieces.append(word[start:])
     return pieces
