@@ -1,0 +1,100 @@
+"""The delivery engine's knobs: read from ``Settings`` plus tuning constants with safe defaults."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from config import Settings
+
+logger = logging.getLogger(__name__)
+
+#: Telegram's documented free broadcast limit (messages per second, all chats together).
+FREE_BROADCAST_RATE = 30.0
+
+
+class Priority(StrEnum):
+    """Delivery queues, most urgent first: breaking alerts overtake routine notifications."""
+
+    BREAKING = "breaking"
+    ROUTINE = "routine"
+
+
+#: Queues in the order workers serve them.
+PRIORITIES: tuple[Priority, ...] = (Priority.BREAKING, Priority.ROUTINE)
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """Everything the workers, the limiter and the sender need to know, in plain numbers."""
+
+    api_url: str
+    token: str
+    #: Messages per second for the whole bot token, however many workers send.
+    rate: float = FREE_BROADCAST_RATE
+    paid_broadcast: bool = False
+    max_in_flight: int = 128
+    #: A batch or job untouched this long (its worker died) is taken over by another worker.
+    claim_idle: float = 30.0
+    #: Attempts after the first for network errors and 5xx before a chat counts as failed.
+    send_retries: int = 5
+    #: Slots are spaced at ``1 / (rate * rate_safety)`` so that network jitter between our clock
+    #: and Telegram's never packs more than ``rate`` messages into one second.
+    rate_safety: float = 0.97
+    #: How far ahead broadcasts may book slots; a reply never waits longer than this for them.
+    horizon: float = 0.15
+    #: Per-chat spacing (Telegram: about 1/s per private chat, 20/min per group or channel),
+    #: with a small margin for the same jitter reason.
+    private_spacing: float = 1.05
+    group_spacing: float = 3.05
+    batch_size: int = 100
+    #: Batches written per expansion step, and how many unread batches a queue may hold before
+    #: expansion waits (keeps Redis memory bounded for huge audiences).
+    expand_chunk: int = 10
+    expand_lag: int = 30
+    retry_base: float = 0.5
+    retry_cap: float = 30.0
+    request_timeout: float = 15.0
+    #: Days the per-chat outcomes of a finished alert are kept (idempotent replays).
+    outcomes_ttl_days: int = 7
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, require_token: bool = True) -> DeliveryConfig:
+        """The configuration of a worker process (which needs the token; the limiter does not)."""
+        secret = settings.telegram_bot_token
+        config = cls(
+            api_url=settings.telegram_api_url,
+            token=settings.require_token() if require_token or secret else "",
+            rate=settings.rate_limit,
+            paid_broadcast=settings.paid_broadcast,
+            max_in_flight=settings.max_in_flight,
+            claim_idle=settings.claim_idle_seconds,
+            send_retries=settings.send_retries,
+        )
+        if config.rate > FREE_BROADCAST_RATE and not config.paid_broadcast:
+            logger.warning(
+                "NEWSBOT_RATE_LIMIT=%s is above Telegram's free %s msg/s; "
+                "expect 429s unless NEWSBOT_PAID_BROADCAST=1",
+                config.rate,
+                FREE_BROADCAST_RATE,
+            )
+        return config
+
+    def with_overrides(self, **changes: object) -> DeliveryConfig:
+        """A copy with some fields changed (benchmarks and tests)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def send_url(self) -> str:
+        """The sendMessage URL; it contains the token, so it is never logged."""
+        return f"{self.api_url}{self.token}/sendMessage"
+
+    @property
+    def prefetch(self) -> int:
+        """How many chats a worker keeps in hand: ~2 s of sending, capped (memory stays flat)."""
+        return max(2 * self.max_in_flight, min(int(self.rate * 2), 4_000), self.batch_size)
+
+    def __repr__(self) -> str:
+        # The token must never reach a log line through a repr.
+        return f"DeliveryConfig(rate={self.rate}, paid_broadcast={self.paid_broadcast}, ...)"

@@ -1,0 +1,295 @@
+"""The send loop of one worker: book slots, send concurrently, decide what each answer means.
+
+Chats waiting in this worker sit in one queue per priority (breaking first).  The scheduler
+books rate-limit slots for as many of them as there are free in-flight places, in one Redis
+call, and starts a task per granted slot that sleeps until its time, sends, and records the
+outcome.  A chat that must wait (its own spacing, a backoff after an error) is parked in a
+timer heap, so one slow or failing chat never holds up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import random
+from collections import deque
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+
+from bot.delivery import metrics as m
+from bot.delivery.alerts import AlertInfo
+from bot.delivery.config import PRIORITIES, DeliveryConfig, Priority
+from bot.delivery.outcomes import BatchTicket, Outcome, Recorder
+from bot.delivery.ratelimit import GrantKind, RateLimiter
+from bot.delivery.sender import DirectSender, ResultKind, SendResult
+from bot.models import ChatKind, Preference
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+#: Most slots booked per limiter call.
+_ACQUIRE_MAX = 64
+#: Most concurrent Redis calls made by send tasks (the client's pool is finite).
+_REDIS_CALLS = 16
+_INVALID_TOKEN_PAUSE = 30.0
+
+
+@dataclass(eq=False, slots=True)
+class Delivery:
+    """One chat of one alert, in this worker's hands until it has an outcome."""
+
+    chat_id: int
+    ticket: BatchTicket
+    alert: AlertInfo
+    attempt: int = 0
+
+
+class Dispatcher:
+    """Schedules and sends the deliveries a worker holds; at most ``max_in_flight`` at a time."""
+
+    def __init__(
+        self,
+        config: DeliveryConfig,
+        store: Store,
+        limiter: RateLimiter,
+        sender: DirectSender,
+        recorder: Recorder,
+        metrics: m.DeliveryMetrics,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._limiter = limiter
+        self._sender = sender
+        self._recorder = recorder
+        self._metrics = metrics
+        self._ready: dict[Priority, deque[Delivery]] = {p: deque() for p in PRIORITIES}
+        self._timers: list[tuple[float, int, Delivery]] = []
+        self._seq = itertools.count()
+        self._held = 0
+        self._in_flight = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._paused_until = 0.0
+        self._refusals_logged: set[str] = set()
+        self._redis_gate = asyncio.Semaphore(_REDIS_CALLS)
+        #: Set whenever this worker holds less than half its prefetch: the feeder should read.
+        self.hungry = asyncio.Event()
+        self.hungry.set()
+
+    # Feeding ----------------------------------------------------------------------------------
+    def add(self, deliveries: list[Delivery]) -> None:
+        """Take deliveries into the queue of their alert's priority."""
+        for delivery in deliveries:
+            self._ready[delivery.alert.priority].append(delivery)
+        self._held += len(deliveries)
+        self._update_hunger()
+        self._wake.set()
+
+    def held(self) -> int:
+        """Deliveries in this worker's hands (queued, parked or in flight)."""
+        return self._held
+
+    def _update_hunger(self) -> None:
+        if self._held < self._config.prefetch // 2:
+            self.hungry.set()
+        else:
+            self.hungry.clear()
+
+    def _done(self) -> None:
+        self._held -= 1
+        self._update_hunger()
+
+    # Scheduling -------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Book slots and start sends until ``stop`` is called."""
+        loop = asyncio.get_running_loop()
+        while not self._stop.is_set():
+            free = self._config.max_in_flight - self._in_flight
+            picks = self._pick(min(free, _ACQUIRE_MAX), loop.time()) if free > 0 else []
+            if not picks:
+                await self._sleep(self._next_timer(loop.time()), wake=True)
+                continue
+            if loop.time() < self._paused_until:
+                self._push_back(picks)
+                await self._sleep(self._paused_until - loop.time())
+                continue
+            try:
+                grants = await self._limiter.acquire([d.chat_id for d in picks])
+            except RedisError as exc:
+                logger.warning("rate limiter unavailable (%s); retrying", type(exc).__name__)
+                self._push_back(picks)
+                await self._sleep(0.5)
+                continue
+            back: list[Delivery] = []
+            full_for = 0.0
+            for delivery, grant in zip(picks, grants, strict=True):
+                if grant.granted:
+                    self._launch(delivery, grant.delay)
+                elif grant.kind is GrantKind.CHAT_BUSY:
+                    self._park(delivery, grant.delay)
+                else:
+                    back.append(delivery)
+                    full_for = grant.delay
+            if back:
+                self._push_back(back)
+                await self._sleep(full_for)
+
+    async def stop(self) -> None:
+        """Stop booking new slots and wait for the sends already started to be recorded."""
+        self._stop.set()
+        self._wake.set()
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _pick(self, count: int, now: float) -> list[Delivery]:
+        picks: list[Delivery] = []
+        while self._timers and self._timers[0][0] <= now and len(picks) < count:
+            self._keep(heapq.heappop(self._timers)[2], picks)
+        for priority in PRIORITIES:
+            queue = self._ready[priority]
+            while queue and len(picks) < count:
+                self._keep(queue.popleft(), picks)
+        return picks
+
+    def _keep(self, delivery: Delivery, picks: list[Delivery]) -> None:
+        if delivery.ticket.lost:  # another worker took the batch over: it sends this chat
+            self._done()
+        else:
+            picks.append(delivery)
+
+    def _push_back(self, deliveries: list[Delivery]) -> None:
+        for delivery in reversed(deliveries):
+            self._ready[delivery.alert.priority].appendleft(delivery)
+
+    def _park(self, delivery: Delivery, delay: float) -> None:
+        due = asyncio.get_running_loop().time() + delay
+        heapq.heappush(self._timers, (due, next(self._seq), delivery))
+
+    def _next_timer(self, now: float) -> float:
+        return max(0.0, self._timers[0][0] - now) if self._timers else 1.0
+
+    async def _sleep(self, seconds: float, *, wake: bool = False) -> None:
+        """Sleep, cut short by ``stop`` (and by new work when ``wake``)."""
+        if wake:
+            self._wake.clear()
+        waiters = [asyncio.ensure_future(self._stop.wait())]
+        if wake:
+            waiters.append(asyncio.ensure_future(self._wake.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    # Sending ----------------------------------------------------------------------------------
+    def _launch(self, delivery: Delivery, delay: float) -> None:
+        self._in_flight += 1
+        task = asyncio.create_task(self._send(delivery, delay))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, delivery: Delivery, delay: float) -> None:
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if delivery.ticket.lost:
+                self._done()
+            elif asyncio.get_running_loop().time() < self._paused_until:
+                self._push_back([delivery])  # booked before a 429 paused everything
+            elif delivery.alert.body_tail is None:
+                await self._finish(delivery, Outcome.FAILED)
+            else:
+                result = await self._sender.send(delivery.alert.body(delivery.chat_id))
+                await self._handle(delivery, result)
+        except RedisError as exc:
+            logger.warning("chat %s requeued: Redis error %s", delivery.chat_id, type(exc).__name__)
+            self._park(delivery, 1.0)
+        except Exception:
+            logger.exception("unexpected error sending to chat %s; requeued", delivery.chat_id)
+            self._park(delivery, 5.0)
+        finally:
+            self._in_flight -= 1
+            self._wake.set()
+
+    async def _finish(self, delivery: Delivery, outcome: Outcome) -> None:
+        await self._recorder.record(delivery.ticket, delivery.chat_id, outcome)
+        self._done()
+
+    async def _handle(self, delivery: Delivery, result: SendResult) -> None:
+        kind = result.kind
+        if kind is ResultKind.OK:
+            await self._finish(delivery, Outcome.SENT)
+        elif kind is ResultKind.RETRY_AFTER:
+            await self._rate_limited(delivery, result.retry_after)
+        elif kind is ResultKind.INACTIVE:
+            async with self._redis_gate:
+                await self._store.subscribers.deactivate(delivery.chat_id, result.reason)
+            await self._finish(delivery, Outcome.BLOCKED)
+        elif kind is ResultKind.MIGRATED and result.migrate_to is not None:
+            async with self._redis_gate:
+                await self._migrate(delivery.chat_id, result.migrate_to)
+            await self._finish(delivery, Outcome.BLOCKED)
+        elif kind is ResultKind.BAD_REQUEST or kind is ResultKind.MIGRATED:
+            await self._log_refusal(delivery, result.description)
+            await self._finish(delivery, Outcome.BAD_REQUEST)
+        elif kind is ResultKind.INVALID_TOKEN:
+            logger.error("Telegram rejected the bot token; sending paused for %ss", 30)
+            self._paused_until = asyncio.get_running_loop().time() + _INVALID_TOKEN_PAUSE
+            self._push_back([delivery])
+        else:
+            self._metrics.incr(m.TRANSIENT_ERROR)
+            delivery.attempt += 1
+            if delivery.attempt > self._config.send_retries:
+                logger.info(
+                    "chat %s failed after %d attempts: %s",
+                    delivery.chat_id,
+                    delivery.attempt,
+                    result.description,
+                )
+                await self._finish(delivery, Outcome.FAILED)
+            else:
+                base = self._config.retry_base * 2 ** (delivery.attempt - 1)
+                self._park(delivery, min(self._config.retry_cap, base) * random.uniform(0.8, 1.2))
+
+    async def _rate_limited(self, delivery: Delivery, retry_after: float) -> None:
+        self._metrics.incr(m.RETRY_AFTER)
+        self._push_back([delivery])
+        if delivery.chat_id > 0:
+            # Per-chat spacing is ours to keep, so a 429 here means the token's budget.
+            resume = asyncio.get_running_loop().time() + retry_after
+            if resume <= self._paused_until + 0.05:
+                return  # one of the concurrent 429s of this burst already shared the pause
+            logger.info("429: all sending paused for %ss", retry_after)
+            self._paused_until = resume
+        try:
+            async with self._redis_gate:
+                await self._limiter.penalize(delivery.chat_id, retry_after)
+        except RedisError:
+            logger.warning("could not share a 429 pause through Redis")
+
+    async def _migrate(self, old: int, new: int) -> None:
+        """A group became a supergroup: move the subscription to its new id."""
+        subscribers = self._store.subscribers
+        previous = await subscribers.get(old)
+        await subscribers.subscribe(new, ChatKind.SUPERGROUP)
+        if previous is not None and previous.preference is Preference.ALL:
+            await subscribers.set_preference(new, Preference.ALL)
+        await subscribers.deactivate(old, "migrated")
+
+    async def _log_refusal(self, delivery: Delivery, description: str) -> None:
+        alert_id = delivery.alert.alert_id
+        if alert_id in self._refusals_logged:
+            return
+        self._refusals_logged.add(alert_id)
+        if len(self._refusals_logged) > 1024:
+            self._refusals_logged.clear()
+        logger.warning(
+            "alert %s: Telegram refused it for chat %s: %s (further refusals are only counted)",
+            alert_id,
+            delivery.chat_id,
+            description,
+        )

@@ -1,0 +1,253 @@
+"""The durable queue: job and batch streams, one consumer group, and alert expansion.
+
+``jobs:<priority>`` holds one entry per published alert.  A worker that reads a job *expands*
+it: it pages through the audience (a sorted set of chat ids, so the page cursor is just the
+last chat id) and appends batch entries of ~100 chat ids to ``batches:<priority>``.  Each step
+writes its batches, advances the cursor and bumps the queued count in one script, guarded by
+the expected cursor, so a crash (or two workers racing for the same job) can neither skip nor
+duplicate a chat.  The job entry is acknowledged by the step that finds the audience exhausted.
+Expansion only runs ahead of sending by ``expand_lag`` unread batches: Redis memory stays
+bounded however large the audience.
+
+Entries stay in their consumer's pending list until acknowledged; a worker refreshes the
+entries it holds, and takes over entries that nobody touched for ``claim_idle`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from bot.delivery.codec import as_text
+from bot.delivery.config import PRIORITIES, DeliveryConfig, Priority
+from bot.delivery.outcomes import FINISH_FUNCTION, log_finished
+from bot.store import Audience, Store
+
+logger = logging.getLogger(__name__)
+
+# KEYS: alert hash, batches stream, jobs stream, outcomes hash
+# ARGV: group, job entry id, expected cursor, new cursor, last page (0/1), alert id,
+#       outcomes ttl, then pairs (batch size, comma-separated chat ids)
+# Returns {code, started, finish...}: code 1 = expanded, 2 = already expanded (job acked),
+# -1 = cursor moved (another worker expands it), -2 = alert record gone (job dropped).
+_EXPAND = (
+    FINISH_FUNCTION
+    + """
+redis.replicate_commands()
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or redis.call('HGET', KEYS[1], 'expanded') == '1' then
+  redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])
+  redis.call('XDEL', KEYS[3], ARGV[2])
+  if not state then return {-2, 0} end
+  return {2, 0}
+end
+if (redis.call('HGET', KEYS[1], 'cursor') or '') ~= ARGV[3] then return {-1, 0} end
+local t = redis.call('TIME')
+local now = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+local started = 0
+if state == 'queued' then
+  redis.call('HSET', KEYS[1], 'state', 'expanding', 'started_at', now)
+  started = 1
+end
+local queued = 0
+for i = 8, #ARGV, 2 do
+  redis.call('XADD', KEYS[2], '*', 'alert', ARGV[6], 'chats', ARGV[i + 1])
+  queued = queued + tonumber(ARGV[i])
+end
+if queued > 0 then redis.call('HINCRBY', KEYS[1], 'queued', queued) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'cursor', ARGV[4]) end
+if ARGV[5] ~= '1' then return {1, started} end
+redis.call('HSET', KEYS[1], 'expanded', '1')
+if state ~= 'done' then redis.call('HSET', KEYS[1], 'state', 'sending') end
+redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[3], ARGV[2])
+local f = finish(KEYS[1], KEYS[4], now, tonumber(ARGV[7]))
+return {1, started, unpack(f)}
+"""
+)
+
+# KEYS[1] stream ; ARGV: group, consumer, ids...  Resets the idle time of the entries this
+# consumer still owns; returns the ids it no longer owns (taken over by another worker).
+_REFRESH = """
+local lost = {}
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])
+  if #p == 0 then
+    lost[#lost + 1] = ARGV[i]
+  else
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+  end
+end
+return lost
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stream entry read through the consumer group."""
+
+    stream: str
+    entry_id: str
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ExpandResult:
+    """What one expansion step did."""
+
+    done: bool  # the job is finished (expanded completely, or dropped)
+    moved: bool  # another worker advanced the cursor first
+
+
+def _entries(response: Any) -> list[Entry]:
+    """Flatten an XREADGROUP answer (RESP2 list or RESP3 dict) into entries."""
+    items = response.items() if isinstance(response, dict) else (response or [])
+    out: list[Entry] = []
+    for stream, messages in items:
+        # RESP3 nests the message list one level deeper.
+        rows = messages[0] if messages and isinstance(messages[0], list) else messages
+        for entry_id, fields in rows:
+            if fields is not None:
+                out.append(Entry(str(stream), str(entry_id), dict(fields)))
+    return out
+
+
+class Queues:
+    """Stream and consumer-group operations for one consumer (one worker)."""
+
+    def __init__(self, store: Store, config: DeliveryConfig, consumer: str) -> None:
+        self._store = store
+        self._redis: Redis = store.redis
+        self._keys = store.keys
+        self._config = config
+        self.consumer = consumer
+        self.group = store.keys.consumer_group
+        self._expand = self._redis.register_script(_EXPAND)
+        self._refresh = self._redis.register_script(_REFRESH)
+
+    def jobs(self, priority: Priority) -> str:
+        """The jobs stream of a priority."""
+        return self._keys.jobs_stream(priority.value)
+
+    def batches(self, priority: Priority) -> str:
+        """The batches stream of a priority."""
+        return self._keys.batches_stream(priority.value)
+
+    def all_streams(self) -> list[str]:
+        """Every stream the workers consume, most urgent first."""
+        return [s for p in PRIORITIES for s in (self.jobs(p), self.batches(p))]
+
+    async def ensure_groups(self) -> None:
+        """Create the consumer group on every stream; from id 0 so nothing queued is missed."""
+        for stream in self.all_streams():
+            try:
+                await self._redis.xgroup_create(stream, self.group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    async def read(
+        self, streams: list[str], count: int, block_ms: int | None = None
+    ) -> list[Entry]:
+        """New entries for this consumer (recreating the group if Redis lost it)."""
+        try:
+            response = await self._redis.xreadgroup(
+                self.group, self.consumer, {s: ">" for s in streams}, count=count, block=block_ms
+            )
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self.ensure_groups()
+            return []
+        return _entries(response)
+
+    async def claim_idle(self, stream: str, count: int) -> list[Entry]:
+        """Take over entries idle longer than ``claim_idle`` (their worker is gone)."""
+        min_idle = int(self._config.claim_idle * 1000)
+        try:
+            response = await self._redis.xautoclaim(
+                stream, self.group, self.consumer, min_idle, "0-0", count=count
+            )
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self.ensure_groups()
+            return []
+        claimed = response[1] if len(response) > 1 else []
+        return [
+            Entry(stream, str(entry_id), dict(fields))
+            for entry_id, fields in claimed
+            if entry_id is not None and fields is not None
+        ]
+
+    async def refresh(self, stream: str, entry_ids: list[str]) -> list[str]:
+        """Keep entries we are working on from looking abandoned; returns those we lost."""
+        if not entry_ids:
+            return []
+        lost = await self._refresh(keys=[stream], args=[self.group, self.consumer, *entry_ids])
+        return [str(x) for x in lost]
+
+    async def release(self, stream: str, entry_ids: list[str]) -> None:
+        """On a graceful stop: make held entries claimable by other workers at once."""
+        if entry_ids:
+            idle = int(self._config.claim_idle * 1000) + 1000
+            ids: list[int | bytes | str | memoryview] = list(entry_ids)
+            await self._redis.xclaim(
+                stream, self.group, self.consumer, 0, ids, idle=idle, justid=True
+            )
+
+    async def lag(self, stream: str) -> int:
+        """Entries not yet read by any worker (length minus pending)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xlen(stream)
+            pipe.xpending(stream, self.group)
+            length, pending = await pipe.execute()
+        return int(length) - int(pending.get("pending", 0) if pending else 0)
+
+    async def expand(self, job: Entry, priority: Priority) -> ExpandResult:
+        """Append the next chunk of an alert's audience as batches (one atomic step)."""
+        alert_id = job.fields.get("alert", "")
+        keys = self._keys
+        raw = await self._redis.hmget(keys.alert(alert_id), ["audience", "cursor"])
+        audience_raw, cursor = (None if v is None else as_text(v) for v in raw)
+        audience = Audience(audience_raw) if audience_raw in {a.value for a in Audience} else None
+        size = self._config.batch_size
+        chunk = size * self._config.expand_chunk
+        ids: list[int] = []
+        if audience is not None:
+            after = int(cursor) if cursor else None
+            ids = await self._store.subscribers.page(audience, after=after, count=chunk)
+        last = len(ids) < chunk
+        args: list[str | int] = [
+            self.group,
+            job.entry_id,
+            cursor or "",
+            str(ids[-1]) if ids else "",
+            "1" if last else "0",
+            alert_id,
+            self._config.outcomes_ttl_days * 86400,
+        ]
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
+            args += [len(part), ",".join(map(str, part))]
+        result = await self._expand(
+            keys=[
+                keys.alert(alert_id),
+                self.batches(priority),
+                job.stream,
+                keys.alert_outcomes(alert_id),
+            ],
+            args=args,
+        )
+        code = int(result[0])
+        if code == 1 and int(result[1]) == 1:
+            logger.info("alert %s started (%s)", alert_id, priority)
+        if code == 1 and len(result) > 2 and int(result[2]) == 1:
+            log_finished(alert_id, list(result[2:]))
+        if code == -2:
+            logger.warning("alert %s: job dropped, its record is gone", alert_id)
+        return ExpandResult(done=code in (2, -2) or (code == 1 and last), moved=code == -1)

@@ -1,0 +1,181 @@
+"""One sending budget per bot token, shared through Redis by every worker and the bot's replies.
+
+The limiter is a GCRA ("theoretical arrival time") schedule kept in Redis and advanced by one
+Lua script, with Redis' own clock so that workers on several machines agree:
+
+* Global: slots are spaced ``1 / (rate * safety)`` apart, so no one-second window ever holds
+  more than ``rate`` messages.  Broadcasts (LOW priority) may only book slots up to ``horizon``
+  ahead; replies (HIGH priority) take the next free slot whatever its distance.  A reply
+  therefore waits at most ``horizon`` behind a broadcast of any size.
+* Per chat: private chats (positive ids) get a slot at most every ~1 s, groups and channels
+  (negative ids) every ~3 s (20 per minute).  A chat that is not ready yet is reported busy
+  with the time it becomes ready; the caller parks it and serves other chats meanwhile.
+* 429: ``penalize`` pauses the scope the error applies to for exactly ``retry_after``.  For a
+  group or channel that is the chat.  For a private chat, whose spacing we already enforce,
+  a 429 can only mean the bot as a whole is over budget, so the global schedule is pushed to
+  ``now + retry_after`` and every sender (replies included) resumes after exactly that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+from redis.asyncio import Redis
+
+from bot.delivery.config import DeliveryConfig
+from bot.store.keys import Keys
+
+logger = logging.getLogger(__name__)
+
+# KEYS[1] global schedule ; KEYS[2..] one chat key per requested slot (the global key stands in
+# for "no chat", e.g. an @username)
+# ARGV: interval_us, horizon_us (-1: unlimited), private_us, group_us, then one chat id per slot
+# Returns {now_us, code1, time1, code2, time2, ...}: 1 = granted at time, 2 = chat busy until
+# time, 3 = schedule full until time.
+_ACQUIRE = """
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local horizon = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local out = {now}
+local granted = 0
+for i = 2, #KEYS do
+  local chat = ARGV[i + 3]
+  if horizon >= 0 and tat > now + horizon then
+    out[#out + 1] = 3
+    out[#out + 1] = tat - horizon
+  else
+    local ready = 0
+    if chat ~= '' then ready = tonumber(redis.call('GET', KEYS[i]) or '0') end
+    if ready > tat then
+      out[#out + 1] = 2
+      out[#out + 1] = ready
+    else
+      if chat ~= '' then
+        local spacing = tonumber(ARGV[3])
+        if string.sub(chat, 1, 1) == '-' then spacing = tonumber(ARGV[4]) end
+        local ttl = math.floor((tat + spacing - now) / 1000) + 1000
+        redis.call('SET', KEYS[i], tat + spacing, 'PX', ttl)
+      end
+      out[#out + 1] = 1
+      out[#out + 1] = tat
+      tat = tat + interval
+      granted = granted + 1
+    end
+  end
+end
+if granted > 0 then
+  redis.call('SET', KEYS[1], tat, 'PX', math.floor((tat - now) / 1000) + 60000)
+end
+return out
+"""
+
+# KEYS[1] the paused scope (global schedule or one chat) ; ARGV[1] pause in microseconds
+# Returns the pause end (microseconds, Redis clock).
+_PENALIZE = """
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local resume = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current < resume then
+  redis.call('SET', KEYS[1], resume, 'PX', math.floor(tonumber(ARGV[1]) / 1000) + 60000)
+end
+return resume
+"""
+
+_US = 1_000_000
+
+
+class RatePriority(IntEnum):
+    """Who is asking: a reader's reply goes before any broadcast."""
+
+    HIGH = 0
+    LOW = 1
+
+
+class GrantKind(IntEnum):
+    """What the limiter answered for one requested slot."""
+
+    GRANTED = 1
+    CHAT_BUSY = 2
+    SCHEDULE_FULL = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A slot (send after ``delay`` seconds) or a refusal (ask again after ``delay``)."""
+
+    kind: GrantKind
+    delay: float
+
+    @property
+    def granted(self) -> bool:
+        """Whether the message may be sent after ``delay``."""
+        return self.kind is GrantKind.GRANTED
+
+
+def is_group_chat(chat_id: int | str) -> bool:
+    """Groups, supergroups and channels have negative ids (and @usernames are channels)."""
+    return isinstance(chat_id, str) or chat_id < 0
+
+
+class RateLimiter:
+    """The shared Redis schedule: book slots for chats, and pause scopes after a 429."""
+
+    def __init__(self, redis: Redis, keys: Keys, config: DeliveryConfig) -> None:
+        self._keys = keys
+        self._interval_us = max(1, round(_US / (config.rate * config.rate_safety)))
+        self._horizon_us = round(config.horizon * _US)
+        self._private_us = round(config.private_spacing * _US)
+        self._group_us = round(config.group_spacing * _US)
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._penalize = redis.register_script(_PENALIZE)
+
+    async def acquire(
+        self, chat_ids: Sequence[int | None], priority: RatePriority = RatePriority.LOW
+    ) -> list[Grant]:
+        """Book one slot per chat (``None``: global budget only), in order, in one round trip."""
+        if not chat_ids:
+            return []
+        keys = [self._keys.rate_global]
+        keys.extend(
+            self._keys.rate_chat(c) if c is not None else self._keys.rate_global for c in chat_ids
+        )
+        horizon = -1 if priority is RatePriority.HIGH else self._horizon_us
+        args: list[int | str] = [self._interval_us, horizon, self._private_us, self._group_us]
+        args.extend("" if c is None else str(c) for c in chat_ids)
+        raw = await self._acquire(keys=keys, args=args)
+        now = int(raw[0])
+        return [
+            Grant(GrantKind(int(raw[i])), max(0.0, (int(raw[i + 1]) - now) / _US))
+            for i in range(1, len(raw), 2)
+        ]
+
+    async def penalize(self, chat_id: int | str | None, retry_after: float) -> float:
+        """Pause the scope a 429 applies to for exactly ``retry_after`` seconds; returns it."""
+        if isinstance(chat_id, int) and chat_id < 0:
+            key = self._keys.rate_chat(chat_id)
+        else:
+            key = self._keys.rate_global
+        await self._penalize(keys=[key], args=[max(0, math.ceil(retry_after * _US))])
+        return retry_after
+
+    async def wait_for_slot(
+        self, chat_id: int | None, priority: RatePriority = RatePriority.HIGH
+    ) -> None:
+        """Sleep until this process may send one message to ``chat_id`` (used for replies)."""
+        while True:
+            (grant,) = await self.acquire([chat_id], priority)
+            if grant.delay > 0:
+                await asyncio.sleep(grant.delay)
+            if grant.granted:
+                return

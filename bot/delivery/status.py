@@ -1,0 +1,152 @@
+"""Per-alert delivery progress, as stored in Redis, for ``newsbot status`` and the admin /stats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, computed_field
+
+from bot.delivery.codec import as_text, as_text_map
+from bot.store import Store
+
+_COUNTERS = ("queued", "sent", "blocked", "failed", "bad_request", "skipped")
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromtimestamp(float(value), UTC) if value else None
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds(), 3)
+
+
+class AlertStatus(BaseModel):
+    """One alert's progress: counters, times and latencies (times in UTC)."""
+
+    alert_id: str
+    article_id: str
+    title: str | None = None
+    audience: str
+    priority: str
+    state: str  # queued, expanding, sending, done
+    published_at: datetime | None = None
+    started_at: datetime | None = None
+    first_delivery_at: datetime | None = None
+    last_delivery_at: datetime | None = None
+    finished_at: datetime | None = None
+    queued: int = 0  # chats expanded so far (the whole audience once expansion is complete)
+    sent: int = 0
+    blocked: int = 0  # marked inactive: blocked the bot, deactivated, chat not found, kicked
+    failed: int = 0  # network errors / 5xx beyond the retry limit
+    bad_request: int = 0  # refused by Telegram for that chat
+    skipped: int = 0  # unsubscribed before their turn
+    expanded: bool = False
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def pending(self) -> int:
+        """Chats queued that have no outcome yet."""
+        done = self.sent + self.blocked + self.failed + self.bad_request + self.skipped
+        return max(0, self.queued - done)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def first_delivery_latency(self) -> float | None:
+        """Seconds from publication to the first message delivered."""
+        return _seconds(self.published_at, self.first_delivery_at)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def last_delivery_latency(self) -> float | None:
+        """Seconds from publication to the last message delivered (so far)."""
+        return _seconds(self.published_at, self.last_delivery_at)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def send_rate(self) -> float | None:
+        """Messages per second between the first and the last delivery."""
+        span = _seconds(self.first_delivery_at, self.last_delivery_at)
+        if not span or self.sent < 2:
+            return None
+        return round((self.sent - 1) / span, 1)
+
+    @classmethod
+    def from_hash(cls, alert_id: str, data: dict[str, str], title: str | None) -> AlertStatus:
+        """Build from the alert's Redis hash."""
+        return cls(
+            alert_id=alert_id,
+            article_id=data.get("article_id", alert_id),
+            title=title,
+            audience=data.get("audience", ""),
+            priority=data.get("priority", ""),
+            state=data.get("state", "queued"),
+            published_at=_when(data.get("published_at")),
+            started_at=_when(data.get("started_at")),
+            first_delivery_at=_when(data.get("first_delivery_at")),
+            last_delivery_at=_when(data.get("last_delivery_at")),
+            finished_at=_when(data.get("finished_at")),
+            expanded=data.get("expanded") == "1",
+            **{name: int(data.get(name) or 0) for name in _COUNTERS},
+        )
+
+
+async def alert_status(store: Store, alert_id: str) -> AlertStatus | None:
+    """The progress of one alert, or ``None`` for an unknown id."""
+    data = as_text_map(await store.redis.hgetall(store.keys.alert(alert_id)))
+    if not data:
+        return None
+    article = await store.articles.get(data.get("article_id", alert_id))
+    return AlertStatus.from_hash(alert_id, data, article.title if article else None)
+
+
+async def recent_alerts(store: Store, n: int = 5) -> list[AlertStatus]:
+    """The ``n`` most recently published alerts, newest first."""
+    if n <= 0:
+        return []
+    ids = await store.redis.zrevrange(store.keys.alerts_by_time, 0, n - 1)
+    statuses = [await alert_status(store, as_text(alert_id)) for alert_id in ids]
+    return [s for s in statuses if s is not None]
+
+
+async def live_workers(store: Store) -> list[str]:
+    """Ids of the delivery workers whose heartbeat has not expired."""
+    ids = await store.redis.zrange(store.keys.workers, 0, -1)
+    if not ids:
+        return []
+    names = [as_text(i) for i in ids]
+    alive = await store.redis.mget([store.keys.worker_heartbeat(n) for n in names])
+    return [n for n, beat in zip(names, alive, strict=True) if beat is not None]
+
+
+def _clock(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+
+
+def _secs(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
+
+
+def render_status_text(status: AlertStatus) -> str:
+    """A plain-text (English) block for the CLI: one alert's state, counters and latencies."""
+    audience = "all active subscribers" if status.audience == "breaking" else "all-news readers"
+    lines = [f"alert {status.alert_id} [{status.priority}] to {audience}: {status.state}"]
+    if status.title:
+        lines.append(f"  article: {status.title}")
+    total = f"{status.queued}" + ("" if status.expanded else "+ (still expanding)")
+    lines.append(
+        f"  chats {total}: sent {status.sent}, inactive {status.blocked}, "
+        f"failed {status.failed}, refused {status.bad_request}, skipped {status.skipped}, "
+        f"pending {status.pending}"
+    )
+    lines.append(
+        f"  published {_clock(status.published_at)}, started {_clock(status.started_at)}, "
+        f"finished {_clock(status.finished_at)}"
+    )
+    rate = "-" if status.send_rate is None else f"{status.send_rate} msg/s"
+    lines.append(
+        f"  first delivery after {_secs(status.first_delivery_latency)}, "
+        f"last after {_secs(status.last_delivery_latency)}, rate {rate}"
+    )
+    return "\n".join(lines)
