@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import Enum, IntEnum
 
 from formatters.html import escape, utf16_len
-from formatters.rtl import RLM, Direction, first_strong
+from formatters.rtl import RLM, Direction, leading_direction
 from formatters.segment import ends_clause, ends_sentence, split_word
 
 #: A message is considered well filled at this fraction of its room (see module docstring).
@@ -157,7 +157,7 @@ def _units(blocks: Sequence[Block], room: int) -> list[_Unit]:
                             style=span.style,
                             href=span.href,
                             rtl=block.rtl,
-                            direction=first_strong(piece),
+                            direction=leading_direction(piece),
                         )
                     )
                 glued += utf16_len(word)

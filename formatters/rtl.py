@@ -8,7 +8,9 @@ touching the words.
 Policy (one line = one paragraph for Telegram):
 
 * a line that contains Arabic/Hebrew (RTL) letters but whose first strong character is not RTL
-  gets an RLM;
+  gets an RLM; so does one that opens with a number (``2024 ...``): the bidi algorithm skips
+  digits, but renderers that guess direction from the first non-neutral character do not, and
+  the mark costs one unit and changes nothing where it is not needed;
 * a line with no strong character at all (digits, punctuation, emoji) gets an RLM when the
   surrounding text is RTL, so it aligns with its neighbours;
 * a purely Latin line (strong LTR letters and no RTL letters) stays LTR: forcing English
@@ -54,6 +56,24 @@ def first_strong(text: str) -> Direction | None:
     return None
 
 
+def leading_direction(text: str) -> Direction | None:
+    """Like :func:`first_strong`, but a number met first counts as LTR (see module docstring)."""
+    depth = 0
+    for char in text:
+        bidi = unicodedata.bidirectional(char)
+        if bidi in _ISOLATE_OPENERS:
+            depth += 1
+        elif bidi == "PDI":
+            depth = max(0, depth - 1)
+        elif depth:
+            continue
+        elif bidi in _RTL_CLASSES:
+            return Direction.RTL
+        elif bidi in ("L", "EN", "AN"):
+            return Direction.LTR
+    return None
+
+
 def contains_rtl(text: str) -> bool:
     """Whether the text has any right-to-left letter (Arabic, Hebrew, Thaana, Syriac ...)."""
     return any(unicodedata.bidirectional(ch) in _RTL_CLASSES for ch in text)
@@ -66,7 +86,7 @@ def line_is_rtl(line: str, *, default_rtl: bool) -> bool:
 
 def needs_rlm(line: str, *, rtl: bool) -> bool:
     """Whether ``line``, whose paragraph is RTL (``rtl``) or not, needs a leading RLM."""
-    return rtl and first_strong(line) is not Direction.RTL
+    return rtl and leading_direction(line) is not Direction.RTL
 
 
 def rtl_line(line: str, *, default_rtl: bool = True) -> str:

@@ -1,0 +1,116 @@
+"""Breaking alerts and routine notifications: one short message with buttons."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.models import Article, Section
+from formatters import format_alert, format_notification
+from formatters.callback_data import MAX_CALLBACK_BYTES, ReadArticle, parse_callback
+from formatters.html import visible_text
+from tests.test_formatters_checks import check_html
+
+FIRST = "أمر وزير الدفاع الأميركي بإرسال طرادات ومدمرات إلى المنطقة."
+SECOND = "يأتي ذلك في أعقاب وصول حاملة الطائرات إلى منطقة عمليات الأسطول الخامس."
+URL = "https://news.example/a?id=7&x=1"
+
+
+def _article(
+    lead: str | None = None,
+    *,
+    id: str | None = "abc123",
+    title: str = "بايدن يحذر نتنياهو",
+    url: str | None = None,
+) -> Article:
+    sections = [Section(paragraphs=[lead, "فقرة ثانية."])] if lead else []
+    return Article(id=id, title=title, breaking=True, sections=sections, url=url)
+
+
+def test_alert_layout_marker_bold_headline_blank_line_and_whole_short_lead() -> None:
+    message = format_alert(_article(FIRST, url=URL))
+    assert message.text == f"🔴 عاجل | <b>بايدن يحذر نتنياهو</b>\n\n{FIRST}"
+    assert message.disable_link_preview is True
+    check_html(message.text)
+
+
+def test_long_lead_is_trimmed_at_the_last_sentence_end_that_fits() -> None:
+    lead = " ".join([FIRST, SECOND] * 6)
+    message = format_alert(_article(lead), lead_chars=300)
+    shown = visible_text(message.text).split("\n\n", 1)[1]
+    assert len(shown) <= 300
+    assert shown.endswith(".")
+    assert lead.startswith(shown)
+    assert len(shown) > 200  # the last sentence that fits, not the first one
+
+
+def test_lead_without_a_sentence_end_in_range_is_cut_at_a_word_with_ellipsis() -> None:
+    lead = "كلمات متتالية بلا أي علامة وقف " * 30
+    shown = visible_text(format_alert(_article(lead), lead_chars=100).text).split("\n\n")[1]
+    assert shown.endswith("…")
+    assert len(shown) <= 100
+    body = shown.removesuffix("…")
+    assert lead.startswith(body) and lead[len(body)] == " ", "cut inside a word"
+
+
+def test_headline_only_flash_has_no_lead_line() -> None:
+    message = format_alert(_article())
+    assert message.text == "🔴 عاجل | <b>بايدن يحذر نتنياهو</b>"
+
+
+def test_buttons_read_more_callback_and_source_url_only_with_url() -> None:
+    with_url = format_alert(_article(FIRST, url=URL))
+    [[read], [source]] = with_url.keyboard
+    assert read.text == "اقرأ الخبر كاملاً"
+    assert parse_callback(read.callback_data) == ReadArticle("abc123")
+    assert (source.text, source.url, source.callback_data) == ("المصدر", URL, None)
+    without_url = format_alert(_article(FIRST))
+    assert [[b.text for b in row] for row in without_url.keyboard] == [["اقرأ الخبر كاملاً"]]
+
+
+def test_callback_data_fits_telegram_for_the_longest_article_id() -> None:
+    message = format_alert(_article(FIRST, id="A" * 16))
+    data = message.keyboard[0][0].callback_data
+    assert data is not None and len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES
+
+
+def test_alert_needs_an_article_id() -> None:
+    with pytest.raises(ValueError, match="id"):
+        format_alert(_article(FIRST, id=None))
+
+
+def test_payload_json_shape() -> None:
+    payload = format_alert(_article(FIRST, url=URL)).to_payload(chat_id=42)
+    assert json.loads(json.dumps(payload, ensure_ascii=False)) == {
+        "chat_id": 42,
+        "text": f"🔴 عاجل | <b>بايدن يحذر نتنياهو</b>\n\n{FIRST}",
+        "parse_mode": "HTML",
+        "reply_markup": {
+            "inline_keyboard": [
+                [{"text": "اقرأ الخبر كاملاً", "callback_data": "a:abc123"}],
+                [{"text": "المصدر", "url": URL}],
+            ]
+        },
+        "link_preview_options": {"is_disabled": True},
+    }
+
+
+def test_alert_escapes_headline_and_lead() -> None:
+    message = format_alert(_article('قال "x<y" & انتهى.', title="<script>عاجل</script>"))
+    checked = check_html(message.text)
+    assert checked.text == '🔴 عاجل | <script>عاجل</script>\n\nقال "x<y" & انتهى.'
+    assert checked.entities == 1
+
+
+def test_notification_uses_the_news_marker_and_is_rtl_safe() -> None:
+    message = format_notification(_article("CNN -- " + FIRST, title="Apple تطلق هاتفاً"))
+    assert message.text.startswith("\u200f📰 <b>Apple تطلق هاتفاً</b>\n\n\u200fCNN -- ")
+    assert message.keyboard[0][0].callback_data == "a:abc123"
+    assert "عاجل" not in message.text
+
+
+def test_alert_stays_short_even_for_absurd_input() -> None:
+    article = _article("كلمة " * 5000, title="عنوان " * 2000)
+    message = format_alert(article, lead_chars=100_000)
+    assert len(visible_text(message.text)) < 4096
