@@ -25,6 +25,7 @@ class AlertInfo:
     priority: Priority
     audience: Audience
     body_tail: bytes | None
+    published_at: float = 0.0  # Unix time (Redis clock)
 
     def body(self, chat_id: int) -> bytes:
         """The exact sendMessage JSON body for one chat (chat_id spliced into the template)."""
@@ -52,7 +53,8 @@ class AlertCatalog:
         priority = Priority(data.get("priority", Priority.BREAKING.value))
         audience = Audience(data.get("audience", Audience.BREAKING.value))
         body = await self._body(data.get("article_id"), priority)
-        info = AlertInfo(alert_id, priority, audience, body)
+        published = float(data.get("published_at") or 0.0)
+        info = AlertInfo(alert_id, priority, audience, body, published)
         self._cache[alert_id] = info
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)

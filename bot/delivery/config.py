@@ -56,6 +56,8 @@ class DeliveryConfig:
     retry_base: float = 0.5
     retry_cap: float = 30.0
     request_timeout: float = 15.0
+    #: Chats a worker keeps in hand (None: about 2 s of sending, see ``prefetch``).
+    prefetch_chats: int | None = None
     #: Days the per-chat outcomes of a finished alert are kept (idempotent replays).
     outcomes_ttl_days: int = 7
 
@@ -93,6 +95,8 @@ class DeliveryConfig:
     @property
     def prefetch(self) -> int:
         """How many chats a worker keeps in hand: ~2 s of sending, capped (memory stays flat)."""
+        if self.prefetch_chats is not None:
+            return max(1, self.prefetch_chats)
         return max(2 * self.max_in_flight, min(int(self.rate * 2), 4_000), self.batch_size)
 
     def __repr__(self) -> str:

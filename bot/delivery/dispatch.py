@@ -10,10 +10,12 @@ timer heap, so one slow or failing chat never holds up the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
 import random
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -32,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 #: Most slots booked per limiter call.
 _ACQUIRE_MAX = 64
+#: Stats hash counter of 429 answers (all workers).
+STAT_RATE_LIMITED = "rate_limited"
 #: Most concurrent Redis calls made by send tasks (the client's pool is finite).
 _REDIS_CALLS = 16
 _INVALID_TOKEN_PAUSE = 30.0
@@ -202,6 +206,8 @@ class Dispatcher:
                 self._push_back([delivery])  # booked before a 429 paused everything
             elif delivery.alert.body_tail is None:
                 await self._finish(delivery, Outcome.FAILED)
+                self._metrics.gave_up("unformattable")
+                self._metrics.gave_up(Outcome.FAILED.value)
             else:
                 result = await self._sender.send(delivery.alert.body(delivery.chat_id))
                 await self._handle(delivery, result)
@@ -223,19 +229,23 @@ class Dispatcher:
         kind = result.kind
         if kind is ResultKind.OK:
             await self._finish(delivery, Outcome.SENT)
+            self._metrics.sent(time.time() - delivery.alert.published_at)
         elif kind is ResultKind.RETRY_AFTER:
             await self._rate_limited(delivery, result.retry_after)
         elif kind is ResultKind.INACTIVE:
             async with self._redis_gate:
                 await self._store.subscribers.deactivate(delivery.chat_id, result.reason)
             await self._finish(delivery, Outcome.BLOCKED)
+            self._metrics.gave_up(result.reason)
         elif kind is ResultKind.MIGRATED and result.migrate_to is not None:
             async with self._redis_gate:
                 await self._migrate(delivery.chat_id, result.migrate_to)
             await self._finish(delivery, Outcome.BLOCKED)
+            self._metrics.gave_up("migrated")
         elif kind is ResultKind.BAD_REQUEST or kind is ResultKind.MIGRATED:
             await self._log_refusal(delivery, result.description)
             await self._finish(delivery, Outcome.BAD_REQUEST)
+            self._metrics.gave_up(Outcome.BAD_REQUEST.value)
         elif kind is ResultKind.INVALID_TOKEN:
             logger.error("Telegram rejected the bot token; sending paused for %ss", 30)
             self._paused_until = asyncio.get_running_loop().time() + _INVALID_TOKEN_PAUSE
@@ -256,20 +266,26 @@ class Dispatcher:
                 self._park(delivery, min(self._config.retry_cap, base) * random.uniform(0.8, 1.2))
 
     async def _rate_limited(self, delivery: Delivery, retry_after: float) -> None:
-        self._metrics.incr(m.RETRY_AFTER)
-        self._push_back([delivery])
+        self._metrics.rate_limited(retry_after)
+        share = True
         if delivery.chat_id > 0:
-            # Per-chat spacing is ours to keep, so a 429 here means the token's budget.
+            # Per-chat spacing is ours to keep, so a 429 here means the token's budget: pause
+            # this worker at once, and every other sender through the shared schedule.
             resume = asyncio.get_running_loop().time() + retry_after
-            if resume <= self._paused_until + 0.05:
-                return  # one of the concurrent 429s of this burst already shared the pause
-            logger.info("429: all sending paused for %ss", retry_after)
-            self._paused_until = resume
-        try:
+            share = resume > self._paused_until + 0.05  # else a 429 of the same burst did
+            if share:
+                logger.info("429: all sending paused for %ss", retry_after)
+                self._paused_until = resume
+        if share:
+            try:
+                async with self._redis_gate:
+                    await self._limiter.penalize(delivery.chat_id, retry_after)
+            except RedisError:
+                logger.warning("could not share a 429 pause through Redis")
+        self._push_back([delivery])  # retried, never dropped
+        with contextlib.suppress(RedisError):
             async with self._redis_gate:
-                await self._limiter.penalize(delivery.chat_id, retry_after)
-        except RedisError:
-            logger.warning("could not share a 429 pause through Redis")
+                await self._store.stats.incr(STAT_RATE_LIMITED)
 
     async def _migrate(self, old: int, new: int) -> None:
         """A group became a supergroup: move the subscription to its new id."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -20,16 +21,57 @@ TRANSIENT_ERROR = "transient_error"  # a network error or 5xx (retried or, at th
 Listener = Callable[[str, int], None]
 
 
+class DeliveryObserver(Protocol):
+    """Richer per-message reports (e.g. latency histograms); calls must be cheap and sync."""
+
+    def message_sent(self, latency_s: float) -> None:
+        """One message accepted by Telegram, ``latency_s`` after its alert was published."""
+
+    def message_failed(self, reason: str) -> None:
+        """One message given up on: an inactive reason, ``bad_request`` or ``failed``."""
+
+    def rate_limited(self, retry_after: float) -> None:
+        """Telegram answered 429 with this ``retry_after`` (seconds)."""
+
+
 class DeliveryMetrics:
     """Monotonic counters of this process; listeners get ``(event, amount)`` on every change."""
 
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
         self._listeners: list[Listener] = []
+        self._observers: list[DeliveryObserver] = []
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event, amount)`` for every future increment."""
         self._listeners.append(listener)
+
+    def add_observer(self, observer: DeliveryObserver) -> None:
+        """Report every message sent, given up on, or answered with a 429 to ``observer``."""
+        self._observers.append(observer)
+
+    def sent(self, latency_s: float) -> None:
+        """A message was delivered ``latency_s`` after publication."""
+        for observer in self._observers:
+            self._safely(observer.message_sent, latency_s)
+
+    def gave_up(self, reason: str) -> None:
+        """A message will not be delivered, for ``reason``."""
+        for observer in self._observers:
+            self._safely(observer.message_failed, reason)
+
+    def rate_limited(self, retry_after: float) -> None:
+        """A 429 was answered."""
+        self.incr(RETRY_AFTER)
+        for observer in self._observers:
+            self._safely(observer.rate_limited, retry_after)
+
+    @staticmethod
+    def _safely(call: Callable[[float], None] | Callable[[str], None], value: object) -> None:
+        try:
+            call(value)  # type: ignore[arg-type]
+        except Exception:
+            logger.exception("delivery metrics observer failed")
 
     def incr(self, event: str, amount: int = 1) -> None:
         """Count an event (listener errors are logged, never raised into the send path)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -146,6 +147,7 @@ class Recorder:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._give_up_at: float | None = None
 
     def record(self, ticket: BatchTicket, chat_id: int, outcome: Outcome) -> asyncio.Future[None]:
         """Queue an outcome; the returned future resolves when it is durable."""
@@ -165,14 +167,22 @@ class Recorder:
         """Wait until everything queued so far is written."""
         await self._idle.wait()
 
+    def close(self, timeout: float) -> None:
+        """Let ``run`` return once everything is written (or after ``timeout`` of failures)."""
+        self._give_up_at = time.monotonic() + timeout
+        self._wake.set()
+
     async def run(self) -> None:
-        """Write queued outcomes until cancelled; Redis errors are retried, never dropped."""
+        """Write queued outcomes until closed; Redis errors are retried, never dropped."""
         while True:
+            if self._give_up_at is not None and self._idle.is_set():
+                return
             await self._wake.wait()
             self._wake.clear()
             flushes = self._take()
             for flush in flushes:
-                await self._write(flush)
+                if not await self._write(flush):
+                    return
             if not self._pending and not self._acks:
                 self._idle.set()
 
@@ -195,7 +205,7 @@ class Recorder:
             flushes.setdefault(key, _Flush(ticket)).acks.append(ticket.entry_id)
         return list(flushes.values())
 
-    async def _write(self, flush: _Flush) -> None:
+    async def _write(self, flush: _Flush) -> bool:
         keys = self._store.keys
         ticket = flush.ticket
         args: list[str | int] = [self._group, self._ttl, len(flush.pairs) // 2]
@@ -215,6 +225,9 @@ class Recorder:
                 )
                 break
             except RedisError as exc:
+                if self._give_up_at is not None and time.monotonic() > self._give_up_at:
+                    logger.error("stopping with %d outcomes unrecorded", len(flush.pairs) // 2)
+                    return False
                 logger.warning("recording outcomes failed (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -223,3 +236,4 @@ class Recorder:
                 future.set_result(None)
         if result and int(result[0]) == 1:
             log_finished(ticket.alert_id, result)
+        return True

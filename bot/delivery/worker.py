@@ -16,8 +16,6 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Coroutine
-from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -35,6 +33,21 @@ logger = logging.getLogger(__name__)
 
 #: Most batch entries read (or claimed) per step.
 _READ_BATCHES = 8
+#: How long a stop waits for the loops, and for outcomes to be written.
+_LOOP_EXIT_SECONDS = 5.0
+_DRAIN_SECONDS = 10.0
+
+
+async def _settle(tasks: list[asyncio.Task[None]], seconds: float) -> None:
+    """Wait for tasks to end by themselves; cancel whatever is still running after ``seconds``."""
+    _, pending = await asyncio.wait(tasks, timeout=seconds)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=1.0)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            logger.error("delivery loop failed", exc_info=task.exception())
 
 
 def new_worker_id() -> str:
@@ -70,12 +83,17 @@ class Worker:
         self._dispatcher = Dispatcher(config, store, limiter, sender, self._recorder, metrics)
         self._jobs: dict[tuple[str, str], tuple[Entry, Priority]] = {}
         self._batches: dict[tuple[str, str], BatchTicket] = {}
+        self._stopping = asyncio.Event()
         self._priority_of = {self._queues.jobs(p): p for p in PRIORITIES}
         self._priority_of.update({self._queues.batches(p): p for p in PRIORITIES})
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set, then stop gracefully."""
-        await self._retrying(self._queues.ensure_groups)
+        # The loops end when ``_stopping`` is set rather than by cancellation: redis-py's
+        # asyncio client can swallow a CancelledError that lands inside a command, which would
+        # leave a cancelled loop running forever.
+        if not await self._ready(stop):
+            return
         logger.info("delivery worker %s started", self.id)
         recorder = asyncio.create_task(self._recorder.run())
         loops = [
@@ -90,36 +108,34 @@ class Worker:
                 if task is not stopper:
                     task.result()  # a loop ended: surface its error
         finally:
-            for task in [stopper, *loops[1:]]:
-                task.cancel()
+            self._stopping.set()
+            stopper.cancel()
             await self._dispatcher.stop()
-            loops[0].cancel()
+            await _settle(loops, _LOOP_EXIT_SECONDS)
             # Bounded: with Redis gone for good the outcomes cannot be written anyway, and the
             # unrecorded chats are simply sent again by whoever claims their batches.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._recorder.drained(), 10.0)
-            recorder.cancel()
-            await asyncio.gather(recorder, *loops, return_exceptions=True)
+            self._recorder.close(_DRAIN_SECONDS)
+            await _settle([recorder], _DRAIN_SECONDS + 1)
             with contextlib.suppress(RedisError):
-                await self._hand_back()
+                await asyncio.wait_for(self._hand_back(), 5)
             logger.info("delivery worker %s stopped", self.id)
 
     # Feeding ----------------------------------------------------------------------------------
     async def _feed(self) -> None:
         backoff = 0.1
-        while True:
+        while not self._stopping.is_set():
             try:
                 progressed = await self._feed_once()
                 backoff = 0.1
             except RedisError as exc:
                 logger.warning("delivery feed: Redis error %s; retrying", type(exc).__name__)
-                await asyncio.sleep(backoff)
+                await self._pause(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             if progressed:
                 continue
             if self._dispatcher.held() == 0 and not self._jobs:
-                await self._take(await self._queues.read(self._queues.all_streams(), 1, 1000))
+                await self._take(await self._queues.read(self._queues.all_streams(), 1, 250))
             else:
                 self._dispatcher.hungry.clear()
                 with contextlib.suppress(TimeoutError):
@@ -202,14 +218,19 @@ class Worker:
     # Maintenance ------------------------------------------------------------------------------
     async def _maintain(self) -> None:
         interval = min(max(self._config.claim_idle / 3, 0.2), 10.0)
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self._heartbeat(interval)
                 await self._refresh()
                 await self._take_over()
             except RedisError as exc:
                 logger.warning("delivery maintenance: Redis error %s", type(exc).__name__)
-            await asyncio.sleep(interval)
+            await self._pause(interval)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, cut short by a stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _heartbeat(self, interval: float) -> None:
         keys = self._store.keys
@@ -252,14 +273,16 @@ class Worker:
         await self._store.redis.delete(keys.worker_heartbeat(self.id))
         await self._store.redis.zrem(keys.workers, self.id)
 
-    async def _retrying(self, action: Any) -> None:
+    async def _ready(self, stop: asyncio.Event) -> bool:
+        """Create the consumer groups, waiting for Redis; ``False`` if stopped meanwhile."""
         delay = 0.1
-        while True:
+        while not stop.is_set():
             try:
-                coroutine: Coroutine[Any, Any, None] = action()
-                await coroutine
-                return
+                await self._queues.ensure_groups()
+                return True
             except RedisError as exc:
                 logger.warning("delivery worker: Redis unavailable (%s)", type(exc).__name__)
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
                 delay = min(delay * 2, 5.0)
+        return False

@@ -1,0 +1,189 @@
+"""Helpers for the delivery tests: the sandbox with send timestamps, seeding, running workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.metrics import DeliveryMetrics
+from bot.delivery.publisher import DeliveryPublisher
+from bot.delivery.service import DeliveryService
+from bot.delivery.status import AlertStatus, alert_status
+from bot.models import Article, ChatKind, Preference, Section
+from bot.store import Store
+from sandbox.errors import server_error
+from sandbox.server import SandboxServer
+
+TOKEN = "123456789:delivery-test-token-0123456789abcdef"
+FIRST_CHAT = 1000
+
+
+@dataclass
+class Received:
+    """One message the sandbox accepted from the bot, with a precise receive time."""
+
+    at: float
+    chat_id: int
+    text: str
+
+
+@dataclass
+class SendLog:
+    """Every bot message the sandbox accepted, in order (the sandbox keeps whole seconds only)."""
+
+    messages: list[Received] = field(default_factory=list)
+
+    def times(self) -> list[float]:
+        """Receive times (monotonic seconds)."""
+        return [m.at for m in self.messages]
+
+    def per_chat(self) -> dict[int, int]:
+        """How many messages each chat received."""
+        counts: dict[int, int] = {}
+        for message in self.messages:
+            counts[message.chat_id] = counts.get(message.chat_id, 0) + 1
+        return counts
+
+    def count(self, predicate: Callable[[Received], bool] | None = None) -> int:
+        """Messages received (matching ``predicate``)."""
+        return sum(1 for m in self.messages if predicate is None or predicate(m))
+
+
+def record_sends(server: SandboxServer) -> SendLog:
+    """Timestamp every message the sandbox records (wraps its history's ``add_message``)."""
+    log = SendLog()
+    history = server.state.chat_log
+    original = history.add_message
+
+    def add_message(message: Any) -> None:
+        if message.from_bot:
+            log.messages.append(Received(time.monotonic(), message.chat_id, message.text))
+        original(message)
+
+    history.add_message = add_message  # type: ignore[method-assign]
+    return log
+
+
+def fail_chats(server: SandboxServer, chat_ids: set[int], status: int = 502) -> None:
+    """Make every send to ``chat_ids`` answer ``status`` (the sandbox injects errors globally)."""
+    state = server.state
+    original = state.check_reachable
+
+    def check_reachable(chat: Any) -> None:
+        if chat.id in chat_ids:
+            raise server_error(status)
+        original(chat)
+
+    state.check_reachable = check_reachable  # type: ignore[method-assign]
+
+
+def max_in_window(times: list[float], window: float = 1.0) -> int:
+    """The most timestamps inside any half-open window of ``window`` seconds."""
+    ordered = sorted(times)
+    best = 0
+    start = 0
+    for end, t in enumerate(ordered):
+        while ordered[start] <= t - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def engine_config(server: SandboxServer, **overrides: Any) -> DeliveryConfig:
+    """A configuration pointed at the sandbox, with short retry delays for tests."""
+    base = DeliveryConfig(
+        api_url=server.api_url,
+        token=TOKEN,
+        rate=200.0,
+        max_in_flight=32,
+        claim_idle=1.0,
+        send_retries=2,
+        retry_base=0.05,
+        retry_cap=0.2,
+    )
+    return base.with_overrides(**overrides)
+
+
+async def seed(
+    store: Store,
+    server: SandboxServer | None,
+    count: int,
+    *,
+    first: int = FIRST_CHAT,
+    preference: Preference = Preference.BREAKING,
+) -> list[int]:
+    """Subscribe ``count`` private chats (and create their users in the sandbox)."""
+    ids = list(range(first, first + count))
+    for start in range(0, count, 50):
+        part = ids[start : start + 50]
+        await asyncio.gather(*(store.subscribers.subscribe(c, ChatKind.PRIVATE) for c in part))
+        if preference is Preference.ALL:
+            await asyncio.gather(*(store.subscribers.set_preference(c, preference) for c in part))
+    if server is not None:
+        for chat in ids:
+            server.state.add_user(chat, f"قارئ {chat}")
+    return ids
+
+
+async def stored_article(
+    store: Store, *, breaking: bool = True, title: str = "عاجل: اختبار التوصيل"
+) -> Article:
+    """A saved article (breaking by default)."""
+    article = Article(
+        title=title,
+        breaking=breaking,
+        sections=[Section(paragraphs=["فقرة أولى من الخبر للاختبار."])],
+    )
+    return (await store.articles.save(article)).article
+
+
+async def publish(store: Store, article: Article) -> str:
+    """Publish an alert for a stored article; returns its id."""
+    alert_id = await DeliveryPublisher(store).publish(article)
+    assert alert_id is not None
+    return alert_id
+
+
+@contextlib.asynccontextmanager
+async def running(
+    store: Store, config: DeliveryConfig, *, workers: int = 1
+) -> AsyncIterator[DeliveryService]:
+    """Run a delivery service in the background for the duration of the block."""
+    service = DeliveryService(store, config, workers=workers, metrics=DeliveryMetrics())
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop))
+    try:
+        yield service
+    finally:
+        stop.set()
+        done, _ = await asyncio.wait([task], timeout=5)
+        if not done:
+            for t in asyncio.all_tasks():
+                t.print_stack(limit=8)
+            await asyncio.wait_for(task, 10)
+
+
+async def wait_done(store: Store, alert_id: str, within: float = 20.0) -> AlertStatus:
+    """Wait until the alert is finished; returns its status."""
+    deadline = time.monotonic() + within
+    while True:
+        status = await alert_status(store, alert_id)
+        if status is not None and status.state == "done":
+            return status
+        if time.monotonic() > deadline:
+            raise AssertionError(f"alert not finished in {within}s: {status}")
+        await asyncio.sleep(0.05)
+
+
+async def wait_for(predicate: Callable[[], bool], within: float = 10.0) -> None:
+    """Poll ``predicate`` until true."""
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,280 @@
+"""Delivery engine against a real Redis and the Telegram sandbox: what subscribers receive."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.delivery.status import alert_status, recent_alerts, render_status_text
+from bot.models import Preference
+from bot.pipeline import Ingestor
+from bot.store import Store
+from sandbox.server import SandboxServer
+from tests.delivery_support import (
+    engine_config,
+    fail_chats,
+    max_in_window,
+    publish,
+    record_sends,
+    running,
+    seed,
+    stored_article,
+    wait_done,
+    wait_for,
+)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[SandboxServer]:
+    """A fresh sandbox (flood limits off) for each test."""
+    sandbox = SandboxServer()
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
+
+
+async def test_every_subscriber_gets_the_alert_exactly_once(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 120)
+    log = record_sends(server)
+    article = await stored_article(store)
+    async with running(store, engine_config(server)):
+        alert_id = await publish(store, article)
+        status = await wait_done(store, alert_id)
+    assert log.per_chat() == {chat: 1 for chat in chats}
+    assert all("اختبار التوصيل" in m.text for m in log.messages)
+    assert (status.queued, status.sent, status.pending) == (120, 120, 0)
+    assert status.first_delivery_latency is not None and status.first_delivery_latency < 1.0
+    assert status.last_delivery_latency is not None
+    assert status.first_delivery_latency <= status.last_delivery_latency < 5.0
+    assert status.started_at is not None and status.finished_at is not None
+
+
+async def test_rate_never_exceeds_the_limit_and_reaches_95_percent(
+    store: Store, server: SandboxServer
+) -> None:
+    await seed(store, server, 45)
+    server.state.set_flood(True, global_per_second=20)  # the sandbox would answer 429
+    log = record_sends(server)
+    article = await stored_article(store)
+    async with running(store, engine_config(server, rate=20.0)):
+        alert_id = await publish(store, article)
+        await wait_done(store, alert_id)
+    times = log.times()
+    assert len(times) == 45
+    assert max_in_window(times) <= 20
+    assert server.state.stats()["errors_429"] == 0
+    achieved = (len(times) - 1) / (times[-1] - times[0])
+    assert achieved >= 0.95 * 20
+
+
+async def test_status_reports_counters_latencies_and_renders(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 10)
+    server.state.block(chats[0])
+    article = await stored_article(store, title="عاجل: انتخابات")
+    async with running(store, engine_config(server)):
+        alert_id = await publish(store, article)
+        await wait_done(store, alert_id)
+    status = await alert_status(store, alert_id)
+    assert status is not None
+    assert (status.sent, status.blocked, status.failed, status.bad_request) == (9, 1, 0, 0)
+    assert status.title == "عاجل: انتخابات" and status.state == "done"
+    text = render_status_text(status)
+    assert alert_id in text and "sent 9" in text and "inactive 1" in text and "done" in text
+    assert "first delivery after" in text
+    assert [s.alert_id for s in await recent_alerts(store, 5)] == [alert_id]
+    assert await alert_status(store, "nope") is None
+    subscriber = await store.subscribers.get(chats[0])
+    assert subscriber is not None and not subscriber.active
+
+
+async def test_publish_is_idempotent(store: Store, server: SandboxServer) -> None:
+    chats = await seed(store, server, 15)
+    log = record_sends(server)
+    article = await stored_article(store)
+    from bot.delivery.publisher import DeliveryPublisher
+
+    publisher = DeliveryPublisher(store)
+    ingestor = Ingestor(store, publisher, max_bytes=1 << 20)
+    first = await publisher.publish(article)
+    again = await ingestor.ingest(article.model_copy(update={"id": None}))  # a CMS retry
+    assert again.alert_id == first and not again.created
+    async with running(store, engine_config(server)):
+        assert first is not None
+        await wait_done(store, first)
+        assert await publisher.publish(article) == first  # after delivery too
+        await asyncio.sleep(0.3)
+    assert log.per_chat() == {chat: 1 for chat in chats}
+    assert len(await recent_alerts(store, 10)) == 1
+
+
+async def test_alert_published_while_no_worker_runs_is_delivered_later(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 20)
+    log = record_sends(server)
+    alert_id = await publish(store, await stored_article(store))
+    await asyncio.sleep(0.2)
+    assert log.count() == 0
+    async with running(store, engine_config(server)):
+        await wait_done(store, alert_id)
+    assert log.per_chat() == {chat: 1 for chat in chats}
+
+
+async def test_blocked_deactivated_and_missing_chats_become_inactive(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 10)
+    server.state.block(chats[1])
+    server.state.deactivate(chats[2])
+    await store.subscribers.subscribe(5555)  # never talked to the bot: chat not found
+    log = record_sends(server)
+    async with running(store, engine_config(server)):
+        alert_id = await publish(store, await stored_article(store))
+        status = await wait_done(store, alert_id)
+    assert (status.sent, status.blocked) == (8, 3)
+    reasons = {}
+    for chat in (chats[1], chats[2], 5555):
+        subscriber = await store.subscribers.get(chat)
+        assert subscriber is not None and not subscriber.active
+        reasons[chat] = subscriber.inactive_reason
+    assert reasons == {chats[1]: "blocked", chats[2]: "deactivated", 5555: "chat_not_found"}
+    assert await store.subscribers.count() == 8
+    # Not retried: each failing chat was asked exactly once.
+    assert server.state.stats()["errors_403"] == 2
+    assert log.count() == 8
+    # The next alert no longer tries them.
+    async with running(store, engine_config(server)):
+        second = await publish(store, await stored_article(store, title="عاجل: خبر ثان"))
+        status = await wait_done(store, second)
+    assert (status.queued, status.sent, status.blocked) == (8, 8, 0)
+
+
+async def test_server_errors_are_retried_until_success(store: Store, server: SandboxServer) -> None:
+    chats = await seed(store, server, 10)
+    server.state.inject_errors(4, 500)
+    log = record_sends(server)
+    async with running(store, engine_config(server, send_retries=5)):
+        alert_id = await publish(store, await stored_article(store))
+        status = await wait_done(store, alert_id)
+    assert log.per_chat() == {chat: 1 for chat in chats}
+    assert (status.sent, status.failed) == (10, 0)
+    assert server.state.stats()["errors_5xx"] == 4
+
+
+async def test_persistent_errors_fail_after_the_limit_and_others_get_through(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 12)
+    broken = {chats[3], chats[7]}
+    fail_chats(server, broken, 502)
+    log = record_sends(server)
+    config = engine_config(server, send_retries=2, retry_base=0.05)
+    started = time.monotonic()
+    async with running(store, config):
+        alert_id = await publish(store, await stored_article(store))
+        status = await wait_done(store, alert_id)
+    assert (status.sent, status.failed) == (10, 2)
+    assert set(log.per_chat()) == set(chats) - broken
+    assert server.state.stats()["errors_5xx"] == 2 * 3  # first try + 2 retries each
+    assert time.monotonic() - started < 5
+    for chat in broken:  # a network failure says nothing about the reader: still subscribed
+        subscriber = await store.subscribers.get(chat)
+        assert subscriber is not None and subscriber.active
+
+
+async def test_other_bad_requests_are_counted_not_retried(
+    store: Store, server: SandboxServer
+) -> None:
+    await seed(store, server, 10)
+    server.state.inject_errors(2, 400)
+    async with running(store, engine_config(server)):
+        alert_id = await publish(store, await stored_article(store))
+        status = await wait_done(store, alert_id)
+    assert (status.sent, status.bad_request, status.blocked) == (8, 2, 0)
+    assert server.state.stats()["requests"] == 10
+    assert await store.subscribers.count() == 10
+
+
+async def test_429_storm_loses_nothing(store: Store, server: SandboxServer) -> None:
+    chats = await seed(store, server, 60)
+    log = record_sends(server)
+    async with running(store, engine_config(server, rate=100.0)):
+        alert_id = await publish(store, await stored_article(store))
+        await wait_for(lambda: log.count() >= 10)
+        server.state.inject_429(seconds=0.6, retry_after=1)
+        status = await wait_done(store, alert_id)
+    assert log.per_chat() == {chat: 1 for chat in chats}
+    assert status.sent == 60
+    assert server.state.stats()["errors_429"] >= 1
+
+
+async def test_429_pauses_for_exactly_retry_after(store: Store, server: SandboxServer) -> None:
+    await seed(store, server, 40)
+    log = record_sends(server)
+    flood = server.state.flood
+    original = flood.check_injected
+    answered: list[float] = []
+
+    def check_injected() -> None:
+        try:
+            original()
+        except Exception:
+            answered.append(time.monotonic())
+            raise
+
+    flood.check_injected = check_injected  # type: ignore[method-assign]
+    async with running(store, engine_config(server, rate=50.0)):
+        alert_id = await publish(store, await stored_article(store))
+        await wait_for(lambda: log.count() >= 5)
+        server.state.inject_429(count=1, retry_after=1)
+        await wait_done(store, alert_id)
+    assert len(answered) == 1
+    t429 = answered[0]
+    after = [t - t429 for t in log.times() if t > t429]
+    # Slots booked before the 429 was seen may still land (at most the 150 ms horizon), then
+    # nothing for the pause, then sending resumes right when it ends.
+    assert not [t for t in after if 0.25 < t < 0.97]
+    assert min(t for t in after if t >= 0.97) < 1.3
+    assert log.count() == 40
+
+
+async def test_breaking_alert_overtakes_queued_routine_notifications(
+    store: Store, server: SandboxServer
+) -> None:
+    await seed(store, server, 60, preference=Preference.ALL)
+    log = record_sends(server)
+    async with running(store, engine_config(server, rate=60.0)):
+        routine = await publish(store, await stored_article(store, breaking=False, title="خبر"))
+        await wait_for(lambda: log.count() >= 5)
+        breaking = await publish(store, await stored_article(store, title="عاجل: طارئ"))
+        await wait_done(store, breaking)
+        routine_before_breaking_done = log.count(lambda m: "طارئ" not in m.text)
+        await wait_done(store, routine)
+    # Without priorities ~55 routine messages would go first; with them only those already
+    # sent, booked, or sent while the breaking one waited for a chat's 1-second spacing.
+    assert routine_before_breaking_done <= 20
+    assert log.count() == 120
+
+
+async def test_two_workers_share_the_work_and_send_each_message_once(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 600)
+    log = record_sends(server)
+    config = engine_config(server, rate=600.0, prefetch_chats=100, max_in_flight=8)
+    async with running(store, config) as one, running(store, config) as two:
+        alert_id = await publish(store, await stored_article(store))
+        status = await wait_done(store, alert_id)
+    assert log.per_chat() == {chat: 1 for chat in chats}
+    assert status.sent == 600
+    assert one.metrics.get("sent") > 0 and two.metrics.get("sent") > 0
+    assert one.metrics.get("sent") + two.metrics.get("sent") == 600
