@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 
 from sandbox.flood import FloodConfig
 from sandbox.server import SandboxServer
@@ -45,14 +46,23 @@ async def _serve(args: argparse.Namespace) -> None:
     server.state.configure(
         strict_html=not args.lenient_html, check_answers=not args.no_answer_checks
     )
-    base = await server.start(args.host, args.port)
+    try:
+        base = await server.start(args.host, args.port)
+    except OSError as exc:
+        raise SystemExit(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     print(f"Chat page:        {base}/chat", flush=True)
     print(f"TELEGRAM_API_URL: {server.api_url}", flush=True)
     print(f"Any well-formed token works, e.g. TELEGRAM_BOT_TOKEN={_DEMO_TOKEN}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Stop cleanly on Ctrl-C and on `docker stop` / `kill` alike.
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await server.stop()
+        print("Sandbox stopped.", flush=True)
 
 
 def main() -> None:

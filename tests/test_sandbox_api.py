@@ -280,3 +280,39 @@ async def test_webhook_delivery_with_secret(bot: telegram.Bot, server: SandboxSe
         assert polled.message is not None and polled.message.text == "بعد الحذف"
     finally:
         await runner.cleanup()
+
+
+async def test_a_ptb_application_polls_and_answers(server: SandboxServer) -> None:
+    """A real PTB Application (updater + handlers) runs against the sandbox end to end."""
+    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
+
+    async def start(update: telegram.Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None
+        await context.bot.send_message(
+            update.effective_chat.id,
+            "<b>أهلاً</b>",
+            parse_mode="HTML",
+            reply_markup=_keyboard("p:all"),
+        )
+
+    async def pressed(update: telegram.Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer(f"اخترت {update.callback_query.data}")
+
+    app = ApplicationBuilder().token(TOKEN).base_url(server.api_url).build()
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CallbackQueryHandler(pressed))
+    async with app:
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=5)
+        await app.start()
+        try:
+            server.state.user_sends(USER, "/start")
+            (welcome,) = await server.state.wait_for_bot_messages(USER, 1, timeout=5)
+            assert welcome.visible_text == "أهلاً"
+            query_id = server.state.press_button(USER, USER, welcome.message_id)
+            answer = await server.state.wait_for_callback_answer(query_id, timeout=5)
+            assert answer.text == "اخترت p:all"
+        finally:
+            await app.updater.stop()
+            await app.stop()
