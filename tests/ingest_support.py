@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email.utils
 import hashlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,8 +130,6 @@ class FeedServer:
         return [status for p, status in self.responses if p == path]
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        import asyncio
-
         self.requests.append((request.path, dict(request.headers)))
         feed = self.feeds.get(request.path)
         if feed is None:
@@ -190,3 +190,13 @@ def rss(title: str, items: list[dict[str, str]], *, extra: str = "") -> bytes:
         parts.append("<item>" + "".join(f"<{k}>{v}</{k}>" for k, v in item.items()) + "</item>")
     parts.append("</channel></rss>")
     return "\n".join(parts).encode("utf-8")
+
+
+async def wait_for(condition: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
+    """Poll an async predicate until it holds (or fail after ``within`` seconds)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not met in time")

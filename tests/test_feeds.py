@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -15,7 +15,7 @@ from bot.ingest.feeds import FeedOptions, FeedPoller, PollOutcome
 from bot.ingest.metrics import Metrics
 from bot.runtime import build_services
 from bot.store import Store
-from tests.ingest_support import FEEDS_DIR, FeedServer, make_settings, rss
+from tests.ingest_support import FEEDS_DIR, FeedServer, make_settings, rss, wait_for
 
 FLASH_TITLE = "عاجل | انهيار مبنى سكني في حي الميناء ووجود عالقين تحت الأنقاض"
 FLASH_ITEM = (
@@ -369,13 +369,3 @@ async def test_a_failing_feed_stays_in_rotation_and_does_not_block_others(
 
 async def test_run_without_feeds_returns_at_once(store: Store, http: aiohttp.ClientSession) -> None:
     await asyncio.wait_for(make_poller(store, http, []).run(asyncio.Event()), 1)
-
-
-async def wait_for(condition: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
-    """Poll an async predicate until it holds (or fail after ``within`` seconds)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")

@@ -1,0 +1,54 @@
+"""A running delivery engine on the Telegram sandbox, for the ingestion end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.metrics import DeliveryMetrics
+from bot.delivery.service import DeliveryService
+from bot.ingest.metrics import Metrics
+from bot.store import Store
+from sandbox import SandboxServer
+
+SANDBOX_TOKEN = "123456:E2E-newsbot-ingestion-test-token-0123456789"
+READERS = (2001, 2002)
+
+
+@dataclass(frozen=True)
+class DeliveryStack:
+    """The sandbox (simulated Telegram), two subscribed readers and a running worker."""
+
+    sandbox: SandboxServer
+    metrics: Metrics
+
+    def messages(self, chat_id: int) -> list[str]:
+        """The visible text of every message the bot sent to a reader."""
+        return [m.visible_text for m in self.sandbox.state.bot_messages(chat_id)]
+
+
+@contextlib.asynccontextmanager
+async def delivery_stack(store: Store, metrics: Metrics) -> AsyncIterator[DeliveryStack]:
+    """Start the sandbox, subscribe the readers and run one delivery worker against it."""
+    sandbox = SandboxServer()
+    await sandbox.start()
+    stop = asyncio.Event()
+    task: asyncio.Task[None] | None = None
+    try:
+        for chat_id in READERS:
+            sandbox.state.add_user(chat_id, f"قارئ {chat_id}")
+            await store.subscribers.subscribe(chat_id)
+        counters = DeliveryMetrics()
+        counters.add_listener(metrics.delivery_listener)
+        config = DeliveryConfig(api_url=sandbox.api_url, token=SANDBOX_TOKEN, claim_idle=5.0)
+        service = DeliveryService(store, config, workers=1, metrics=counters)
+        task = asyncio.create_task(service.run(stop))
+        yield DeliveryStack(sandbox, metrics)
+    finally:
+        stop.set()
+        if task is not None:
+            await asyncio.wait_for(task, 10)
+        await sandbox.stop()

@@ -1,0 +1,99 @@
+"""End to end: a new عاجل item in a feed reaches subscribers (sandbox Telegram) within one poll."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.ingest.feed_state import FeedStateStore
+from bot.ingest.feeds import FeedOptions, FeedPoller
+from bot.ingest.metrics import Metrics
+from bot.runtime import build_services
+from bot.store import Store
+from tests.delivery_e2e_support import READERS, delivery_stack
+from tests.ingest_support import FEEDS_DIR, FeedServer, make_settings, wait_for
+
+INTERVAL = 0.5
+FLASH = (
+    "<item><title>عاجل | زلزال بقوة 6 درجات يضرب الساحل الشمالي</title>"
+    "<link>https://quake.example/news/coast</link>"
+    "<description>التفاصيل بعد قليل..</description>"
+    '<guid isPermaLink="false">quake-coast-1</guid>'
+    "<pubDate>Sun, 15 Feb 2026 10:00:00 +0000</pubDate></item>"
+)
+
+
+@pytest.fixture
+async def feed_server() -> AsyncIterator[FeedServer]:
+    server = FeedServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+def starting_feed(corpus_dir: Path | None) -> bytes:
+    """The real Al Jazeera feed when the corpus is present, else a small feed of our own."""
+    if corpus_dir is not None:
+        path = corpus_dir / "feeds" / "aljazeera_net_via_prospect.xml"
+        if path.is_file():
+            return path.read_bytes()
+    return (FEEDS_DIR / "rss_duplicates.xml").read_bytes()
+
+
+@pytest.fixture
+def maybe_corpus(request: pytest.FixtureRequest) -> Path | None:
+    try:
+        corpus: Path = request.getfixturevalue("corpus_dir")
+    except pytest.skip.Exception:
+        return None
+    return corpus
+
+
+async def test_new_flash_in_a_feed_reaches_every_subscriber_once_within_one_interval(
+    store: Store, feed_server: FeedServer, maybe_corpus: Path | None
+) -> None:
+    original = starting_feed(maybe_corpus)
+    url = feed_server.put("/live.xml", original)
+    settings = make_settings(feeds=url, feed_interval=INTERVAL)
+    metrics = Metrics()
+    async with delivery_stack(store, metrics) as stack, aiohttp.ClientSession() as http:
+        poller = FeedPoller(
+            settings,
+            build_services(settings, store),
+            http,
+            metrics,
+            options=FeedOptions(interval=INTERVAL, timeout=5.0),
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(poller.run(stop))
+        try:
+            states = FeedStateStore(store.redis, store.keys)
+            await wait_for(lambda: states.is_known(url))  # the first poll (old items) is done
+            assert all(stack.messages(chat) == [] for chat in READERS)  # no flood of old news
+
+            text = original.decode("utf-8")
+            at = text.index("<item>")
+            feed_server.put("/live.xml", (text[:at] + FLASH + text[at:]).encode("utf-8"))
+            added = time.monotonic()
+            for chat in READERS:
+                await stack.sandbox.state.wait_for_bot_messages(chat, 1, timeout=INTERVAL + 5)
+            elapsed = time.monotonic() - added
+            await asyncio.sleep(INTERVAL * 3)  # several more polls: nothing more arrives
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 5)
+        for chat in READERS:
+            messages = stack.messages(chat)
+            assert len(messages) == 1, messages
+            assert "زلزال بقوة 6 درجات يضرب الساحل الشمالي" in messages[0]
+        # One poll interval plus delivery time (generous for slow CI machines).
+        assert elapsed < INTERVAL + 2.0
+    sent = await store.stats.all()
+    assert sent.get("messages_sent") == len(READERS)
