@@ -141,7 +141,9 @@ class SandboxState(Directory):
         sent as an ``InaccessibleMessage``.
         """
         user = self._user(user_id)
-        chat = self.chats.get(chat_id) or self._private_chat(user)
+        chat = self._private_chat(user) if chat_id == user_id else self.chats.get(chat_id)
+        if chat is None:
+            raise ValueError(f"chat {chat_id} does not exist")
         message = self.chat_log.find_message(chat.id, message_id)
         if data is None:
             buttons = message.callback_data() if message is not None else []

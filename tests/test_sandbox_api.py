@@ -188,6 +188,8 @@ async def test_button_press_and_answer(bot: telegram.Bot, server: SandboxServer)
         await bot.answer_callback_query(query_id)
     assert not server.state.callback_answers(USER)[1].answered
     assert forged_id != query_id
+    with pytest.raises(ValueError, match="does not exist"):
+        server.state.press_button(USER, -100123, sent.message_id, "a:42")
 
 
 async def test_edit_message_text(bot: telegram.Bot, server: SandboxServer) -> None:
@@ -273,6 +275,10 @@ async def test_webhook_delivery_with_secret(bot: telegram.Bot, server: SandboxSe
         secret, update = await asyncio.wait_for(received.get(), 3)
         assert secret == "s3cr3t_token"
         assert update["message"]["text"] == "/start"
+        for _ in range(100):  # the sandbox confirms the update right after our 200 answer
+            if (await bot.get_webhook_info()).pending_update_count == 0:
+                break
+            await asyncio.sleep(0.01)
         assert (await bot.get_webhook_info()).pending_update_count == 0
         assert await bot.delete_webhook()
         server.state.user_sends(USER, "بعد الحذف")
