@@ -78,17 +78,20 @@ end
 return out
 """
 
-# KEYS[1] the paused scope (global schedule or one chat) ; ARGV[1] pause in microseconds
-# Returns the pause end (microseconds, Redis clock).
+# KEYS[1] global schedule, KEYS[2] the chat's key (or the global key again for "no chat")
+# ARGV[1] pause in microseconds, ARGV[2] '1' when the whole bot is paused, '0' for the chat only
+# The refused message did not count against its chat, so the chat's reservation is replaced by
+# the pause end: the retry goes out exactly when the pause is over.  Returns the pause end.
 _PENALIZE = """
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local resume = now + tonumber(ARGV[1])
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if current < resume then
-  redis.call('SET', KEYS[1], resume, 'PX', math.floor(tonumber(ARGV[1]) / 1000) + 60000)
+local ttl = math.floor(tonumber(ARGV[1]) / 1000) + 60000
+if ARGV[2] == '1' and tonumber(redis.call('GET', KEYS[1]) or '0') < resume then
+  redis.call('SET', KEYS[1], resume, 'PX', ttl)
 end
+if KEYS[2] ~= KEYS[1] then redis.call('SET', KEYS[2], resume, 'PX', ttl) end
 return resume
 """
 
@@ -116,6 +119,7 @@ class Grant:
 
     kind: GrantKind
     delay: float
+    at_us: int = 0  # the slot (or retry) time on Redis' clock, in microseconds
 
     @property
     def granted(self) -> bool:
@@ -156,17 +160,18 @@ class RateLimiter:
         raw = await self._acquire(keys=keys, args=args)
         now = int(raw[0])
         return [
-            Grant(GrantKind(int(raw[i])), max(0.0, (int(raw[i + 1]) - now) / _US))
+            Grant(GrantKind(int(raw[i])), max(0.0, (int(raw[i + 1]) - now) / _US), int(raw[i + 1]))
             for i in range(1, len(raw), 2)
         ]
 
     async def penalize(self, chat_id: int | str | None, retry_after: float) -> float:
         """Pause the scope a 429 applies to for exactly ``retry_after`` seconds; returns it."""
-        if isinstance(chat_id, int) and chat_id < 0:
-            key = self._keys.rate_chat(chat_id)
-        else:
-            key = self._keys.rate_global
-        await self._penalize(keys=[key], args=[max(0, math.ceil(retry_after * _US))])
+        chat_key = self._keys.rate_chat(chat_id) if isinstance(chat_id, int) else None
+        whole_bot = not (isinstance(chat_id, int) and chat_id < 0)
+        await self._penalize(
+            keys=[self._keys.rate_global, chat_key or self._keys.rate_global],
+            args=[max(0, math.ceil(retry_after * _US)), "1" if whole_bot else "0"],
+        )
         return retry_after
 
     async def wait_for_slot(

@@ -25,6 +25,7 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.delivery.config import DeliveryConfig
 
@@ -147,7 +148,10 @@ class _Replay(BaseRequest):
 async def classify_response(status: int, payload: bytes) -> SendResult:
     """Classify a Bot API answer exactly as python-telegram-bot would have raised it."""
     try:
-        await _Replay(status, payload).post("sendMessage")
+        with warnings.catch_warnings():
+            # RetryAfter's constructor itself warns about its int-vs-timedelta migration.
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            await _Replay(status, payload).post("sendMessage")
     except TelegramError as exc:
         return classify_error(exc)
     return SENT

