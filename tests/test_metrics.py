@@ -221,8 +221,14 @@ async def test_redis_down_shows_in_readyz_and_metrics() -> None:
             text = await scrape(api)
             assert metric_value(text, "newsbot_redis_up") == 0
             assert metric_value(text, "newsbot_articles_stored") is None  # no stale numbers
+            # An outage is a 503 the client may retry, not a bug-500.
             resp = await api.client.get("/api/articles", headers=AUTH)
-            assert resp.status == 500
-            assert json.loads(await resp.text())["code"] == "internal"
+            assert resp.status == 503 and resp.headers["Retry-After"] == "5"
+            assert json.loads(await resp.text())["code"] == "store_unavailable"
+            resp = await api.client.post(
+                "/api/articles", data=ROUTINE, headers={**AUTH, "Content-Type": "text/plain"}
+            )
+            assert resp.status == 503
+            assert metric_value(await scrape(api), "newsbot_api_unhandled_errors_total") == 0
     finally:
         await dead.aclose()

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from pydantic import BaseModel
 
 from bot.ingest.health import ReadinessProbe
 from bot.ingest.metrics import Metrics, QueueDepthProbe, WorkersProbe
-from bot.runtime import Services
 from bot.store import Store
 from config import Settings
+
+if TYPE_CHECKING:  # runtime imports this package to wire it: no import cycle
+    from bot.runtime import Services
 
 #: ``bot.delivery.status.alert_status``: the progress of one alert, ``None`` when unknown.
 AlertStatusLookup = Callable[[Store, str], Awaitable[BaseModel | None]]

@@ -26,7 +26,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import feedparser
@@ -35,8 +35,10 @@ from bot.ingest.feed_entries import entry_key, entry_to_article, feed_source
 from bot.ingest.feed_state import FeedStateStore
 from bot.ingest.metrics import Metrics, record_ingested
 from bot.parser import ParseError
-from bot.runtime import Services
 from config import Settings
+
+if TYPE_CHECKING:  # runtime imports this package to wire it: no import cycle
+    from bot.runtime import Services
 
 logger = logging.getLogger(__name__)
 

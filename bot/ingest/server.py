@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.delivery.status import alert_status as delivery_alert_status
 from bot.ingest.api import add_api_routes
@@ -23,10 +26,15 @@ from bot.ingest.metrics import (
     count_live_workers,
     queue_depths,
 )
-from bot.runtime import Services
 from config import Settings
 
+if TYPE_CHECKING:  # runtime imports this package to wire it: no import cycle
+    from bot.runtime import Services
+
 logger = logging.getLogger(__name__)
+
+#: Seconds a client is asked to wait when Redis is unreachable.
+STORE_RETRY_AFTER = 5
 
 
 def _route_label(request: web.Request) -> str:
@@ -49,6 +57,15 @@ def errors_middleware(metrics: Metrics) -> Middleware:
             if exc.status < 400:
                 raise
             response = http_exception_response(exc)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            # An outage, not a bug: tell the client to retry (a CMS retry is idempotent).
+            logger.warning("%s %s: Redis unavailable: %s", request.method, request.path, exc)
+            response = error_response(
+                503,
+                "store_unavailable",
+                "the article store is unavailable; retry shortly",
+                headers={"Retry-After": str(STORE_RETRY_AFTER)},
+            )
         except Exception:
             # The traceback goes to the log only: a response body must not leak internals.
             logger.exception("unhandled error in %s %s", request.method, request.path)
