@@ -369,3 +369,20 @@ async def test_a_failing_feed_stays_in_rotation_and_does_not_block_others(
 
 async def test_run_without_feeds_returns_at_once(store: Store, http: aiohttp.ClientSession) -> None:
     await asyncio.wait_for(make_poller(store, http, []).run(asyncio.Event()), 1)
+
+
+async def test_redis_outage_is_a_failed_poll_not_a_crash(
+    feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    dead = Redis(host="127.0.0.1", port=9, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    try:
+        url = feed_server.put("/f.xml", (FEEDS_DIR / "rss_duplicates.xml").read_bytes())
+        result = await make_poller(Store.create(dead), http, [url]).poll_once(url)
+        assert result.outcome is PollOutcome.ERROR
+        assert result.error == "Redis unavailable: ConnectionError"
+    finally:
+        await dead.aclose()

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import feedparser
+from redis.exceptions import RedisError
 
 from bot.ingest.feed_entries import entry_key, entry_to_article, feed_source
 from bot.ingest.feed_state import FeedStateStore
@@ -172,8 +173,9 @@ class FeedPoller:
                 result = await self._poll(url)
             except FeedError as exc:
                 result = await self._failed(url, str(exc))
-            except ParseError as exc:  # pragma: no cover - entries' parse errors are handled
-                result = await self._failed(url, exc.message)
+            except RedisError as exc:
+                # An outage, not a bug: no traceback every poll while Redis is away.
+                result = await self._failed(url, f"Redis unavailable: {type(exc).__name__}")
             except Exception as exc:
                 # A poller bug or a Redis outage must not end the loop: the feed is retried.
                 logger.exception("feed %s: unexpected error while polling", url)
@@ -185,8 +187,8 @@ class FeedPoller:
         logger.warning("feed %s: poll failed: %s", url, message)
         try:
             await self._state.record_error(url, message)
-        except Exception:
-            logger.exception("feed %s: cannot record the failure", url)
+        except RedisError as exc:
+            logger.warning("feed %s: cannot record the failure (%s)", url, type(exc).__name__)
         return PollResult(url, PollOutcome.ERROR, error=message)
 
     async def _poll(self, url: str) -> PollResult:
