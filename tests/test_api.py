@@ -6,10 +6,15 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
+from bot.ingest.health import ReadinessProbe
+from bot.ingest.metrics import Metrics
+from bot.ingest.server import api_server, bound_port, build_api_app
+from bot.runtime import build_services
 from bot.store import Store
-from tests.ingest_support import AUTH, ApiHarness, api_harness
+from tests.ingest_support import AUTH, ApiHarness, api_harness, make_settings
 
 TEXT = {**AUTH, "Content-Type": "text/plain; charset=utf-8"}
 JSON = {**AUTH, "Content-Type": "application/json"}
@@ -204,3 +209,22 @@ async def test_explicit_id_clashing_with_another_article_is_409(api: ApiHarness)
     resp = await api.client.post("/api/articles", data=json.dumps(clash), headers=JSON)
     assert resp.status == 409 and (await resp.json())["code"] == "id_conflict"
     assert await api.store.articles.count() == 1
+
+
+async def test_serve_api_listens_on_a_real_port(store: Store, seed_text: str) -> None:
+    settings = make_settings()
+    app = build_api_app(
+        settings,
+        build_services(settings, store),
+        readiness=ReadinessProbe(store, require_telegram=False, workers=None),
+        metrics=Metrics(),
+    )
+    async with api_server(app, "127.0.0.1", 0) as runner, aiohttp.ClientSession() as http:
+        base = f"http://127.0.0.1:{bound_port(runner)}"
+        async with http.post(f"{base}/api/articles", data=seed_text.encode(), headers=TEXT) as r:
+            assert r.status == 201
+        async with http.get(f"{base}/readyz") as r:
+            assert r.status == 200
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await http.get(f"{base}/healthz")
