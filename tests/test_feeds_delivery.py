@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,13 +11,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.ingest import ReadinessProbe, run_ingestion
 from bot.ingest.feed_state import FeedStateStore
 from bot.ingest.feeds import FeedOptions, FeedPoller
 from bot.ingest.metrics import Metrics
 from bot.runtime import build_services
 from bot.store import Store
 from tests.delivery_e2e_support import READERS, delivery_stack
-from tests.ingest_support import FEEDS_DIR, FeedServer, make_settings, wait_for
+from tests.ingest_support import AUTH, FEEDS_DIR, FeedServer, make_settings, wait_for
 
 INTERVAL = 0.5
 FLASH = (
@@ -97,3 +99,36 @@ async def test_new_flash_in_a_feed_reaches_every_subscriber_once_within_one_inte
         assert elapsed < INTERVAL + 2.0
     sent = await store.stats.all()
     assert sent.get("messages_sent") == len(READERS)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_run_ingestion_serves_the_api_and_polls_feeds_until_stopped(
+    store: Store, feed_server: FeedServer
+) -> None:
+    url = feed_server.put("/f.xml", (FEEDS_DIR / "rss_duplicates.xml").read_bytes())
+    port = free_port()
+    settings = make_settings(feeds=url, feed_interval=0.2, api_host="127.0.0.1", api_port=port)
+    services = build_services(settings, store)
+    readiness = ReadinessProbe(store, feeds=settings.feeds, require_telegram=False, workers=None)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_ingestion(settings, services, stop, readiness=readiness, metrics=Metrics())
+    )
+    try:
+        states = FeedStateStore(store.redis, store.keys)
+        await wait_for(lambda: states.is_known(url))
+        listing = f"http://127.0.0.1:{port}/api/articles"
+        async with aiohttp.ClientSession() as http, http.get(listing, headers=AUTH) as resp:
+            assert resp.status == 200
+            assert (await resp.json())["total"] == 2  # the feed's items, recorded
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await http.get(f"http://127.0.0.1:{port}/healthz")

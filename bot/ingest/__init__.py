@@ -1,1 +1,22 @@
 """Newsroom ingestion: the authenticated HTTP API, feed polling, health checks and metrics."""
+
+from bot.ingest.feeds import FeedOptions, FeedPoller, PollOutcome, PollResult
+from bot.ingest.health import ReadinessProbe
+from bot.ingest.metrics import DeliveryObserver, Metrics, record_ingested
+from bot.ingest.server import api_server, build_api_app, serve_api
+from bot.ingest.service import run_ingestion
+
+__all__ = [
+    "DeliveryObserver",
+    "FeedOptions",
+    "FeedPoller",
+    "Metrics",
+    "PollOutcome",
+    "PollResult",
+    "ReadinessProbe",
+    "api_server",
+    "build_api_app",
+    "record_ingested",
+    "run_ingestion",
+    "serve_api",
+]
