@@ -7,8 +7,9 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.parser import ParseError, parse_bytes
 from config import ConfigError, Settings, load_settings
@@ -76,7 +77,7 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     data = _read_input(args.path)
     async with open_services(settings) as services:
-        result = await services.ingestor.ingest_bytes(data, alert=not args.no_alert)
+        result = await services.ingestor.ingest_bytes(data, alert=not args.no_alert, source="cli")
     if args.json:
         _print_json(
             {
@@ -228,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``newsbot`` console script."""
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
-    handler: Callable[[argparse.Namespace, Settings], Awaitable[int]] = args.func
+    handler: Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]] = args.func
     try:
         settings = load_settings()
         return asyncio.run(handler(args, settings))

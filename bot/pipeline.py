@@ -39,9 +39,7 @@ class IngestResult:
 class Ingestor:
     """Takes articles from any source into the store and hands new ones to the publisher."""
 
-    def __init__(
-        self, store: Store, publisher: AlertPublisher | None, *, max_bytes: int
-    ) -> None:
+    def __init__(self, store: Store, publisher: AlertPublisher | None, *, max_bytes: int) -> None:
         self._store = store
         self._publisher = publisher
         self._max_bytes = max_bytes
@@ -53,26 +51,41 @@ class Ingestor:
         content_type: str | None = None,
         breaking: bool | None = None,
         alert: bool = True,
+        source: str = "other",
     ) -> IngestResult:
         """Parse raw text or JSON (raises ``ParseError``) and ingest the article."""
         article = parse_bytes(
             data, max_bytes=self._max_bytes, content_type=content_type, breaking=breaking
         )
-        return await self.ingest(article, alert=alert)
+        return await self.ingest(article, alert=alert, source=source)
 
-    async def ingest(self, article: Article, *, alert: bool = True) -> IngestResult:
-        """Store an article and queue its push; a repeat returns the same article and alert."""
-        saved = await self._store.articles.save(article)
+    async def ingest(
+        self, article: Article, *, alert: bool = True, source: str = "other"
+    ) -> IngestResult:
+        """Store an article and queue its push; a repeat returns the same article and alert.
+
+        ``source`` (api, feed, cli, telegram) is counted for the metrics when the article is new.
+        """
+        wanted = alert and self._publisher is not None
+        saved = await self._store.articles.save(article, alert_wanted=wanted)
         if saved.created:
+            await self._store.stats.incr(f"ingested:{source}")
             logger.info(
-                "ingested article %s (breaking=%s): %s",
+                "ingested article %s from %s (breaking=%s): %s",
                 saved.id,
+                source,
                 saved.article.breaking,
                 saved.article.title,
             )
         alert_id: str | None = None
-        if alert and self._publisher is not None:
-            # Publishing is idempotent per article, so a repeat (a CMS retrying after a crash
-            # between "stored" and "queued") completes a lost hand-over but never alerts twice.
+        # Publishing is idempotent per article, so a repeat (a CMS retrying after a crash
+        # between "stored" and "queued") completes a lost hand-over but never alerts twice.
+        # An article first stored without an alert (a feed's silent first poll, `ingest
+        # --no-alert`) stays silent when it comes again.
+        if (
+            wanted
+            and self._publisher is not None
+            and (saved.created or await self._store.articles.alert_wanted(saved.id))
+        ):
             alert_id = await self._publisher.publish(saved.article)
         return IngestResult(saved.article, saved.created, alert_id)

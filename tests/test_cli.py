@@ -23,7 +23,10 @@ SEED_TITLE = "بايدن يحذر نتنياهو بتخلي أمريكا عن إ
 
 
 def newsbot(
-    *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None, cwd: Path | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: bytes | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m bot`` with a clean newsbot environment."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "TELEGRAM_"))}
@@ -72,7 +75,14 @@ def test_preview_json_gives_the_exact_sendmessage_payloads() -> None:
     assert article["title"] == SEED_TITLE
     assert [s["heading"] for s in article["sections"] if s["heading"]] == SEED_HEADINGS
     assert set(article) == {
-        "id", "title", "breaking", "sections", "url", "published_at", "source", "tags"
+        "id",
+        "title",
+        "breaking",
+        "sections",
+        "url",
+        "published_at",
+        "source",
+        "tags",
     }
     assert data["messages"], "the full text needs at least one message"
     for message in data["messages"]:

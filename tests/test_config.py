@@ -60,12 +60,20 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
-        ("NEWSBOT_ADMIN_IDS", "12,abc", "NEWSBOT_ADMIN_IDS: 'abc' is not a numeric Telegram user id"),
+        (
+            "NEWSBOT_ADMIN_IDS",
+            "12,abc",
+            "NEWSBOT_ADMIN_IDS: 'abc' is not a numeric Telegram user id",
+        ),
         ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL: must be an http"),
         ("REDIS_URL", "localhost:6379", "REDIS_URL: must look like redis://"),
         ("NEWSBOT_RATE_LIMIT", "fast", "NEWSBOT_RATE_LIMIT: "),
         ("NEWSBOT_RATE_LIMIT", "0", "NEWSBOT_RATE_LIMIT: "),
-        ("NEWSBOT_FEEDS", "ftp://x/feed", "NEWSBOT_FEEDS: 'ftp://x/feed' is not an http(s) feed URL"),
+        (
+            "NEWSBOT_FEEDS",
+            "ftp://x/feed",
+            "NEWSBOT_FEEDS: 'ftp://x/feed' is not an http(s) feed URL",
+        ),
     ],
 )
 def test_bad_values_name_the_variable(

@@ -68,12 +68,16 @@ async def test_latest_is_newest_first_and_limited(store: Store) -> None:
 
 
 async def test_delete_removes_article_and_its_indexes(store: Store) -> None:
-    saved = await store.articles.save(make_article("زلزال قوي", "ضرب زلزال المنطقة.", url="https://x.org/1"))
+    saved = await store.articles.save(
+        make_article("زلزال قوي", "ضرب زلزال المنطقة.", url="https://x.org/1")
+    )
     assert await store.articles.delete(saved.id)
     assert await store.articles.get(saved.id) is None
     assert await store.articles.search("زلزال") == []
     assert not await store.articles.delete(saved.id)
-    again = await store.articles.save(make_article("زلزال قوي", "ضرب زلزال المنطقة.", url="https://x.org/1"))
+    again = await store.articles.save(
+        make_article("زلزال قوي", "ضرب زلزال المنطقة.", url="https://x.org/1")
+    )
     assert again.created
 
 

@@ -2,7 +2,7 @@
 
 from bot.ingest.feeds import FeedOptions, FeedPoller, PollOutcome, PollResult
 from bot.ingest.health import ReadinessProbe
-from bot.ingest.metrics import DeliveryObserver, Metrics, record_ingested
+from bot.ingest.metrics import DeliveryObserver, Metrics
 from bot.ingest.server import api_server, build_api_app, serve_api
 from bot.ingest.service import run_ingestion
 
@@ -16,7 +16,6 @@ __all__ = [
     "ReadinessProbe",
     "api_server",
     "build_api_app",
-    "record_ingested",
     "run_ingestion",
     "serve_api",
 ]

@@ -10,7 +10,6 @@ from aiohttp import web
 
 from bot.ingest.context import context_of
 from bot.ingest.errors import ApiError, json_dumps, parse_error_status
-from bot.ingest.metrics import record_ingested
 from bot.models import ARTICLE_ID_RE, Article
 from bot.parser import ParseError, parse_bytes
 
@@ -118,14 +117,12 @@ async def post_article(request: web.Request) -> web.Response:
             parse_error_status(exc.code), exc.code, exc.message, arabic=exc.arabic
         ) from None
     try:
-        result = await ctx.services.ingestor.ingest(article)
+        result = await ctx.services.ingestor.ingest(article, source="api")
     except ValueError as exc:
         if article.id is None:
             raise
         # The store refuses an explicit id that already names a different article.
         raise ApiError(409, "id_conflict", str(exc)) from None
-    if result.created:
-        await record_ingested(ctx.services.store, "api")
     body = {
         "id": result.id,
         "breaking": result.article.breaking,

@@ -34,7 +34,7 @@ from redis.exceptions import RedisError
 
 from bot.ingest.feed_entries import entry_key, entry_to_article, feed_source
 from bot.ingest.feed_state import FeedStateStore
-from bot.ingest.metrics import Metrics, record_ingested
+from bot.ingest.metrics import Metrics
 from bot.parser import ParseError
 from config import Settings
 
@@ -272,9 +272,7 @@ class FeedPoller:
                 result.skipped += 1
                 await self._state.mark_seen(url, [key])
                 continue
-            ingested = await self._services.ingestor.ingest(article, alert=not first)
-            if ingested.created:
-                await record_ingested(self._services.store, "feed")
+            ingested = await self._services.ingestor.ingest(article, alert=not first, source="feed")
             outcome = "recorded" if first else "ingested" if ingested.created else "duplicate"
             self._metrics.feed_entries.labels(feed=url, outcome=outcome).inc()
             result.ingested.append(ingested.id)

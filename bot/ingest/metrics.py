@@ -108,11 +108,6 @@ async def queue_depths(store: Store) -> dict[str, int]:
     return {name: int(length) for name, length in zip(names, lengths, strict=True)}
 
 
-async def record_ingested(store: Store, source: IngestSource) -> None:
-    """Count one newly created article against its source (call only when ``created``)."""
-    await store.stats.incr(INGESTED_BY_SOURCE_FIELD.format(source=source))
-
-
 class Metrics:
     """The metrics of one process (or one test app): objects, observer and Redis collector."""
 

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from bot.store.articles import ArticleStore, SaveResult
 from bot.store.keys import Keys
 from bot.store.stats import StatsStore
-from bot.store.subscribers import Audience, SubscriberStore, SubscribeResult
+from bot.store.subscribers import Audience, SubscribeResult, SubscriberStore
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ __all__ = [
     "Audience",
     "Keys",
     "SaveResult",
-    "Store",
     "StatsStore",
+    "Store",
     "SubscribeResult",
     "SubscriberStore",
 ]

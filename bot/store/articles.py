@@ -15,8 +15,8 @@ from bot.store.keys import Keys
 
 # Saving is one atomic script so that two concurrent ingests of the same article (a CMS that
 # retries, a feed and the API at once) agree on one id and only one of them is "created".
-# KEYS: article, by_time, by_url, by_content, article_tokens, stats
-# ARGV: id, json, score, url, fingerprint, token-key-prefix, tokens...
+# KEYS: article, by_time, by_url, by_content, article_tokens, stats, alert_wanted
+# ARGV: id, json, score, url, fingerprint, token-key-prefix, alert wanted (1/0), tokens...
 _SAVE_SCRIPT = """
 local existing = false
 if ARGV[4] ~= '' then existing = redis.call('HGET', KEYS[3], ARGV[4]) end
@@ -27,7 +27,8 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[3], ARGV[4], ARGV[1]) end
 redis.call('HSET', KEYS[4], ARGV[5], ARGV[1])
-for i = 7, #ARGV do
+if ARGV[7] == '1' then redis.call('SADD', KEYS[7], ARGV[1]) end
+for i = 8, #ARGV do
   redis.call('SADD', ARGV[6] .. ARGV[i], ARGV[1])
   redis.call('SADD', KEYS[5], ARGV[i])
 end
@@ -35,7 +36,8 @@ redis.call('HINCRBY', KEYS[6], 'articles_ingested', 1)
 return {1, ARGV[1]}
 """
 
-# KEYS: article, by_time, by_url, by_content, article_tokens ; ARGV: id, url, fp, token prefix
+# KEYS: article, by_time, by_url, by_content, article_tokens, alert_wanted
+# ARGV: id, url, fp, token prefix
 _DELETE_SCRIPT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('DEL', KEYS[1])
@@ -48,6 +50,7 @@ for _, token in ipairs(redis.call('SMEMBERS', KEYS[5])) do
   redis.call('SREM', ARGV[4] .. token, ARGV[1])
 end
 redis.call('DEL', KEYS[5])
+redis.call('SREM', KEYS[6], ARGV[1])
 return 1
 """
 
@@ -86,8 +89,14 @@ class ArticleStore:
         self._save = redis.register_script(_SAVE_SCRIPT)
         self._delete = redis.register_script(_DELETE_SCRIPT)
 
-    async def save(self, article: Article, *, now: float | None = None) -> SaveResult:
-        """Store an article once; a repeat (same URL, or same title and body) returns the first."""
+    async def save(
+        self, article: Article, *, alert_wanted: bool = False, now: float | None = None
+    ) -> SaveResult:
+        """Store an article once; a repeat (same URL, or same title and body) returns the first.
+
+        ``alert_wanted`` is remembered only when the article is created, so a later repeat
+        knows whether the first ingestion meant to alert (a feed's silent first poll did not).
+        """
         fingerprint = article.content_fingerprint()
         url = article.url or ""
         score = article.published_at.timestamp() if article.published_at else (now or time.time())
@@ -104,6 +113,7 @@ class ArticleStore:
                     self._keys.articles_by_content,
                     self._keys.article_tokens(candidate),
                     self._keys.stats,
+                    self._keys.articles_alert_wanted,
                 ],
                 args=[
                     candidate,
@@ -112,6 +122,7 @@ class ArticleStore:
                     url,
                     fingerprint,
                     self._keys.search_token(""),
+                    "1" if alert_wanted else "0",
                     *tokens,
                 ],
             )
@@ -124,6 +135,10 @@ class ArticleStore:
             if article.id:
                 raise ValueError(f"article id {article.id!r} is already used by another article")
         raise RuntimeError("could not find a free article id")  # 2**42 collisions: not in practice
+
+    async def alert_wanted(self, article_id: str) -> bool:
+        """Whether the article was first ingested with an alert wanted."""
+        return bool(await self._redis.sismember(self._keys.articles_alert_wanted, article_id))
 
     async def get(self, article_id: str) -> Article | None:
         """The article with this id, or ``None``."""
@@ -142,7 +157,7 @@ class ArticleStore:
         if limit <= 0:
             return []
         ids = await self._redis.zrevrange(self._keys.articles_by_time, offset, offset + limit - 1)
-        return await self.get_many(list(ids))
+        return await self.get_many([str(i) for i in ids])
 
     async def count(self) -> int:
         """How many articles are stored."""
@@ -160,6 +175,7 @@ class ArticleStore:
                 self._keys.articles_by_url,
                 self._keys.articles_by_content,
                 self._keys.article_tokens(article_id),
+                self._keys.articles_alert_wanted,
             ],
             args=[
                 article_id,
@@ -179,7 +195,8 @@ class ArticleStore:
             if not variants:
                 continue
             found = await self._redis.sunion([self._keys.search_token(v) for v in variants])
-            matches = set(found) if matches is None else matches & set(found)
+            ids = {str(i) for i in found}
+            matches = ids if matches is None else matches & ids
             if not matches:
                 return []
         if not matches:

@@ -31,6 +31,11 @@ class Keys:
         """Hash: content fingerprint -> article id (idempotent re-ingestion)."""
         return f"{self.ns}:articles:by_content"
 
+    @property
+    def articles_alert_wanted(self) -> str:
+        """Set of ids of articles first ingested with an alert wanted."""
+        return f"{self.ns}:articles:alert_wanted"
+
     def search_token(self, token: str) -> str:
         """Set of article ids whose text contains a normalised token."""
         return f"{self.ns}:search:{token}"

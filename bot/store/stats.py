@@ -21,4 +21,4 @@ class StatsStore:
     async def all(self) -> dict[str, int]:
         """Every counter."""
         raw = await self._redis.hgetall(self._keys.stats)
-        return {name: int(value) for name, value in raw.items()}
+        return {str(name): int(value) for name, value in raw.items()}

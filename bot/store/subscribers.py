@@ -80,9 +80,7 @@ class SubscriberStore:
         self._deactivate = redis.register_script(_DEACTIVATE_SCRIPT)
         self._preference = redis.register_script(_PREFERENCE_SCRIPT)
 
-    async def subscribe(
-        self, chat_id: int, kind: ChatKind = ChatKind.PRIVATE
-    ) -> SubscribeResult:
+    async def subscribe(self, chat_id: int, kind: ChatKind = ChatKind.PRIVATE) -> SubscribeResult:
         """Add or reactivate a chat (idempotent); its preference is kept across leave/rejoin."""
         code = await self._subscribe(
             keys=[
@@ -123,7 +121,8 @@ class SubscriberStore:
 
     async def get(self, chat_id: int) -> Subscriber | None:
         """One subscriber (active or not), or ``None`` for a chat never seen."""
-        data = await self._redis.hgetall(self._keys.subscriber(chat_id))
+        raw = await self._redis.hgetall(self._keys.subscriber(chat_id))
+        data = {str(k): str(v) for k, v in raw.items()}
         if not data:
             return None
         since = data.get("since")
@@ -156,17 +155,15 @@ class SubscriberStore:
     async def inactive_reasons(self) -> dict[str, int]:
         """How many chats became inactive, by reason (counted when it happened)."""
         raw = await self._redis.hgetall(self._keys.subscribers_inactive)
-        return {reason: int(n) for reason, n in raw.items()}
+        return {str(reason): int(n) for reason, n in raw.items()}
 
     async def page(
         self, audience: Audience, *, after: int | None = None, count: int = PAGE_SIZE
     ) -> list[int]:
-        """Up to ``count`` active chat ids greater than ``after``, ascending (a resumable cursor)."""
+        """Up to ``count`` active chat ids above ``after``, ascending: a resumable cursor."""
         low = "-inf" if after is None else f"({after}"
-        ids = await self._redis.zrangebyscore(
-            self._zset(audience), low, "+inf", start=0, num=count
-        )
-        return [int(i) for i in ids]
+        ids = await self._redis.zrangebyscore(self._zset(audience), low, "+inf", start=0, num=count)
+        return [int(str(i)) for i in ids]
 
     async def iterate(
         self, audience: Audience = Audience.BREAKING, *, page_size: int = PAGE_SIZE
