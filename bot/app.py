@@ -159,11 +159,30 @@ def build_application(
     return application
 
 
+def build_production_application(settings: Settings, services: Services) -> NewsApplication:
+    """The Application as ``newsbot run`` uses it: aiohttp transport, shared Redis rate limit.
+
+    Replies go through the delivery engine's limiter at high priority, so a broadcast in
+    progress never makes the bot exceed Telegram's limits, and a reply waits at most a moment.
+    """
+    from bot.delivery.reply_limiter import RedisReplyLimiter
+    from bot.delivery.transport import AiohttpRequest
+
+    return build_application(
+        settings,
+        services,
+        request=AiohttpRequest(),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
+        rate_limiter=RedisReplyLimiter.from_settings(services.store, settings),
+    )
+
+
 __all__ = [
     "ALLOWED_UPDATES",
     "NewsApplication",
     "NewsContext",
     "build_application",
+    "build_production_application",
     "register_commands",
     "register_handlers",
 ]

@@ -392,6 +392,7 @@ class AlertSummary:
     sent: int
     failed: int
     pending: int
+    blocked: int = 0
 
 
 @dataclass(frozen=True)
@@ -413,6 +414,7 @@ _INACTIVE_LABELS = {
     "kicked": "أُخرج البوت",
     "left": "غادر البوت",
     "chat_not_found": "محادثات غير موجودة",
+    "forbidden": "رفضت رسائل البوت",
 }
 
 _COUNTER_LABELS = {
@@ -458,7 +460,7 @@ def stats_message(stats: StatsSnapshot) -> OutgoingMessage:
         state = _ALERT_STATES.get(alert.state, escape(alert.state))
         lines.append(
             f"• {_echo(alert.title)} — {state}: "
-            f"وصل {alert.sent}، فشل {alert.failed}، متبقٍّ {alert.pending}"
+            f"وصل {alert.sent}، حُظر {alert.blocked}، فشل {alert.failed}، متبقٍّ {alert.pending}"
         )
     return _message(*lines)
 

@@ -6,13 +6,14 @@ import contextlib
 import logging
 import traceback
 
+from redis.exceptions import RedisError
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import NewsContext
-from bot.models import ChatKind
+from bot.delivery.sender import classify_error
 from formatters.replies import something_went_wrong
-from handlers.replies import chat_kind, reply
+from handlers.replies import reply
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +54,11 @@ async def on_error(update: object, context: NewsContext) -> None:
             "%s: forbidden (%s); marking the chat inactive", where, redact(str(error), token)
         )
         if chat is not None:
-            reason = "blocked" if chat_kind(chat) is ChatKind.PRIVATE else "kicked"
-            await context.store.subscribers.deactivate(chat.id, reason)
+            reason = classify_error(error).reason or "forbidden"
+            try:
+                await context.store.subscribers.deactivate(chat.id, reason)
+            except RedisError as exc:
+                logger.warning("%s: could not mark the chat inactive: %s", where, exc)
         return
     details = "".join(traceback.format_exception(error)) if error is not None else "no exception"
     logger.error("handler failed: %s\n%s", where, redact(details, token))

@@ -17,10 +17,11 @@ async def recent_alert_summaries(store: Store, count: int = RECENT_ALERTS) -> li
     return [
         AlertSummary(
             alert_id=s.alert_id,
-            title=s.title,
+            title=s.title or s.article_id,
             state=str(s.state),
             sent=s.sent,
-            failed=s.failed,
+            blocked=s.blocked,
+            failed=s.failed + s.bad_request,
             pending=s.pending,
         )
         for s in statuses

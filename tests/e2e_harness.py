@@ -1,0 +1,233 @@
+"""End-to-end harness: the real bot (PTB Application + delivery workers) against the sandbox.
+
+Reusable by any test module::
+
+    from tests.e2e_harness import BotHarness, open_bot_harness
+
+    @pytest.fixture
+    async def bot(redis_url: str, redis: Redis) -> AsyncIterator[BotHarness]:
+        async with open_bot_harness(redis_url) as harness:
+            yield harness
+
+    async def test_something(bot: BotHarness) -> None:
+        bot.add_user(ALICE, "ليلى")
+        [greeting] = await bot.send(ALICE, "/start")
+
+The ``redis`` fixture (tests/conftest.py) empties the database before and after each test.
+Every wait is event-based (the sandbox notifies on each message) with a generous timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from bot.delivery.status import AlertStatus, alert_status
+from bot.local_stack import SANDBOX_BOT_USERNAME, SANDBOX_TOKEN, LocalStack, open_local_stack
+from bot.pipeline import IngestResult
+from bot.store import Store
+from config import Settings
+from sandbox import CallbackRecord, ChatMessage, SandboxServer, SandboxState
+
+T = TypeVar("T")
+
+#: Seconds any single expectation may take (event-based: a passing test rarely waits).
+TIMEOUT = 15.0
+#: The editor of the test newsroom (NEWSBOT_ADMIN_IDS).
+ADMIN_ID = 1001
+BOT_USERNAME = SANDBOX_BOT_USERNAME
+BOT_TOKEN = SANDBOX_TOKEN
+
+
+def harness_settings(
+    redis_url: str, *, admin_ids: Iterable[int] = (ADMIN_ID,), **extra: Any
+) -> Settings:
+    """Settings for a test bot: real Redis, fake token, no .env file, no webhook."""
+    values: dict[str, Any] = {
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "REDIS_URL": redis_url,
+        "NEWSBOT_ADMIN_IDS": ",".join(str(i) for i in admin_ids),
+        "NEWSBOT_WEBHOOK_URL": None,
+        "NEWSBOT_CLAIM_IDLE_SECONDS": 5.0,
+        "NEWSBOT_SEND_RETRIES": 1,
+    }
+    values.update(extra)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+async def wait_for(
+    probe: Callable[[], Awaitable[T | None]], *, within: float = TIMEOUT, what: str = "condition"
+) -> T:
+    """Poll an async ``probe`` (every 20 ms) until it returns something; for Redis-side state."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await probe()
+        if value is not None and value is not False:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {within}s")
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class BotHarness:
+    """A running bot with helpers to talk to it as Telegram users."""
+
+    stack: LocalStack
+
+    @property
+    def server(self) -> SandboxServer:
+        """The sandbox server."""
+        return self.stack.server
+
+    @property
+    def state(self) -> SandboxState:
+        """The sandbox's simulated Telegram."""
+        return self.stack.server.state
+
+    @property
+    def store(self) -> Store:
+        """The bot's Redis store."""
+        return self.stack.services.store
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the bot runs with (pointed at the sandbox)."""
+        return self.stack.settings
+
+    def add_user(self, user_id: int, first_name: str, username: str | None = None) -> None:
+        """A Telegram user who has opened a private chat with the bot."""
+        self.state.add_user(user_id, first_name, username)
+
+    def bot_messages(self, chat_id: int) -> list[ChatMessage]:
+        """Everything the bot has said in a chat, oldest first."""
+        return self.state.bot_messages(chat_id)
+
+    async def expect(self, chat_id: int, count: int, *, after: int) -> list[ChatMessage]:
+        """Wait for ``count`` new bot messages in a chat beyond the first ``after``; return them."""
+        messages = await self.state.wait_for_bot_messages(chat_id, after + count, TIMEOUT)
+        return messages[after:]
+
+    async def send(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        expect: int = 1,
+        edited_of: int | None = None,
+    ) -> list[ChatMessage]:
+        """A user writes ``text``; wait for the bot's ``expect`` answers in that chat."""
+        target = user_id if chat_id is None else chat_id
+        before = len(self.bot_messages(target))
+        self.state.user_sends(
+            user_id,
+            text,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            edited_of=edited_of,  # type: ignore[arg-type]
+        )
+        if expect == 0:
+            return []
+        return await self.expect(target, expect, after=before)
+
+    async def send_reply(
+        self, user_id: int, text: str, *, to_message_id: int, expect: int = 1
+    ) -> list[ChatMessage]:
+        """A user answers one of their earlier private messages (``reply_to_message``).
+
+        The sandbox's ``user_sends`` has no reply option, so the Update is built here from the
+        replied-to message's API form and queued like any other.
+        """
+        state = self.state
+        original = state.chat_log.find_message(user_id, to_message_id)
+        if original is None:
+            raise ValueError(f"no message {to_message_id} in chat {user_id}")
+        user = state.users[user_id]
+        api: dict[str, Any] = {
+            "message_id": state.chat_log.next_message_id(user_id),
+            "date": int(time.time()),
+            "from": user.to_api(),
+            "chat": {"id": user_id, "type": "private", "first_name": user.first_name},
+            "text": text,
+            "reply_to_message": original.api,
+        }
+        if text.startswith("/"):
+            length = len(text.split(maxsplit=1)[0])
+            api["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        before = len(self.bot_messages(user_id))
+        state.updates.push("message", api)
+        return await self.expect(user_id, expect, after=before) if expect else []
+
+    def last_user_message_id(self, chat_id: int) -> int:
+        """The id of the latest message a user wrote in a chat (to edit or reply to it)."""
+        entries = [e for e in self.state.history(chat_id) if isinstance(e, ChatMessage)]
+        return [e for e in entries if not e.from_bot][-1].message_id
+
+    async def press(
+        self,
+        user_id: int,
+        message: ChatMessage,
+        data: str | None = None,
+        *,
+        expect: int = 0,
+        expect_in: int | None = None,
+    ) -> tuple[CallbackRecord, list[ChatMessage]]:
+        """A user taps a button of ``message``; wait for the callback answer (and messages)."""
+        target = expect_in if expect_in is not None else message.chat_id
+        before = len(self.bot_messages(target))
+        query_id = self.state.press_button(user_id, message.chat_id, message.message_id, data)
+        answer = await self.state.wait_for_callback_answer(query_id, TIMEOUT)
+        new = await self.expect(target, expect, after=before) if expect else []
+        return answer, new
+
+    async def edited(self, chat_id: int, message_id: int) -> ChatMessage:
+        """Wait until the bot has edited one of its messages; return the new version."""
+
+        def probe() -> ChatMessage | None:
+            message = self.state.chat_log.find_message(chat_id, message_id)
+            return message if message is not None and message.edited else None
+
+        return await self.state.chat_log.wait_until(probe, TIMEOUT)
+
+    async def ingest(self, text: str, *, breaking: bool | None = None) -> IngestResult:
+        """Ingest an article as ``newsbot ingest`` does (alerts queued through Redis)."""
+        ingestor = self.stack.services.ingestor
+        return await ingestor.ingest_bytes(text.encode("utf-8"), breaking=breaking)
+
+    async def alert_done(self, alert_id: str) -> AlertStatus:
+        """Wait until the delivery engine has an outcome for every chat of an alert."""
+
+        async def probe() -> AlertStatus | None:
+            status = await alert_status(self.store, alert_id)
+            if status is not None and status.state == "done":
+                return status
+            return None
+
+        return await wait_for(probe, what=f"alert {alert_id} done")
+
+    async def barrier(self, user_id: int) -> None:
+        """Make sure earlier updates of this user were handled: ask /help and wait for it."""
+        await self.send(user_id, "/help")
+
+
+@contextlib.asynccontextmanager
+async def open_bot_harness(
+    redis_url: str,
+    *,
+    admin_ids: Iterable[int] = (ADMIN_ID,),
+    workers: int = 1,
+    production_transport: bool = False,
+    **settings: Any,
+) -> AsyncIterator[BotHarness]:
+    """Run sandbox + bot + ``workers`` delivery workers over the Redis at ``redis_url``."""
+    config = harness_settings(redis_url, admin_ids=admin_ids, **settings)
+    async with open_local_stack(
+        config, workers=workers, poll_timeout=1.0, production_transport=production_transport
+    ) as stack:
+        yield BotHarness(stack)
