@@ -51,3 +51,13 @@ def test_the_long_articles_need_several_messages(corpus_dir: Path) -> None:
         if path.name[:2] in {"08", "22", "24"}:
             lengths[path.name[:2]] = len(format_article(load_corpus_article(path)))
     assert lengths and all(n >= 4 for n in lengths.values()), lengths
+
+
+@pytest.mark.parametrize("path", corpus_articles(), ids=lambda p: p.name[:2])
+def test_the_telegram_sandbox_reads_our_messages_the_same_way(path: Path, corpus_dir: Path) -> None:
+    html_check = pytest.importorskip("sandbox.html_check")
+    article = load_corpus_article(path).model_copy(update={"url": URL, "breaking": True})
+    for message in format_article(article, limit=500):
+        parsed = html_check.parse_html(message.text, strict=True)
+        assert parsed.text == visible_text(message.text)
+        assert len(parsed.entities) == count_entities(message.text)
