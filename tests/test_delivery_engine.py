@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.delivery.publisher import DeliveryPublisher
 from bot.delivery.status import alert_status, recent_alerts, render_status_text
-from bot.models import Preference
+from bot.models import Article, Preference
 from bot.pipeline import Ingestor
 from bot.store import Store
 from sandbox.server import SandboxServer
@@ -99,18 +100,16 @@ async def test_status_reports_counters_latencies_and_renders(
 async def test_publish_is_idempotent(store: Store, server: SandboxServer) -> None:
     chats = await seed(store, server, 15)
     log = record_sends(server)
-    article = await stored_article(store)
-    from bot.delivery.publisher import DeliveryPublisher
-
     publisher = DeliveryPublisher(store)
     ingestor = Ingestor(store, publisher, max_bytes=1 << 20)
-    first = await publisher.publish(article)
-    again = await ingestor.ingest(article.model_copy(update={"id": None}))  # a CMS retry
-    assert again.alert_id == first and not again.created
+    article = Article(title="عاجل: خبر واحد", breaking=True)
+    first = await ingestor.ingest(article)
+    again = await ingestor.ingest(article)  # a CMS retrying the same article
+    assert first.alert_id is not None and again.alert_id == first.alert_id
+    assert await publisher.publish(first.article) == first.alert_id
     async with running(store, engine_config(server)):
-        assert first is not None
-        await wait_done(store, first)
-        assert await publisher.publish(article) == first  # after delivery too
+        await wait_done(store, first.alert_id)
+        assert await publisher.publish(first.article) == first.alert_id  # after delivery too
         await asyncio.sleep(0.3)
     assert log.per_chat() == {chat: 1 for chat in chats}
     assert len(await recent_alerts(store, 10)) == 1

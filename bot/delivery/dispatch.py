@@ -14,6 +14,7 @@ import contextlib
 import heapq
 import itertools
 import logging
+import math
 import random
 import time
 from collections import deque
@@ -80,6 +81,8 @@ class Dispatcher:
         self._paused_until = 0.0
         self._refusals_logged: set[str] = set()
         self._redis_gate = asyncio.Semaphore(_REDIS_CALLS)
+        # Broadcasts book at most ``horizon`` ahead: asking for more slots per call is waste.
+        self._per_call = max(1, min(_ACQUIRE_MAX, math.ceil(config.rate * config.horizon) + 1))
         #: Set whenever this worker holds less than half its prefetch: the feeder should read.
         self.hungry = asyncio.Event()
         self.hungry.set()
@@ -113,7 +116,7 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         while not self._stop.is_set():
             free = self._config.max_in_flight - self._in_flight
-            picks = self._pick(min(free, _ACQUIRE_MAX), loop.time()) if free > 0 else []
+            picks = self._pick(min(free, self._per_call), loop.time()) if free > 0 else []
             if not picks:
                 await self._sleep(self._next_timer(loop.time()), wake=True)
                 continue
@@ -140,7 +143,8 @@ class Dispatcher:
                     full_for = grant.delay
             if back:
                 self._push_back(back)
-                await self._sleep(full_for)
+                # Come back when half the horizon has drained, to book several slots per call.
+                await self._sleep(full_for + self._config.horizon / 2)
 
     async def stop(self) -> None:
         """Stop booking new slots and wait for the sends already started to be recorded."""
