@@ -1,0 +1,191 @@
+"""Running modes end to end: webhook with its secret, production transport, a Bot API server
+without setMyCommands, and the bot's own membership changes."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+from redis.asyncio import Redis
+
+from bot.app import build_application
+from bot.models import ChatKind
+from bot.runtime import build_services, open_store
+from bot.serving import SECRET_HEADER, serving, webhook_secret
+from config import ConfigError
+from sandbox import SandboxServer
+from sandbox.api_methods import BotApi
+from tests.e2e_harness import BotHarness, harness_settings, open_bot_harness, wait_for
+
+READER = 301
+SECRET = "s3cr3t-webhook_token"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_webhook_mode_answers_updates_and_checks_the_secret(
+    redis_url: str, redis: Redis
+) -> None:
+    port = _free_port()
+    sandbox = SandboxServer()
+    await sandbox.start()
+    try:
+        settings = harness_settings(
+            redis_url,
+            TELEGRAM_API_URL=sandbox.api_url,
+            NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/hook",
+            NEWSBOT_WEBHOOK_SECRET=SECRET,
+            NEWSBOT_WEBHOOK_LISTEN="127.0.0.1",
+            NEWSBOT_WEBHOOK_PORT=port,
+        )
+        sandbox.state.add_user(READER, "سلمى")
+        async with open_store(settings) as store:
+            application = build_application(settings, build_services(settings, store))
+            async with serving(application, settings) as mode:
+                assert mode == "webhook"
+                assert sandbox.state.webhook.url == settings.webhook_url
+                assert sandbox.state.webhook.secret == SECRET
+                sandbox.state.user_sends(READER, "/start")
+                [greeting] = await sandbox.state.wait_for_bot_messages(READER, 1, 15)
+                assert "أهلاً سلمى" in greeting.visible_text
+                subscriber = await store.subscribers.get(READER)
+                assert subscriber is not None and subscriber.active
+
+                hook = str(settings.webhook_url)
+                update = {
+                    "update_id": 999,
+                    "message": {
+                        "message_id": 50,
+                        "date": int(time.time()),
+                        "chat": {"id": READER, "type": "private", "first_name": "سلمى"},
+                        "from": {"id": READER, "is_bot": False, "first_name": "سلمى"},
+                        "text": "/stop",
+                        "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                    },
+                }
+                async with aiohttp.ClientSession() as http:
+                    statuses = []
+                    for headers in ({}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: SECRET + "x"}):
+                        async with http.post(hook, json=update, headers=headers) as response:
+                            statuses.append(response.status)
+                    assert statuses == [401, 403, 403]
+                    assert (await store.subscribers.get(READER)).active  # type: ignore[union-attr]
+                    async with http.post(
+                        hook, data=b"{not json", headers={SECRET_HEADER: SECRET}
+                    ) as response:
+                        assert response.status == 400
+                    async with http.post(
+                        hook, json=update, headers={SECRET_HEADER: SECRET}
+                    ) as response:
+                        assert response.status == 200
+                [stopped] = (await sandbox.state.wait_for_bot_messages(READER, 2, 15))[1:]
+                assert "تم إيقاف التنبيهات" in stopped.visible_text
+    finally:
+        await sandbox.stop()
+
+
+def test_webhook_needs_a_valid_secret(redis_url: str) -> None:
+    base = {"NEWSBOT_WEBHOOK_URL": "https://bot.example/hook"}
+    with pytest.raises(ConfigError, match="NEWSBOT_WEBHOOK_SECRET is required"):
+        webhook_secret(harness_settings(redis_url, **base))
+    bad = harness_settings(redis_url, NEWSBOT_WEBHOOK_SECRET="has spaces!", **base)
+    with pytest.raises(ConfigError, match="A-Z"):
+        webhook_secret(bad)
+    good = harness_settings(redis_url, NEWSBOT_WEBHOOK_SECRET=SecretStr("ok_-9"), **base)
+    assert webhook_secret(good) == "ok_-9"
+
+
+@pytest.fixture
+async def production_bot(redis_url: str, redis: Redis) -> AsyncIterator[BotHarness]:
+    """The bot with the aiohttp transport and the shared Redis rate limiter of ``newsbot run``."""
+    async with open_bot_harness(redis_url, production_transport=True) as harness:
+        harness.add_user(READER, "سلمى")
+        yield harness
+
+
+async def test_production_transport_and_reply_limiter(
+    production_bot: BotHarness, seed_text: str
+) -> None:
+    bot = production_bot
+    await bot.send(READER, "/start")
+    result = await bot.ingest(seed_text)
+    [alert] = await bot.expect(READER, 1, after=1)
+    assert "عاجل" in alert.visible_text
+    _, parts = await bot.press(READER, alert, expect=1)
+    assert "بايدن" in parts[0].visible_text
+    status = await bot.alert_done(str(result.alert_id))
+    assert status.sent == 1
+
+
+async def test_a_server_without_set_my_commands_does_not_stop_the_bot(
+    redis_url: str, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = BotApi.handler
+
+    def without_commands(self: BotApi, method: str) -> Any:
+        return None if method == "setMyCommands" else original(self, method)
+
+    monkeypatch.setattr(BotApi, "handler", without_commands)
+    async with open_bot_harness(redis_url) as bot:
+        bot.add_user(READER, "سلمى")
+        [greeting] = await bot.send(READER, "/start")
+        assert "أهلاً سلمى" in greeting.visible_text
+        assert bot.state.commands == {}
+        stats = bot.state.stats()
+        assert stats["by_method"]["setMyCommands"] >= 1 and stats["errors_other"] >= 1
+
+
+async def test_arabic_command_menu_is_registered(redis_url: str, redis: Redis) -> None:
+    async with open_bot_harness(redis_url) as bot:
+        menus = bot.state.commands
+    default = next(v for k, v in menus.items() if '"default"' in k)
+    names = [c["command"] for c in default]
+    assert names[:3] == ["start", "latest", "search"] and "publish" not in names
+    assert all(any("\u0600" <= ch <= "\u06ff" for ch in c["description"]) for c in default)
+    admin = next(v for k, v in menus.items() if '"chat"' in k)
+    assert "publish" in [c["command"] for c in admin]
+
+
+def _member_update(chat: dict[str, Any], user_id: int, status: str) -> dict[str, Any]:
+    bot_user = {"id": 123456, "is_bot": True, "first_name": "newsbot"}
+    return {
+        "chat": chat,
+        "from": {"id": user_id, "is_bot": False, "first_name": "سلمى"},
+        "date": int(time.time()),
+        "old_chat_member": {"status": "member", "user": bot_user},
+        "new_chat_member": {"status": status, "user": bot_user}
+        | ({"until_date": 0} if status == "kicked" else {}),
+    }
+
+
+async def test_blocking_or_removing_the_bot_deactivates_the_chat(
+    redis_url: str, redis: Redis
+) -> None:
+    async with open_bot_harness(redis_url) as bot:
+        bot.add_user(READER, "سلمى")
+        await bot.send(READER, "/start")
+        await bot.send(READER, "/start", chat_id=-100777, chat_type="supergroup")
+        private = {"id": READER, "type": "private", "first_name": "سلمى"}
+        bot.state.updates.push("my_chat_member", _member_update(private, READER, "kicked"))
+        group = {"id": -100777, "type": "supergroup", "title": "مجموعة"}
+        bot.state.updates.push("my_chat_member", _member_update(group, READER, "left"))
+
+        async def both_inactive() -> bool:
+            mine = await bot.store.subscribers.get(READER)
+            grp = await bot.store.subscribers.get(-100777)
+            return bool(mine and grp and not mine.active and not grp.active)
+
+        await wait_for(both_inactive, what="chats inactive")
+        mine = await bot.store.subscribers.get(READER)
+        grp = await bot.store.subscribers.get(-100777)
+        assert mine is not None and mine.inactive_reason == "blocked"
+        assert grp is not None and grp.inactive_reason == "left" and grp.kind is ChatKind.SUPERGROUP
