@@ -29,6 +29,9 @@ MAX_LATEST = 20
 #: The longest search query echoed back to the reader.
 MAX_ECHO_CHARS = 60
 
+#: The longest headline repeated in a /publish confirmation.
+MAX_TITLE_ECHO_CHARS = 300
+
 #: Telegram shows at most 200 characters in a callback-query notice.
 MAX_NOTICE_CHARS = 200
 
@@ -45,11 +48,11 @@ def _message(*lines: str, keyboard: tuple[tuple[InlineButton, ...], ...] = ()) -
     return OutgoingMessage(text=text, keyboard=keyboard)
 
 
-def _echo(text: str) -> str:
+def _echo(text: str, limit: int = MAX_ECHO_CHARS) -> str:
     """User-supplied text shown back: whitespace collapsed, shortened, HTML-escaped."""
     flat = " ".join(text.split())
-    if len(flat) > MAX_ECHO_CHARS:
-        flat = flat[: MAX_ECHO_CHARS - 1] + "…"
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
     return escape(flat)
 
 
@@ -131,8 +134,8 @@ def greeting(
         }[result]
     return _message(
         hello,
-        "أنا بوت الأخبار العاجلة: أرسل إليك الخبر العاجل لحظة نشره، "
-        "ويمكنك قراءة أي خبر كاملاً هنا داخل المحادثة.",
+        "أنا بوت الأخبار العاجلة: أرسل الخبر العاجل لحظة نشره، "
+        "ويمكن قراءة أي خبر كاملاً هنا داخل المحادثة.",
         "",
         state,
         "",
@@ -370,7 +373,7 @@ def publish_done(
         alert = "🔕 لم يُرسل أي تنبيه."
     return _message(
         first,
-        f"العنوان: {_echo(title)}",
+        f"العنوان: {_echo(title, MAX_TITLE_ECHO_CHARS)}",
         f"الرمز: <code>{escape(article_id)}</code>",
         alert,
         f"للمعاينة: {command('article', escape(article_id))}",

@@ -1,0 +1,289 @@
+"""The bot's own Arabic texts and the small parsing helpers of its handlers (no Telegram)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+
+from bot.models import ChatKind, Preference
+from bot.store import SubscribeResult
+from formatters import validate_html, visible_text
+from formatters.callback_data import SetPreference, parse_callback
+from formatters.message import OutgoingMessage
+from formatters.replies import (
+    LRM,
+    MAX_LATEST,
+    AlertSummary,
+    StatsSnapshot,
+    admin_commands,
+    admin_only,
+    article_not_found,
+    article_usage,
+    greeting,
+    help_message,
+    latest_clamped,
+    latest_usage,
+    no_articles_yet,
+    notice_article_gone,
+    notice_invalid_button,
+    plain_text_hint,
+    preference_saved,
+    public_commands,
+    publish_done,
+    publish_failed,
+    publish_usage,
+    search_no_results,
+    search_usage,
+    settings_menu,
+    something_went_wrong,
+    stats_message,
+    subscribed,
+    unknown_command,
+    unsubscribed,
+)
+from formatters.rtl import Direction, first_strong
+from handlers.admin import publish_source, text_after_command
+from handlers.errors import describe_update, redact
+from handlers.reading import parse_count
+from handlers.replies import send_kwargs
+
+TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ0123456789"
+
+
+def every_reply() -> list[OutgoingMessage]:
+    """One of each reader-facing message the bot sends besides the news itself."""
+    messages = [
+        greeting(result, kind=kind, name="ليلى") for result in SubscribeResult for kind in ChatKind
+    ]
+    messages += [subscribed(r, kind=k) for r in SubscribeResult for k in ChatKind]
+    messages += [unsubscribed(c, kind=k) for c in (True, False) for k in ChatKind]
+    messages += [help_message(is_admin=a) for a in (True, False)]
+    messages += [settings_menu(p, subscribed=s) for p in Preference for s in (True, False)]
+    messages += [
+        latest_usage(),
+        latest_clamped(99),
+        no_articles_yet(),
+        article_usage(),
+        article_not_found("abc"),
+        search_usage(),
+        search_no_results("غزة"),
+        admin_only(),
+        publish_usage(),
+        publish_done("abc123", "عنوان", created=True, alert_queued=True, breaking=True),
+        publish_done("abc123", "عنوان", created=False, alert_queued=False, breaking=False),
+        publish_failed("نص المقال فارغ"),
+        something_went_wrong(),
+        unknown_command(),
+        plain_text_hint(),
+        stats_message(StatsSnapshot(3, 1, 7, {"blocked": 2}, {"messages_sent": 9})),
+    ]
+    return messages
+
+
+@pytest.mark.parametrize("message", every_reply(), ids=lambda m: visible_text(m.text)[:24])
+def test_every_reply_is_valid_telegram_html_and_renders_right_to_left(
+    message: OutgoingMessage,
+) -> None:
+    validate_html(message.text)
+    for line in visible_text(message.text).splitlines():
+        if line.strip():
+            assert first_strong(line) is Direction.RTL, f"line would render LTR: {line!r}"
+    # Each /command keeps its slash on the left of the word inside the Arabic sentence.
+    for match in re.finditer(r"/[a-z]+", visible_text(message.text)):
+        assert visible_text(message.text)[match.start() - 1] == LRM, match.group()
+
+
+def test_greeting_tells_new_and_returning_readers_apart() -> None:
+    texts = {visible_text(greeting(r).text) for r in SubscribeResult}
+    assert len(texts) == 3
+    assert "أهلاً بك" in visible_text(greeting(SubscribeResult.NEW, name=None).text)
+    group = visible_text(greeting(SubscribeResult.NEW, kind=ChatKind.GROUP).text)
+    assert "تم اشتراك هذه المجموعة" in group
+    channel = visible_text(greeting(SubscribeResult.ALREADY, kind=ChatKind.CHANNEL).text)
+    assert "هذه القناة مشتركة بالفعل" in channel
+
+
+def test_subscription_answers_differ_when_nothing_changes() -> None:
+    assert subscribed(SubscribeResult.NEW).text == subscribed(SubscribeResult.REACTIVATED).text
+    assert subscribed(SubscribeResult.ALREADY).text != subscribed(SubscribeResult.NEW).text
+    assert unsubscribed(True).text != unsubscribed(False).text
+
+
+def test_settings_menu_marks_exactly_the_current_choice() -> None:
+    for current in Preference:
+        menu = settings_menu(current)
+        buttons = [b for row in menu.keyboard for b in row]
+        marked = [b for b in buttons if b.text.startswith("✅")]
+        assert len(marked) == 1
+        action = parse_callback(marked[0].callback_data)
+        assert action == SetPreference(current)
+        assert {parse_callback(b.callback_data) for b in buttons} == {
+            SetPreference(p) for p in Preference
+        }
+    assert "كل الأخبار" in preference_saved(Preference.ALL)
+
+
+def test_callback_notices_fit_telegrams_200_characters() -> None:
+    for notice in (
+        notice_article_gone(),
+        notice_invalid_button(),
+        preference_saved(Preference.ALL),
+    ):
+        assert 0 < len(notice) <= 200
+
+
+def test_command_menus_are_arabic_and_valid_for_set_my_commands() -> None:
+    for info in admin_commands():
+        assert re.fullmatch(r"[a-z0-9_]{1,32}", info.name)
+        assert 3 <= len(info.description) <= 256
+        assert any(unicodedata.bidirectional(ch) == "AL" for ch in info.description)
+    assert {c.name for c in public_commands()} < {c.name for c in admin_commands()}
+    assert "publish" not in {c.name for c in public_commands()}
+
+
+def test_help_shows_editor_commands_to_admins_only() -> None:
+    assert "/publish" in visible_text(help_message(is_admin=True).text)
+    assert "/publish" not in visible_text(help_message(is_admin=False).text)
+
+
+def test_stats_rendering_shows_counts_and_alert_progress() -> None:
+    snapshot = StatsSnapshot(
+        active_subscribers=12,
+        all_news_subscribers=4,
+        articles=30,
+        inactive={"blocked": 3, "unsubscribed": 2, "weird_reason": 1},
+        counters={"articles_ingested": 31, "alerts_published": 5},
+        recent_alerts=[AlertSummary("a1", "عنوان <التنبيه>", "done", 10, 1, 0, blocked=2)],
+    )
+    text = visible_text(stats_message(snapshot).text)
+    for expected in ("النشطون: 12", "كل الأخبار»: 4", "المخزنة: 30", "حظروا البوت: 3"):
+        assert expected in text
+    assert "weird_reason" in text
+    assert "عنوان <التنبيه> — اكتمل: وصل 10، حُظر 2، فشل 1، متبقٍّ 0" in text
+
+
+def test_publish_confirmation_names_the_id_and_the_alert() -> None:
+    done = visible_text(
+        publish_done("Xy_9", "عنوان", created=True, alert_queued=True, breaking=True).text
+    )
+    assert "Xy_9" in done and "التنبيه العاجل" in done
+    silent = visible_text(
+        publish_done("Xy_9", "عنوان", created=False, alert_queued=False, breaking=True).text
+    )
+    assert "منشور من قبل" in silent and "لم يُرسل أي تنبيه" in silent
+
+
+@given(st.text(max_size=300))
+def test_user_text_echoed_back_never_breaks_the_html(text: str) -> None:
+    for message in (
+        search_no_results(text),
+        article_not_found(text),
+        greeting(SubscribeResult.NEW, name=text),
+        publish_failed(text),
+        publish_done("id1", text or "x", created=True, alert_queued=False, breaking=False),
+    ):
+        validate_html(message.text)
+        assert len(message.text) < 4096
+
+
+# Handler helpers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], 5),
+        (["3"], 3),
+        (["٧"], 7),  # Arabic-Indic digits
+        (["۱۲"], 12),  # Persian digits
+        (["500"], 500),  # clamped later, with a note
+        (["0"], None),
+        (["-2"], None),
+        (["abc"], None),
+        (["3", "4"], None),
+        (["3.5"], None),
+    ],
+)
+def test_latest_count_parsing(args: list[str], expected: int | None) -> None:
+    assert parse_count(args) == expected
+    assert MAX_LATEST == 20
+
+
+def _message(
+    text: str, *, reply_text: str | None = None, command_length: int | None = None
+) -> Message:
+    data: dict[str, object] = {
+        "message_id": 5,
+        "date": 0,
+        "chat": {"id": 7, "type": "private"},
+        "from": {"id": 7, "is_bot": False, "first_name": "م"},
+        "text": text,
+    }
+    if command_length is not None:
+        data["entities"] = [{"type": "bot_command", "offset": 0, "length": command_length}]
+    if reply_text is not None:
+        data["reply_to_message"] = {
+            "message_id": 4,
+            "date": 0,
+            "chat": {"id": 7, "type": "private"},
+            "text": reply_text,
+        }
+    return Message.de_json(data, Bot(TOKEN))
+
+
+def test_publish_text_comes_after_the_command_or_from_the_replied_message() -> None:
+    body = "عاجل| عنوان\n\nفقرة أولى.\nفقرة ثانية."
+    inline = _message("/publish\n" + body, command_length=8)
+    assert text_after_command(inline) == body
+    addressed = _message("/publish@news_bot " + body, command_length=17)
+    assert publish_source(addressed) == body
+    replied = _message("/publish", reply_text=body, command_length=8)
+    assert publish_source(replied) == body
+    nothing = _message("/publish", command_length=8)
+    assert publish_source(nothing) == ""
+
+
+def test_send_kwargs_turns_payload_dicts_into_ptb_objects() -> None:
+    from bot.models import Article, Section
+    from formatters import format_alert
+
+    article = Article(
+        id="abc", title="عنوان", breaking=True, sections=[Section(paragraphs=["نص."])]
+    )
+    kwargs = send_kwargs(format_alert(article), Bot(TOKEN))
+    assert isinstance(kwargs["reply_markup"], InlineKeyboardMarkup)
+    assert kwargs["reply_markup"].inline_keyboard[0][0].callback_data == "a:abc"
+    assert isinstance(kwargs["link_preview_options"], LinkPreviewOptions)
+    assert kwargs["link_preview_options"].is_disabled
+    assert kwargs["parse_mode"] == "HTML" and "api_kwargs" not in kwargs
+    extra = OutgoingMessage(text="x", extra={"protect_content": True, "message_effect_id": "1"})
+    kwargs = send_kwargs(extra, Bot(TOKEN))
+    assert kwargs["protect_content"] is True
+    assert kwargs["api_kwargs"] == {"message_effect_id": "1"}
+
+
+def test_error_log_context_has_ids_and_command_but_never_the_token() -> None:
+    update = Update.de_json(
+        {
+            "update_id": 77,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": -100, "type": "group", "title": "g"},
+                "text": "/search كلمات سرية كثيرة",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
+            },
+        },
+        Bot(TOKEN),
+    )
+    described = describe_update(update)
+    assert described == "update=77 chat=-100 command=/search"
+    assert describe_update(None) == "update=none"
+    assert redact(f"POST https://api/bot{TOKEN}/sendMessage failed", TOKEN) == (
+        "POST https://api/bot<token>/sendMessage failed"
+    )
