@@ -46,3 +46,73 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Connect to Redis and yield the wired services."""
     async with open_store(settings) as store:
         yield build_services(settings, store)
+
+
+async def run_bot(settings: Settings, *, workers: int | None = None) -> None:
+    """``newsbot run``: the bot (polling, or webhook when configured), delivery workers, the
+    newsroom API and the feed poller, in one event loop until SIGINT/SIGTERM.
+    """
+    import asyncio
+
+    from bot.app import build_production_application
+    from bot.delivery.metrics import DeliveryMetrics
+    from bot.delivery.service import run_worker
+    from bot.ingest.health import ReadinessProbe
+    from bot.ingest.metrics import Metrics
+    from bot.ingest.service import run_ingestion
+    from bot.serving import serving, wait_for_stop_signal
+
+    count = settings.workers_in_run if workers is None else workers
+    stop = asyncio.Event()
+    async with open_services(settings) as services:
+        metrics = Metrics()
+        delivery_metrics = DeliveryMetrics()
+        delivery_metrics.add_listener(metrics.delivery_listener)
+        delivery_metrics.add_observer(metrics)
+        readiness = ReadinessProbe(services.store, feeds=settings.feeds)
+        application = build_production_application(settings, services)
+        async with serving(application, settings) as mode:
+            readiness.telegram_ready(application.bot.username)
+            logger.info("newsbot running (%s, %d delivery worker(s))", mode, count)
+            tasks = [
+                asyncio.create_task(
+                    run_worker(
+                        settings, services.store, stop, count=count, metrics=delivery_metrics
+                    ),
+                    name="delivery",
+                ),
+                asyncio.create_task(
+                    run_ingestion(settings, services, stop, readiness=readiness, metrics=metrics),
+                    name="ingestion",
+                ),
+            ]
+            signal_wait = asyncio.create_task(wait_for_stop_signal(stop), name="signals")
+            try:
+                # A part that fails stops everything: a bot without delivery is not "running".
+                await asyncio.wait([signal_wait, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.set()
+                results = await asyncio.gather(*tasks, signal_wait, return_exceptions=True)
+            failures = [r for r in results if isinstance(r, BaseException)]
+            if failures:
+                raise failures[0]
+    logger.info("newsbot stopped")
+
+
+async def run_workers(settings: Settings, *, count: int = 1) -> None:
+    """``newsbot worker``: delivery workers only (scale-out), until SIGINT/SIGTERM."""
+    import asyncio
+
+    from bot.delivery.service import run_worker
+    from bot.serving import wait_for_stop_signal
+
+    stop = asyncio.Event()
+    async with open_store(settings) as store:
+        work = asyncio.create_task(run_worker(settings, store, stop, count=count))
+        signals = asyncio.create_task(wait_for_stop_signal(stop))
+        try:
+            await asyncio.wait([work, signals], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.set()
+            signals.cancel()
+            await work

@@ -3,6 +3,9 @@ without setMyCommands, and the bot's own membership changes."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -15,7 +18,7 @@ from redis.asyncio import Redis
 
 from bot.app import build_application
 from bot.models import ChatKind
-from bot.runtime import build_services, open_store
+from bot.runtime import build_services, open_services, open_store, run_bot
 from bot.serving import SECRET_HEADER, serving, webhook_secret
 from config import ConfigError
 from sandbox import SandboxServer
@@ -189,3 +192,27 @@ async def test_blocking_or_removing_the_bot_deactivates_the_chat(
         grp = await bot.store.subscribers.get(-100777)
         assert mine is not None and mine.inactive_reason == "blocked"
         assert grp is not None and grp.inactive_reason == "left" and grp.kind is ChatKind.SUPERGROUP
+
+
+async def test_run_bot_serves_until_sigterm(redis_url: str, redis: Redis, seed_text: str) -> None:
+    sandbox = SandboxServer()
+    await sandbox.start()
+    try:
+        settings = harness_settings(
+            redis_url, TELEGRAM_API_URL=sandbox.api_url, NEWSBOT_API_PORT=0, NEWSBOT_RUN_WORKERS=1
+        )
+        sandbox.state.add_user(READER, "سلمى")
+        running = asyncio.create_task(run_bot(settings))
+        sandbox.state.user_sends(READER, "/start")
+        [greeting] = await sandbox.state.wait_for_bot_messages(READER, 1, 15)
+        assert "أهلاً سلمى" in greeting.visible_text
+        # Ingestion from another process hands the alert over through Redis.
+        async with open_services(settings) as other:
+            await other.ingestor.ingest_bytes(seed_text.encode("utf-8"))
+        [_, alert] = await sandbox.state.wait_for_bot_messages(READER, 2, 15)
+        assert "عاجل" in alert.visible_text
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(running, 30)
+        assert running.exception() is None
+    finally:
+        await sandbox.stop()
