@@ -200,6 +200,15 @@ class Queues:
                 stream, self.group, self.consumer, 0, ids, idle=idle, justid=True
             )
 
+    async def forget_idle_consumers(self, idle_seconds: float) -> None:
+        """Remove consumers (dead workers) idle that long and holding nothing from the group."""
+        for stream in self.all_streams():
+            for consumer in await self._redis.xinfo_consumers(stream, self.group):
+                name = as_text(consumer.get("name", ""))
+                idle_ms = int(consumer.get("idle", 0))
+                if int(consumer.get("pending", 1)) == 0 and idle_ms > idle_seconds * 1000:
+                    await self._redis.xgroup_delconsumer(stream, self.group, name)
+
     async def lag(self, stream: str) -> int:
         """Entries not yet read by any worker (length minus pending)."""
         async with self._redis.pipeline(transaction=False) as pipe:

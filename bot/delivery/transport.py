@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -24,8 +22,11 @@ def redact(text: str) -> str:
     return _TOKEN_RE.sub("bot<token>", text)
 
 
-def _pick(value: ODVInput[float], default: float | None) -> float | None:
-    return default if isinstance(value, DefaultValue) else value
+def _pick(value: object, default: float | None) -> float | None:
+    """A per-call timeout, or the default when PTB passed ``DEFAULT_NONE``."""
+    if value is None or isinstance(value, int | float):
+        return value
+    return default
 
 
 class AiohttpRequest(BaseRequest):
@@ -74,10 +75,10 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Send one request; return status and body, or raise ``TimedOut``/``NetworkError``."""
         if self._session is None or self._session.closed:

@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 #: Most batch entries read (or claimed) per step.
 _READ_BATCHES = 8
+#: Dead workers are forgotten (worker list, consumer group) after an hour without a heartbeat.
+_FORGET_WORKERS_AFTER = 3600.0
+_CLEANUP_EVERY = 300.0
 #: How long a stop waits for the loops, and for outcomes to be written.
 _LOOP_EXIT_SECONDS = 5.0
 _DRAIN_SECONDS = 10.0
@@ -84,6 +87,7 @@ class Worker:
         self._jobs: dict[tuple[str, str], tuple[Entry, Priority]] = {}
         self._batches: dict[tuple[str, str], BatchTicket] = {}
         self._stopping = asyncio.Event()
+        self._last_cleanup = 0.0
         self._priority_of = {self._queues.jobs(p): p for p in PRIORITIES}
         self._priority_of.update({self._queues.batches(p): p for p in PRIORITIES})
 
@@ -235,10 +239,15 @@ class Worker:
     async def _heartbeat(self, interval: float) -> None:
         keys = self._store.keys
         ttl_ms = int(max(interval * 3, self._config.claim_idle) * 1000)
+        now = time.time()
         async with self._store.redis.pipeline(transaction=False) as pipe:
             pipe.set(keys.worker_heartbeat(self.id), str(self._dispatcher.held()), px=ttl_ms)
-            pipe.zadd(keys.workers, {self.id: time.time()})
+            pipe.zadd(keys.workers, {self.id: now})
+            pipe.zremrangebyscore(keys.workers, "-inf", now - _FORGET_WORKERS_AFTER)
             await pipe.execute()
+        if now - self._last_cleanup > _CLEANUP_EVERY:
+            self._last_cleanup = now
+            await self._queues.forget_idle_consumers(_FORGET_WORKERS_AFTER)
 
     def _held_by_stream(self) -> dict[str, list[str]]:
         for key in [k for k, t in self._batches.items() if t.remaining <= 0 or t.lost]:

@@ -1,0 +1,104 @@
+"""The queue's crash-safety mechanics, step by step: expansion, ownership, idle takeover."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.delivery.config import DeliveryConfig, Priority
+from bot.delivery.publisher import DeliveryPublisher
+from bot.delivery.queue import Entry, Queues
+from bot.delivery.status import alert_status
+from bot.models import Article
+from bot.store import Store
+
+CONFIG = DeliveryConfig(
+    api_url="http://unused/bot", token="", batch_size=10, expand_chunk=2, claim_idle=0.05
+)
+
+
+async def _setup(store: Store, subscribers: int) -> tuple[str, Queues, Queues]:
+    for chat in range(1, subscribers + 1):
+        await store.subscribers.subscribe(chat)
+    article = (await store.articles.save(Article(title="عاجل: خبر", breaking=True))).article
+    alert_id = await DeliveryPublisher(store).publish(article)
+    assert alert_id is not None
+    first, second = Queues(store, CONFIG, "worker-a"), Queues(store, CONFIG, "worker-b")
+    await first.ensure_groups()
+    return alert_id, first, second
+
+
+def _chats(entries: list[Entry]) -> list[int]:
+    return [int(c) for e in entries for c in e.fields["chats"].split(",")]
+
+
+async def test_expansion_interrupted_and_taken_over_queues_each_chat_once(store: Store) -> None:
+    alert_id, first, second = await _setup(store, 95)
+    (job,) = await first.read([first.jobs(Priority.BREAKING)], 1)
+    assert not (await first.expand(job, Priority.BREAKING)).done  # 20 chats, then "crash"
+    # The job's worker is gone: another one takes the job over and finishes the expansion.
+    await asyncio.sleep(0.1)  # idle longer than claim_idle: the worker looks dead
+    (taken,) = await second.claim_idle(second.jobs(Priority.BREAKING), 10)
+    steps = 0
+    while not (await second.expand(taken, Priority.BREAKING)).done:
+        steps += 1
+    # The dead worker comes back to life with a stale cursor: its step is refused.
+    late = await first.expand(job, Priority.BREAKING)
+    assert late.done and not late.moved  # the alert is expanded: the job is simply dropped
+    batches = await second.read([second.batches(Priority.BREAKING)], 100)
+    assert sorted(_chats(batches)) == list(range(1, 96))
+    assert all(len(e.fields["chats"].split(",")) <= 10 for e in batches)
+    status = await alert_status(store, alert_id)
+    assert status is not None and status.queued == 95 and status.expanded
+    assert await store.redis.xlen(first.jobs(Priority.BREAKING)) == 0
+
+
+async def test_a_racing_expander_is_refused_not_duplicated(store: Store) -> None:
+    _, first, second = await _setup(store, 50)
+    (job,) = await first.read([first.jobs(Priority.BREAKING)], 1)
+    await asyncio.sleep(0.1)  # idle longer than claim_idle: the worker looks dead
+    (taken,) = await second.claim_idle(second.jobs(Priority.BREAKING), 10)
+    original = store.subscribers.page
+    raced = False
+
+    async def racing_page(*args: object, **kwargs: object) -> list[int]:
+        nonlocal raced
+        ids = await original(*args, **kwargs)  # type: ignore[arg-type]
+        if not raced:  # while ``first`` holds its page, ``second`` expands the same step
+            raced = True
+            await second.expand(taken, Priority.BREAKING)
+        return ids
+
+    store.subscribers.page = racing_page  # type: ignore[method-assign]
+    assert (await first.expand(job, Priority.BREAKING)).moved
+    store.subscribers.page = original  # type: ignore[method-assign]
+    while not (await second.expand(taken, Priority.BREAKING)).done:
+        pass
+    batches = await second.read([second.batches(Priority.BREAKING)], 100)
+    assert sorted(_chats(batches)) == list(range(1, 51))
+
+
+async def test_refresh_reports_entries_taken_over_by_another_worker(store: Store) -> None:
+    _, first, second = await _setup(store, 30)
+    (job,) = await first.read([first.jobs(Priority.BREAKING)], 1)
+    while not (await first.expand(job, Priority.BREAKING)).done:
+        pass
+    batches = await first.read([first.batches(Priority.BREAKING)], 10)
+    stream = first.batches(Priority.BREAKING)
+    ids = [e.entry_id for e in batches]
+    assert await first.refresh(stream, ids) == []  # still ours, idle time reset
+    await asyncio.sleep(0.1)
+    stolen = await second.claim_idle(stream, 1)
+    assert len(stolen) == 1
+    assert await first.refresh(stream, ids) == [stolen[0].entry_id]
+
+
+async def test_dead_consumers_holding_nothing_are_forgotten(store: Store) -> None:
+    _, first, second = await _setup(store, 5)
+    await second.read([second.batches(Priority.BREAKING)], 1)  # joins the group, holds nothing
+    await first.read([first.jobs(Priority.BREAKING)], 1)  # holds the job
+    await second.forget_idle_consumers(0)
+    names = {
+        c["name"]
+        for c in await store.redis.xinfo_consumers(first.jobs(Priority.BREAKING), first.group)
+    }
+    assert names == {"worker-a"}
