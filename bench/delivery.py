@@ -166,13 +166,14 @@ async def run_engine(
         alert_id = await DeliveryPublisher(store).publish(saved.article)
         assert alert_id is not None
         started = time.monotonic()
-        while True:
-            status = await alert_status(store, alert_id)
-            assert status is not None
-            if status.state == "done" or (deadline and time.monotonic() - started >= deadline):
+        state_key = store.keys.alert(alert_id)
+        while await store.redis.hget(state_key, "state") != "done":
+            if deadline and time.monotonic() - started >= deadline:
                 break
             await asyncio.sleep(0.05)
         cpu = time.process_time() - cpu0
+        status = await alert_status(store, alert_id)
+        assert status is not None
         stop.set()
         await task
     return status, cpu, sampler
