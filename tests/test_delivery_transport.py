@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from collections.abc import AsyncIterator, Callable
 
@@ -11,10 +12,12 @@ from telegram import Bot
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.delivery.config import DeliveryConfig
 from bot.delivery.sender import DirectSender, ResultKind, SendResult, classify_error
 from bot.delivery.transport import AiohttpRequest
+from bot.store import Store
 from sandbox.server import SandboxServer
-from tests.delivery_support import TOKEN, engine_config
+from tests.delivery_support import TOKEN, engine_config, publish, running, stored_article, wait_done
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -169,3 +172,20 @@ async def test_slow_answers_time_out_like_ptb(server: SandboxServer) -> None:
             await bot.send_message(READER, "x")
     finally:
         await request.shutdown()
+
+
+async def test_the_token_never_reaches_the_logs(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    config = DeliveryConfig(
+        api_url=f"http://127.0.0.1:{_closed_port()}/bot", token=TOKEN, send_retries=0
+    )
+    assert TOKEN not in repr(config)
+    await store.subscribers.subscribe(1)
+    async with running(store, config):
+        alert_id = await publish(store, await stored_article(store))
+        status = await wait_done(store, alert_id)
+    assert status.failed == 1  # the network error was seen and logged
+    assert "failed after 1 attempts" in caplog.text
+    assert TOKEN.split(":")[1] not in caplog.text
