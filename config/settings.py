@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(default=None, alias="NEWSBOT_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(default=None, alias="NEWSBOT_WEBHOOK_SECRET")
     webhook_port: int = Field(default=8443, ge=1, le=65535, alias="NEWSBOT_WEBHOOK_PORT")
-    webhook_listen: str = Field(default="0.0.0.0", alias="NEWSBOT_WEBHOOK_LISTEN")  # noqa: S104
+    webhook_listen: str = Field(default="0.0.0.0", alias="NEWSBOT_WEBHOOK_LISTEN")
 
     # Delivery engine.
     workers_in_run: int = Field(default=1, ge=0, le=64, alias="NEWSBOT_RUN_WORKERS")
@@ -135,7 +135,7 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build the one ``Settings`` of this process, turning validation errors into ``ConfigError``."""
+    """Build the one ``Settings`` of this process; validation errors become ``ConfigError``."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
