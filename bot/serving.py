@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 
 from bot.app import ALLOWED_UPDATES
 from bot.context import NewsApplication
@@ -37,7 +38,21 @@ MAX_UPDATE_BYTES = 1_048_576
 
 async def start_application(application: NewsApplication) -> None:
     """Initialise (``getMe``), run ``post_init`` (command menu) and start processing updates."""
-    await application.initialize()
+    try:
+        await application.initialize()
+    except (InvalidToken, NetworkError) as exc:
+        # Bot.initialize opened the HTTP clients before getMe failed: close them, and say in
+        # one line which setting is at fault (PTB's InvalidToken message contains the token).
+        await application.bot.shutdown()
+        api = urlsplit(application.bot.base_url)
+        where = f"{api.scheme}://{api.netloc}"
+        if isinstance(exc, InvalidToken):
+            raise ConfigError(
+                f"TELEGRAM_BOT_TOKEN: the Bot API at {where} rejected the token"
+            ) from None
+        raise ConfigError(
+            f"TELEGRAM_API_URL: cannot reach the Bot API at {where} ({type(exc).__name__})"
+        ) from None
     if application.post_init is not None:
         await application.post_init(application)
     await application.start()

@@ -173,3 +173,20 @@ def test_run_without_a_token_says_which_variable_is_missing() -> None:
 def test_unreachable_redis_is_a_clear_error() -> None:
     result = newsbot("latest", env={"REDIS_URL": "redis://127.0.0.1:1/0"})
     assert_one_line_error(result, "Redis")
+
+
+def test_unreachable_bot_api_is_named_and_the_token_never_printed(tmp_path: Path) -> None:
+    token = "123456:SECRETSECRETSECRETSECRETSECRET12"
+    result = newsbot(
+        "run",
+        env={
+            "TELEGRAM_BOT_TOKEN": token,
+            "TELEGRAM_API_URL": "http://127.0.0.1:9/bot",
+            "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
+            "NEWSBOT_API_PORT": "0",
+        },
+    )
+    assert result.returncode == 2
+    assert "TELEGRAM_API_URL: cannot reach the Bot API at http://127.0.0.1:9" in result.stderr
+    assert token not in result.stderr and "SECRET" not in result.stderr
+    assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr

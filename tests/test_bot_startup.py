@@ -1,0 +1,28 @@
+"""Starting the bot: a Bot API that rejects the token is named in one line, token unprinted."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import build_production_application
+from bot.runtime import build_services
+from bot.serving import start_application
+from bot.store import Store
+from config import ConfigError
+from sandbox import SandboxServer
+from tests.e2e_harness import BOT_TOKEN, harness_settings
+
+
+async def test_rejected_token_is_a_config_error_without_the_token(
+    redis_url: str, store: Store
+) -> None:
+    async with SandboxServer() as server:
+        server.state.configure(rejected_tokens={BOT_TOKEN})
+        settings = harness_settings(redis_url, TELEGRAM_API_URL=server.api_url)
+        application = build_production_application(settings, build_services(settings, store))
+        with pytest.raises(ConfigError) as err:
+            await start_application(application)
+    message = str(err.value)
+    assert message.startswith("TELEGRAM_BOT_TOKEN: the Bot API at http://127.0.0.1:")
+    assert "rejected the token" in message
+    assert BOT_TOKEN not in message and BOT_TOKEN.split(":")[1] not in message
