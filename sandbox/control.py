@@ -74,8 +74,12 @@ class ControlApi:
         return user.to_json()
 
     async def list_chats(self, request: web.Request) -> object:
-        """GET /sandbox/chats."""
-        return [c.to_api() for c in self.state.chats.values()]
+        """GET /sandbox/chats: every known chat (private chats, then groups and channels).
+
+        Each is the Bot API Chat object (``title`` for groups and channels, ``first_name`` for
+        private chats) plus ``bot_status`` and ``members`` (user ids seen in a group).
+        """
+        return [c.to_json() for c in self.state.list_chats()]
 
     async def add_chat(self, request: web.Request) -> object:
         """POST /sandbox/chats {id, type, title?, username?}."""
@@ -84,19 +88,24 @@ class ControlApi:
         chat = self.state.add_chat(
             int(body["id"]), chat_type, body.get("title"), body.get("username")
         )
-        return chat.to_api()
+        return chat.to_json()
 
     async def send(self, request: web.Request) -> object:
-        """POST /sandbox/send {user_id, text, chat_id?, chat_type?, edited_of?}."""
+        """POST /sandbox/send {user_id, text, chat_id?, chat_type?, edited_of?, reply_to?}.
+
+        ``reply_to_message_id`` makes the message an answer to an earlier one of the chat.
+        """
         body = await _body(request)
         chat_id = body.get("chat_id")
         edited_of = body.get("edited_of", body.get("message_id"))
+        reply_to = body.get("reply_to_message_id")
         return self.state.user_sends(
             int(body["user_id"]),
             str(body["text"]),
             chat_id=int(chat_id) if chat_id is not None else None,
             chat_type=body.get("chat_type", "private"),
             edited_of=int(edited_of) if edited_of is not None else None,
+            reply_to_message_id=int(reply_to) if reply_to is not None else None,
         )
 
     async def edit(self, request: web.Request) -> object:
@@ -127,8 +136,12 @@ class ControlApi:
             with contextlib.suppress(TimeoutError):
                 await log.wait_until(lambda: log.version(chat_id) != seen, timeout)
         typing_since = self.state.typing.get(chat_id, 0.0)
+        chat = self.state.chats.get(chat_id)
+        user = self.state.users.get(chat_id)
         return {
             "chat_id": chat_id,
+            "chat": chat.to_json() if chat is not None else None,
+            "blocked": user is not None and user.blocked,
             "version": log.version(chat_id),
             "typing": time.time() - typing_since < _TYPING_SECONDS,
             "entries": [e.to_json() for e in self.state.history(chat_id)],
@@ -141,18 +154,43 @@ class ControlApi:
         return [r.to_json() for r in records]
 
     async def user_flag(self, request: web.Request) -> object:
-        """POST /sandbox/{block,unblock,deactivate,reactivate} {user_id}."""
+        """POST /sandbox/{block,unblock,deactivate,reactivate} {user_id, notify?}.
+
+        Blocking and unblocking here tell the bot (``my_chat_member``) as Telegram does, unless
+        ``notify`` is false: this is what a person does in the chat page.
+        """
         action = request.match_info["action"]
         body = await _body(request)
         user_id = int(body["user_id"])
-        operations = {
-            "block": self.state.block,
-            "unblock": self.state.unblock,
-            "deactivate": self.state.deactivate,
-            "reactivate": self.state.reactivate,
-        }
-        operations[action](user_id)
+        notify = bool(body.get("notify", True))
+        if action == "block":
+            self.state.block(user_id, notify=notify)
+        elif action == "unblock":
+            self.state.unblock(user_id, notify=notify)
+        elif action == "deactivate":
+            self.state.deactivate(user_id)
+        else:
+            self.state.reactivate(user_id)
         return self.state.users[user_id].to_json()
+
+    async def remove_bot(self, request: web.Request) -> object:
+        """POST /sandbox/remove_bot {chat_id, by_user_id, status?}: the group drops the bot."""
+        body = await _body(request)
+        chat_id = int(body["chat_id"])
+        self.state.remove_bot_from_chat(
+            chat_id, int(body["by_user_id"]), status=body.get("status") or None
+        )
+        return self.state.chats[chat_id].to_json()
+
+    async def add_bot(self, request: web.Request) -> object:
+        """POST /sandbox/add_bot {chat_id, by_user_id, type?, title?}: the bot joins a group."""
+        body = await _body(request)
+        chat_id = int(body["chat_id"])
+        chat_type: ChatType = body.get("type", "group")
+        self.state.add_bot_to_chat(
+            chat_id, int(body["by_user_id"]), chat_type=chat_type, title=body.get("title")
+        )
+        return self.state.chats[chat_id].to_json()
 
     async def get_config(self, request: web.Request) -> object:
         """GET /sandbox/config."""
@@ -232,6 +270,8 @@ def add_control_routes(app: web.Application, state: SandboxState) -> None:
         ("GET", "/sandbox/history/{chat_id}", api.history),
         ("GET", "/sandbox/callbacks", api.callbacks),
         ("POST", "/sandbox/{action:block|unblock|deactivate|reactivate}", api.user_flag),
+        ("POST", "/sandbox/remove_bot", api.remove_bot),
+        ("POST", "/sandbox/add_bot", api.add_bot),
         ("GET", "/sandbox/config", api.get_config),
         ("POST", "/sandbox/config", api.set_config),
         ("POST", "/sandbox/flood", api.set_flood),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sandbox.errors import bad_request, forbidden
+from sandbox.membership import joined_status, refusal
 from sandbox.records import CHAT_TYPES, ChatType, SandboxChat, SandboxUser
 
 
@@ -41,14 +42,28 @@ class Directory:
         title: str | None = None,
         username: str | None = None,
     ) -> SandboxChat:
-        """Create a group, supergroup or channel the bot is a member of (ids are negative)."""
+        """Create a group, supergroup or channel the bot is a member of (ids are negative).
+
+        Silent: no update tells the bot (``SandboxState.add_bot_to_chat`` does). Calling it for
+        a known chat renames it and keeps its members and the bot's status.
+        """
         if chat_type not in CHAT_TYPES or chat_type == "private":
             raise ValueError(f"chat_type must be group, supergroup or channel, not {chat_type!r}")
         if chat_id >= 0:
             raise ValueError("group and channel ids are negative")
+        known = self.chats.get(chat_id)
         chat = SandboxChat(chat_id, chat_type, title or f"محادثة {chat_id}", username)
+        if known is not None and known.type == chat_type:
+            chat.bot_status, chat.members = known.bot_status, known.members
+        else:
+            chat.bot_status = joined_status(chat)
         self.chats[chat_id] = chat
         return chat
+
+    def list_chats(self) -> list[SandboxChat]:
+        """Every known chat: private chats in user order, then groups and channels."""
+        private = [c for c in self.chats.values() if c.type == "private"]
+        return private + [c for c in self.chats.values() if c.type != "private"]
 
     def list_users(self) -> list[SandboxUser]:
         """Every user, in creation order."""
@@ -84,8 +99,11 @@ class Directory:
         return found
 
     def check_reachable(self, chat: SandboxChat) -> None:
-        """Raise the 403 Telegram gives when the private chat's user blocked the bot or is gone."""
+        """Raise Telegram's error for a chat the bot can't write to: blocked, gone or left."""
         if chat.type != "private":
+            problem = refusal(chat)
+            if problem is not None:
+                raise problem
             return
         user = self.users.get(chat.id)
         if user is None:
@@ -95,13 +113,12 @@ class Directory:
         if user.blocked:
             raise forbidden("bot was blocked by the user")
 
-    def block(self, user_id: int) -> None:
-        """The user blocks the bot: sends to them answer 403."""
-        self._user(user_id).blocked = True
-
-    def unblock(self, user_id: int) -> None:
-        """The user unblocks the bot."""
-        self._user(user_id).blocked = False
+    def set_blocked(self, user_id: int, blocked: bool) -> bool:
+        """Mark whether the user blocked the bot (sends answer 403); ``True`` if it changed."""
+        user = self._user(user_id)
+        changed = user.blocked != blocked
+        user.blocked = blocked
+        return changed
 
     def deactivate(self, user_id: int) -> None:
         """The user deletes their account: sends to them answer 403 ``user is deactivated``."""

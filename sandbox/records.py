@@ -36,13 +36,19 @@ class SandboxUser:
 
 @dataclass(slots=True)
 class SandboxChat:
-    """A chat the bot can write to: a user's private chat, a group or a channel."""
+    """A chat the bot can write to: a user's private chat, a group or a channel.
+
+    ``bot_status`` is the bot's own membership (member, administrator, left, kicked) in a group
+    or channel; ``members`` are the users seen in it, in order of appearance.
+    """
 
     id: int
     type: ChatType
     title: str | None = None
     username: str | None = None
     first_name: str | None = None
+    bot_status: str = "member"
+    members: list[int] = field(default_factory=list)
 
     def to_api(self) -> dict[str, Any]:
         """The Bot API ``Chat`` object."""
@@ -54,6 +60,15 @@ class SandboxChat:
         if self.username:
             out["username"] = self.username
         return out
+
+    def to_json(self) -> dict[str, Any]:
+        """Control-API view: the Chat object plus the bot's status and the known members."""
+        return {**self.to_api(), "bot_status": self.bot_status, "members": list(self.members)}
+
+    def note_member(self, user_id: int) -> None:
+        """Remember that ``user_id`` takes part in this group or channel."""
+        if self.type != "private" and user_id not in self.members:
+            self.members.append(user_id)
 
 
 @dataclass(slots=True)
@@ -91,6 +106,12 @@ class ChatMessage:
         """The callback data of every callback button, in keyboard order."""
         return [b["callback_data"] for b in self.buttons() if "callback_data" in b]
 
+    @property
+    def reply_to_message_id(self) -> int | None:
+        """The id of the message this one answers (``reply_to_message``), if any."""
+        replied = self.api.get("reply_to_message")
+        return replied.get("message_id") if isinstance(replied, dict) else None
+
     def to_json(self) -> dict[str, Any]:
         """Control-API view of the message."""
         return {
@@ -107,6 +128,7 @@ class ChatMessage:
             "reply_markup": self.reply_markup,
             "edited": self.edited,
             "edit_date": self.edit_date,
+            "reply_to_message_id": self.reply_to_message_id,
         }
 
 

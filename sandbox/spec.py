@@ -20,6 +20,9 @@ _TRUE_WORDS = frozenset({"true", "1"})
 _FALSE_WORDS = frozenset({"false", "0"})
 # Telegram's own wording for a missing required parameter, where it differs from "<name> is empty".
 _MISSING_WORDING = {"text": "message text is empty"}
+# How the spec names the one value a union member's discriminating field takes:
+# 'status ... always "kicked"', 'Scope type, must be default'.
+_ALWAYS_RE = re.compile(r"""\balways [“"]([^”"]+)[”"]|, must be ([a-z_]+)$""")
 
 
 _HERE = "\x00"  # placeholder for the path, filled in only when a problem is reported
@@ -63,6 +66,26 @@ class _TypeSpec:
     fields: Mapping[str, tuple[str, ...]]
     required: frozenset[str]
     subtypes: tuple[str, ...]
+    constants: Mapping[str, str]
+
+
+def _constants(type_: Mapping[str, Any]) -> dict[str, str]:
+    """String fields whose description fixes their value (``type``/``status`` of union members).
+
+    Without them ``{"status": "kicked"}`` would pass as a ``ChatMemberLeft``, since the members
+    of a union are told apart only by that value.
+    """
+    out: dict[str, str] = {}
+    if not type_.get("subtype_of"):
+        return out
+    for field in type_.get("fields", []):
+        description = field.get("description", "")
+        if isinstance(description, list):
+            description = " ".join(description)
+        match = _ALWAYS_RE.search(description)
+        if match is not None and list(field["types"]) == ["String"]:
+            out[field["name"]] = match.group(1) or match.group(2)
+    return out
 
 
 def _kind(types: Sequence[str]) -> FieldKind:
@@ -101,7 +124,12 @@ class BotApiSpec:
         for name, type_ in raw["types"].items():
             tfields = {f["name"]: tuple(f["types"]) for f in type_.get("fields", [])}
             treq = frozenset(f["name"] for f in type_.get("fields", []) if f["required"])
-            self._types[name] = _TypeSpec(tfields, treq, tuple(type_.get("subtypes", [])))
+            self._types[name] = _TypeSpec(
+                tfields,
+                treq,
+                tuple(type_.get("subtypes", [])),
+                _constants(type_),
+            )
 
     @classmethod
     def load(cls) -> BotApiSpec:
@@ -203,9 +231,17 @@ class BotApiSpec:
                 failures.append((type_name, mismatch))
             else:
                 return
-        # Report the problem of the alternative the value most looks like.
-        keys = set(value) if isinstance(value, dict) else set()
-        raise max(failures, key=lambda tm: len(keys & self.type_fields(tm[0])))[1]
+        # Report the problem of the alternative the value most looks like: the one whose
+        # discriminating value (type/status) it carries, else the one sharing most field names.
+        raise max(failures, key=lambda tm: self._likeness(tm[0], value))[1]
+
+    def _likeness(self, type_name: str, value: object) -> tuple[int, int]:
+        if not isinstance(value, dict):
+            return (0, 0)
+        spec = self._types.get(type_name)
+        constants = spec.constants if spec is not None else {}
+        same = sum(1 for k, v in constants.items() if value.get(k) == v)
+        return (same, len(value.keys() & self.type_fields(type_name)))
 
     def _match_one(self, type_name: str, value: object) -> None:
         scalar = _SCALAR_CHECKS.get(type_name)
@@ -245,6 +281,9 @@ class BotApiSpec:
         if not spec.required <= value.keys():
             missing = sorted(spec.required - value.keys())[0]
             raise _Mismatch(f'{_HERE} ({type_name}) lacks required field "{missing}"')
+        for key, constant in spec.constants.items():
+            if key in value and value[key] != constant:
+                raise _Mismatch(f'{_HERE}.{key} must be "{constant}" in {type_name}')
 
     def check_result(self, method: MethodSpec, result: object) -> str | None:
         """``None`` when a method's answer has one of the shapes the spec promises."""

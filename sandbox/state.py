@@ -11,8 +11,9 @@ from sandbox.directory import Directory
 from sandbox.errors import ApiError
 from sandbox.flood import FloodConfig, FloodGuard
 from sandbox.history import History
+from sandbox.membership import GONE, joined_status, member_update, removed_status
 from sandbox.message_rules import incoming_entities
-from sandbox.records import CallbackRecord, ChatMessage, ChatType, HistoryEntry
+from sandbox.records import CallbackRecord, ChatMessage, ChatType, HistoryEntry, SandboxChat
 from sandbox.spec import shipped_spec
 from sandbox.stats import SandboxStats
 from sandbox.updates import UpdateQueue
@@ -87,12 +88,15 @@ class SandboxState(Directory):
         chat_id: int | None = None,
         chat_type: ChatType = "private",
         edited_of: int | None = None,
+        reply_to_message_id: int | None = None,
     ) -> dict[str, Any] | None:
         """A user writes (or, with ``edited_of``, edits) a message; returns the queued Update.
 
         ``chat_id``/``chat_type`` put the message in a group, supergroup or channel (created on
-        first use); channel posts become ``channel_post`` updates. ``None`` when the bot's
-        allowed_updates filter the update out.
+        first use); channel posts become ``channel_post`` updates. ``reply_to_message_id``
+        answers an earlier message of the same chat: the update carries the whole replied
+        message as ``reply_to_message``, as Telegram sends it. ``None`` when the bot's
+        allowed_updates filter the update out, or the bot is no longer in the group.
         """
         user = self._user(user_id)
         if chat_id is None or chat_id == user_id:
@@ -101,8 +105,10 @@ class SandboxState(Directory):
             chat = self.chats.get(chat_id) or self.add_chat(
                 chat_id, "group" if chat_type == "private" else chat_type
             )
+        chat.note_member(user.id)
         now = int(time.time())
         old = self.chat_log.find_message(chat.id, edited_of) if edited_of is not None else None
+        replied = self._replied(chat, old, reply_to_message_id)
         message_id = edited_of if edited_of is not None else self.chat_log.next_message_id(chat.id)
         entities = incoming_entities(text)
         api: dict[str, Any] = {"message_id": message_id, "date": old.date if old else now}
@@ -111,6 +117,8 @@ class SandboxState(Directory):
         else:
             api["from"] = user.to_api()
         api["chat"] = chat.to_api()
+        if replied is not None:
+            api["reply_to_message"] = replied
         if edited_of is not None:
             api["edit_date"] = now
         api["text"] = text
@@ -126,10 +134,25 @@ class SandboxState(Directory):
                 tuple(entities), None, api,
             )  # fmt: skip
             self.chat_log.add_message(message)
+        if chat.bot_status in GONE:
+            return None  # Telegram tells a bot nothing about chats it is not in
         kind = "channel_post" if chat.type == "channel" else "message"
         if edited_of is not None:
             kind = "edited_" + kind
         return self._enqueue(kind, api)
+
+    def _replied(
+        self, chat: SandboxChat, edited: ChatMessage | None, reply_to: int | None
+    ) -> dict[str, Any] | None:
+        """The ``reply_to_message`` of a new message, or the one an edited message keeps."""
+        if reply_to is None:
+            kept = edited.api.get("reply_to_message") if edited is not None else None
+            return kept if isinstance(kept, dict) else None
+        target = self.chat_log.find_message(chat.id, reply_to)
+        if target is None:
+            raise ValueError(f"message {reply_to} in chat {chat.id} is not known to the sandbox")
+        # Telegram never nests: the replied message comes without its own reply_to_message.
+        return {k: v for k, v in target.api.items() if k != "reply_to_message"}
 
     def press_button(
         self, user_id: int, chat_id: int, message_id: int, data: str | None = None
@@ -162,6 +185,95 @@ class SandboxState(Directory):
         self.chat_log.add_callback(record)
         self._enqueue("callback_query", query)
         return query_id
+
+    # -- the bot's membership ----------------------------------------------------------------
+
+    def block(self, user_id: int, *, notify: bool = False) -> dict[str, Any] | None:
+        """The user blocks the bot: sends to them answer 403 ``bot was blocked by the user``.
+
+        With ``notify`` the bot also gets what Telegram sends it, a ``my_chat_member`` update
+        (old status member, new status kicked), queued only on a real change and only if
+        allowed_updates lets ``my_chat_member`` through; returns it, else ``None``. Without
+        it the block goes unnoticed until a send fails, as when the update was lost; that is
+        the default because existing tests rely on the bot hearing of a block only by a 403.
+        """
+        if not self.set_blocked(user_id, True):
+            return None
+        self.chat_log.bump(user_id)  # the chat page shows the block at once
+        if not notify:
+            return None
+        return self._membership(
+            self._private_chat(self._user(user_id)), user_id, "member", "kicked"
+        )
+
+    def unblock(self, user_id: int, *, notify: bool = False) -> dict[str, Any] | None:
+        """The user unblocks the bot; ``notify``: ``my_chat_member`` from kicked to member."""
+        if not self.set_blocked(user_id, False):
+            return None
+        self.chat_log.bump(user_id)
+        if not notify:
+            return None
+        return self._membership(
+            self._private_chat(self._user(user_id)), user_id, "kicked", "member"
+        )
+
+    def remove_bot_from_chat(
+        self, chat_id: int, by_user_id: int, *, status: str | None = None
+    ) -> dict[str, Any] | None:
+        """``by_user_id`` removes the bot from a group or channel (``my_chat_member``).
+
+        ``status`` is the bot's new status, ``"left"`` or ``"kicked"``; by default ``left`` in
+        a basic group and ``kicked`` (banned) in supergroups and channels. From then on the
+        bot's sends there fail as Telegram's do and the chat's messages reach it no more.
+        Returns the queued update; ``None`` if the bot was not in the chat or it is filtered.
+        """
+        chat = self.chats.get(chat_id)
+        if chat is None or chat.type == "private":
+            raise ValueError(f"chat {chat_id} is not a known group or channel")
+        new = status or removed_status(chat)
+        if new not in GONE:
+            raise ValueError(f"status must be left or kicked, not {new!r}")
+        if chat.bot_status in GONE:
+            return None
+        return self._membership(chat, by_user_id, chat.bot_status, new)
+
+    def add_bot_to_chat(
+        self,
+        chat_id: int,
+        by_user_id: int,
+        *,
+        chat_type: ChatType = "group",
+        title: str | None = None,
+    ) -> dict[str, Any] | None:
+        """``by_user_id`` adds the bot to a group or channel (created if new): ``my_chat_member``.
+
+        The bot becomes a member (an administrator in a channel) from ``left``, or from
+        ``kicked`` if it had been removed. ``None`` if it already was in the chat or the
+        update is filtered.
+        """
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            chat = self.add_chat(chat_id, chat_type, title)
+            chat.bot_status = "left"
+        elif chat.type == "private":
+            raise ValueError(f"chat {chat_id} is a private chat: use unblock")
+        if chat.bot_status not in GONE:
+            return None
+        return self._membership(chat, by_user_id, chat.bot_status, joined_status(chat))
+
+    def _membership(
+        self, chat: SandboxChat, by_user_id: int, old: str, new: str
+    ) -> dict[str, Any] | None:
+        """Record the bot's new status in ``chat`` and queue the ``my_chat_member`` update."""
+        performer = self._user(by_user_id)
+        chat.note_member(performer.id)
+        if chat.type != "private":
+            chat.bot_status = new
+        change = member_update(
+            chat, performer.to_api(), self.bot_user(), old, new, int(time.time())
+        )
+        self.chat_log.bump(chat.id)
+        return self._enqueue("my_chat_member", change)
 
     def _enqueue(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         if self.config.check_answers:
