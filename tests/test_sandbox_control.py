@@ -122,7 +122,7 @@ async def test_chat_page_is_self_contained_arabic_rtl(
         async with http.get(server.base_url + path) as resp:
             assert resp.status == 200 and resp.content_type == "text/html"
             page = await resp.text()
-        assert '<html lang="ar" dir="rtl">' in page and 'dir", "auto"' in page
+        assert '<html lang="ar" dir="rtl">' in page and 'dir: "auto"' in page
         assert "إرسال" in page
         # No CDN: nothing is loaded from another host (there is no internet).
         assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
