@@ -37,6 +37,7 @@ class History:
         self._callbacks: OrderedDict[str, CallbackRecord] = OrderedDict()
         self._waiters: list[tuple[Callable[[], object], asyncio.Future[None]]] = []
         self._seq = 0
+        self._closed = False
 
     def _log(self, chat_id: int) -> _ChatLog:
         log = self._chats.get(chat_id)
@@ -157,11 +158,26 @@ class History:
                 still.append((predicate, future))
         self._waiters = still
 
+    def close(self) -> None:
+        """End every wait, and any later one, with ``TimeoutError`` until ``reopen``."""
+        # At server shutdown a chat page's pending history poll must not hold the stop up.
+        self._closed = True
+        waiters, self._waiters = self._waiters, []
+        for _, future in waiters:
+            if not future.done():
+                future.set_result(None)
+
+    def reopen(self) -> None:
+        """Accept waits again after ``close``."""
+        self._closed = False
+
     async def wait_until(self, predicate: Callable[[], T | None], seconds: float) -> T:
         """Wait (event-driven, no polling) until ``predicate()`` is truthy; return its value."""
         value = predicate()
         if value:
             return value
+        if self._closed:
+            raise TimeoutError("the sandbox is shutting down")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((predicate, future))
         try:
@@ -171,6 +187,8 @@ class History:
                     value = predicate()
                     if value:
                         return value
+                    if self._closed:
+                        raise TimeoutError("the sandbox is shutting down")
                     future = asyncio.get_running_loop().create_future()
                     self._waiters.append((predicate, future))
         finally:

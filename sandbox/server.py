@@ -132,6 +132,7 @@ def build_app(state: SandboxState) -> web.Application:
 
     async def on_shutdown(app: web.Application) -> None:
         state.updates.close()  # release long polls so shutdown does not wait for them
+        state.chat_log.close()  # the chat page's history polls too
         await state.webhook.aclose()
 
     app.on_shutdown.append(on_shutdown)
@@ -163,6 +164,7 @@ class SandboxServer:
         if self._runner is not None:
             return self._base_url
         self.state.updates.reopen()
+        self.state.chat_log.reopen()
         runner = web.AppRunner(
             build_app(self.state), access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS
         )
@@ -194,6 +196,7 @@ class SandboxServer:
         if runner is not None:
             await runner.cleanup()
         self.state.updates.close()
+        self.state.chat_log.close()
         await self.state.webhook.aclose()
         self._base_url = ""
 

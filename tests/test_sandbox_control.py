@@ -129,6 +129,22 @@ async def test_chat_page_is_self_contained_arabic_rtl(
         assert "@import" not in page
 
 
+async def test_an_open_chat_page_does_not_hold_up_the_stop(http: aiohttp.ClientSession) -> None:
+    server = SandboxServer()
+    await server.start()
+    server.state.add_user(USER, "سارة")
+    version = (await control(http, server, f"history/{USER}"))["version"]
+    waiting = asyncio.create_task(
+        control(http, server, f"history/{USER}?version={version}&timeout=25")
+    )
+    await asyncio.sleep(0.1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await server.stop()
+    assert loop.time() - started < 1.0  # not the 2 s shutdown grace, nor the 25 s poll
+    assert (await asyncio.wait_for(waiting, 1))["version"] == version
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_chat_page_script_parses() -> None:
     page = resources.files("sandbox").joinpath("static/chat.html").read_text("utf-8")
