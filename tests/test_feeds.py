@@ -10,7 +10,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.ingest.feed_state import FeedStateStore
 from bot.ingest.feeds import FeedOptions, FeedPoller, PollOutcome
 from bot.ingest.metrics import Metrics
 from bot.runtime import build_services
@@ -145,9 +144,7 @@ async def test_new_breaking_item_in_a_real_feed_alerts_once(
 
     # Polled again (unchanged: 304) and once more after a restart: still one alert.
     assert (await poller.poll_once(url)).outcome is PollOutcome.NOT_MODIFIED
-    await FeedStateStore(store.redis, store.keys).record_success(
-        url, etag=None, last_modified=None, title=None
-    )
+    await store.feeds.record_success(url, etag=None, last_modified=None, title=None)
     restarted = make_poller(store, http, [url])
     again = await restarted.poll_once(url)
     assert again.outcome is PollOutcome.OK and again.ingested == []
@@ -251,7 +248,7 @@ async def test_malformed_feed_is_an_error_kept_in_rotation_and_recovers(
 ) -> None:
     url = feed_server.put("/bad.xml", (FEEDS_DIR / "malformed.xml").read_bytes())
     poller = make_poller(store, http, [url])
-    states = FeedStateStore(store.redis, store.keys)
+    states = store.feeds
     for streak in (1, 2):
         result = await poller.poll_once(url)
         assert result.outcome is PollOutcome.ERROR and "not a valid RSS/Atom feed" in (
@@ -294,7 +291,7 @@ async def test_fetch_failures_are_recorded_not_raised(
     result = await make_poller(store, http, [url], metrics=metrics, **options).poll_once(url)
     assert result.outcome is PollOutcome.ERROR
     assert message in (result.error or "")
-    state = await FeedStateStore(store.redis, store.keys).get(url)
+    state = await store.feeds.get(url)
     assert state.errors == 1 and message in (state.last_error or "")
     assert await store.articles.count() == 0
     polls = metrics.registry.get_sample_value(
@@ -326,7 +323,7 @@ async def test_running_poller_alerts_a_new_flash_within_one_interval(
     stop = asyncio.Event()
     task = asyncio.create_task(poller.run(stop))
     try:
-        states = FeedStateStore(store.redis, store.keys)
+        states = store.feeds
         await wait_for(lambda: states.is_known(url))
         assert await alert_jobs(store, "breaking") == 0
         feed_server.put(

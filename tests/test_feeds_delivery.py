@@ -12,7 +12,6 @@ import aiohttp
 import pytest
 
 from bot.ingest import ReadinessProbe, run_ingestion
-from bot.ingest.feed_state import FeedStateStore
 from bot.ingest.feeds import FeedOptions, FeedPoller
 from bot.ingest.metrics import Metrics
 from bot.runtime import build_services
@@ -76,7 +75,7 @@ async def test_new_flash_in_a_feed_reaches_every_subscriber_once_within_one_inte
         stop = asyncio.Event()
         task = asyncio.create_task(poller.run(stop))
         try:
-            states = FeedStateStore(store.redis, store.keys)
+            states = store.feeds
             await wait_for(lambda: states.is_known(url))  # the first poll (old items) is done
             assert all(stack.messages(chat) == [] for chat in READERS)  # no flood of old news
 
@@ -120,7 +119,7 @@ async def test_run_ingestion_serves_the_api_and_polls_feeds_until_stopped(
         run_ingestion(settings, services, stop, readiness=readiness, metrics=Metrics())
     )
     try:
-        states = FeedStateStore(store.redis, store.keys)
+        states = store.feeds
         await wait_for(lambda: states.is_known(url))
         listing = f"http://127.0.0.1:{port}/api/articles"
         async with aiohttp.ClientSession() as http, http.get(listing, headers=AUTH) as resp:

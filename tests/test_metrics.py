@@ -13,10 +13,12 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from bot.delivery.config import PRIORITIES
 from bot.ingest.feeds import FeedOptions, FeedPoller
 from bot.ingest.health import ReadinessProbe
 from bot.ingest.metrics import Metrics
 from bot.store import Store
+from bot.store.delivery_stats import QUEUE_PRIORITIES, queue_depths
 from tests.ingest_support import (
     AUTH,
     ApiHarness,
@@ -69,6 +71,23 @@ async def test_metrics_count_api_ingestion_alerts_and_queues(
     assert metric_value(text, "newsbot_api_requests_total", {**route, "status": "200"}) == 1
     assert metric_value(text, "newsbot_api_requests_total", {**route, "status": "400"}) == 1
     assert metric_value(text, "newsbot_api_unhandled_errors_total") == 0
+
+
+def test_queue_depths_cover_every_delivery_priority() -> None:
+    # The store spells the priorities itself (it must not import the engine): a new priority
+    # added to the engine but not here would be missing from newsbot_queue_depth.
+    assert tuple(p.value for p in PRIORITIES) == QUEUE_PRIORITIES
+
+
+async def test_queue_depths_count_waiting_stream_entries(store: Store) -> None:
+    await store.redis.xadd(store.keys.batches_stream("routine"), {"alert": "x"})
+    await store.redis.xadd(store.keys.batches_stream("routine"), {"alert": "y"})
+    assert await queue_depths(store) == {
+        "jobs:breaking": 0,
+        "batches:breaking": 0,
+        "jobs:routine": 0,
+        "batches:routine": 2,
+    }
 
 
 async def test_metrics_read_totals_written_by_other_processes(api: ApiHarness) -> None:

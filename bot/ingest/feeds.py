@@ -33,7 +33,6 @@ import feedparser
 from redis.exceptions import RedisError
 
 from bot.ingest.feed_entries import entry_key, entry_to_article, feed_source
-from bot.ingest.feed_state import FeedStateStore
 from bot.ingest.metrics import Metrics
 from bot.parser import ParseError
 from config import Settings
@@ -131,7 +130,7 @@ class FeedPoller:
         self._services = services
         self._session = http_session
         self._metrics = metrics
-        self._state = FeedStateStore(services.store.redis, services.store.keys)
+        self._state = services.store.feeds
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
 
     async def run(self, stop_event: asyncio.Event) -> None:

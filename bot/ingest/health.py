@@ -16,9 +16,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from bot.ingest.feed_state import FeedStateStore
 from bot.ingest.metrics import WorkersProbe, count_live_workers
-from bot.store import Store
+from bot.store import FeedState, Store
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +110,17 @@ class ReadinessProbe:
         return result
 
     async def _check_feeds(self) -> dict[str, Any]:
-        states = await FeedStateStore(self._store.redis, self._store.keys).get_many(
-            list(self.feeds)
-        )
-        failing = [s.to_json() for s in states if s.failing]
+        states = await self._store.feeds.get_many(self.feeds)
+        failing = [_feed_json(s) for s in states if s.failing]
         return {"ok": not failing, "configured": len(self.feeds), "failing": failing}
+
+
+def _feed_json(state: FeedState) -> dict[str, Any]:
+    """A failing feed as ``/readyz`` lists it."""
+    return {
+        "url": state.url,
+        "errors": state.errors,
+        "last_error": state.last_error,
+        "last_error_at": state.last_error_at,
+        "last_ok_at": state.last_ok_at,
+    }

@@ -25,10 +25,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
-from bot.delivery.config import PRIORITIES
 from bot.delivery.status import live_workers
-from bot.ingest.feed_state import FeedState, FeedStateStore
-from bot.store import Store
+from bot.store import FeedState, Store
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +64,8 @@ class DeliveryObserver(Protocol):
         """Telegram answered 429 with this ``retry_after`` (seconds)."""
 
 
-#: Live delivery numbers the engine can offer: queue depth per queue, live worker count.
+#: Live delivery numbers: queue depth per queue (``bot.store.delivery_stats.queue_depths``),
+#: live worker count (:func:`count_live_workers`).
 QueueDepthProbe = Callable[[Store], Awaitable[Mapping[str, int]]]
 WorkersProbe = Callable[[Store], Awaitable[int]]
 
@@ -88,24 +87,6 @@ class RedisSnapshot:
 async def count_live_workers(store: Store) -> int:
     """Delivery workers with an unexpired heartbeat, in every process (a ``WorkersProbe``)."""
     return len(await live_workers(store))
-
-
-async def queue_depths(store: Store) -> dict[str, int]:
-    """Unfinished entries per delivery stream (``jobs:breaking``, ``batches:routine``, ...).
-
-    Workers delete entries once done, so a stream's length is its backlog (a ``QueueDepthProbe``).
-    """
-    names: list[str] = []
-    async with store.redis.pipeline(transaction=False) as pipe:
-        for priority in PRIORITIES:
-            for kind, key in (
-                ("jobs", store.keys.jobs_stream(priority.value)),
-                ("batches", store.keys.batches_stream(priority.value)),
-            ):
-                names.append(f"{kind}:{priority.value}")
-                pipe.xlen(key)
-        lengths = await pipe.execute()
-    return {name: int(length) for name, length in zip(names, lengths, strict=True)}
 
 
 class Metrics:
@@ -217,8 +198,8 @@ class Metrics:
     ) -> None:
         snap.stats = await store.stats.all()
         snap.articles_stored = await store.articles.count()
-        snap.subscribers_active = int(await store.redis.zcard(store.keys.subscribers_active))
-        snap.feeds = await FeedStateStore(store.redis, store.keys).get_many(list(feeds))
+        snap.subscribers_active = await store.subscribers.count()
+        snap.feeds = await store.feeds.get_many(list(feeds))
         if queue_depth is not None:
             snap.queue_depth = dict(await queue_depth(store))
         if workers is not None:

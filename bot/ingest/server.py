@@ -19,13 +19,8 @@ from bot.ingest.auth import bearer_auth_middleware
 from bot.ingest.context import CONTEXT, AlertStatusLookup, ApiContext, context_of
 from bot.ingest.errors import ApiError, error_response, http_exception_response, json_dumps
 from bot.ingest.health import ReadinessProbe
-from bot.ingest.metrics import (
-    Metrics,
-    QueueDepthProbe,
-    WorkersProbe,
-    count_live_workers,
-    queue_depths,
-)
+from bot.ingest.metrics import Metrics, QueueDepthProbe, WorkersProbe, count_live_workers
+from bot.store.delivery_stats import queue_depths
 from config import Settings
 
 if TYPE_CHECKING:  # runtime imports this package to wire it: no import cycle

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from bot.store.articles import ArticleStore, SaveResult
+from bot.store.feeds import FeedState, FeedStore
 from bot.store.keys import Keys
 from bot.store.stats import StatsStore
 from bot.store.subscribers import Audience, SubscribeResult, SubscriberStore
@@ -21,6 +22,7 @@ class Store:
     articles: ArticleStore
     subscribers: SubscriberStore
     stats: StatsStore
+    feeds: FeedStore
 
     @classmethod
     def create(cls, redis: Redis, namespace: str = "newsbot") -> Store:
@@ -32,12 +34,15 @@ class Store:
             articles=ArticleStore(redis, keys),
             subscribers=SubscriberStore(redis, keys),
             stats=StatsStore(redis, keys),
+            feeds=FeedStore(redis, keys),
         )
 
 
 __all__ = [
     "ArticleStore",
     "Audience",
+    "FeedState",
+    "FeedStore",
     "Keys",
     "SaveResult",
     "StatsStore",
