@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -12,8 +13,10 @@ import pytest
 from bot.ingest.health import ReadinessProbe
 from bot.ingest.metrics import Metrics
 from bot.ingest.server import api_server, bound_port, build_api_app
+from bot.ingest.service import run_ingestion
 from bot.runtime import build_services
 from bot.store import Store
+from config import ConfigError
 from tests.ingest_support import AUTH, ApiHarness, api_harness, make_settings
 
 TEXT = {**AUTH, "Content-Type": "text/plain; charset=utf-8"}
@@ -228,3 +231,28 @@ async def test_serve_api_listens_on_a_real_port(store: Store, seed_text: str) ->
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.ClientConnectionError):
             await http.get(f"{base}/healthz")
+
+
+async def test_a_busy_api_port_is_a_config_error_naming_the_variables(store: Store) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        settings = make_settings(api_host="127.0.0.1", api_port=port)
+        readiness = ReadinessProbe(store, require_telegram=False, workers=None)
+        with pytest.raises(ConfigError) as caught:
+            await asyncio.wait_for(
+                run_ingestion(
+                    settings,
+                    build_services(settings, store),
+                    asyncio.Event(),
+                    readiness=readiness,
+                    metrics=Metrics(),
+                ),
+                5,
+            )
+    # What `newsbot run` prints: the variables to fix and the system's reason, no traceback.
+    assert str(caught.value) == (
+        f"NEWSBOT_API_HOST/NEWSBOT_API_PORT: cannot listen on 127.0.0.1:{port} "
+        "(Address already in use)"
+    )

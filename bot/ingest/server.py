@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from bot.ingest.errors import ApiError, error_response, http_exception_response,
 from bot.ingest.health import ReadinessProbe
 from bot.ingest.metrics import Metrics, QueueDepthProbe, WorkersProbe, count_live_workers
 from bot.store.delivery_stats import queue_depths
-from config import Settings
+from config import ConfigError, Settings
 
 if TYPE_CHECKING:  # runtime imports this package to wire it: no import cycle
     from bot.runtime import Services
@@ -137,18 +138,30 @@ def build_api_app(
 
 
 async def serve_api(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start serving ``app`` on host:port (port 0: any free port); ``await runner.cleanup()``."""
+    """Start serving ``app`` on host:port (port 0: any free port); ``await runner.cleanup()``.
+
+    A port in use or an unusable host is a ``ConfigError`` naming NEWSBOT_API_HOST/PORT.
+    """
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
         await site.start()
-    except OSError:
+    except OSError as exc:
         await runner.cleanup()
-        raise
+        raise ConfigError(
+            f"NEWSBOT_API_HOST/NEWSBOT_API_PORT: cannot listen on {host}:{port} ({_os_reason(exc)})"
+        ) from None
     for address in runner.addresses:
         logger.info("newsroom API listening on http://%s:%s", *address[:2])
     return runner
+
+
+def _os_reason(exc: OSError) -> str:
+    """The system's short wording ("Address already in use"), without asyncio's preamble."""
+    if exc.errno is not None and exc.errno > 0:
+        return os.strerror(exc.errno)
+    return exc.strerror or str(exc)  # e.g. a host name that does not resolve
 
 
 @contextlib.asynccontextmanager
