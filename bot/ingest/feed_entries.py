@@ -7,7 +7,6 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from bot.ingest.html_text import html_to_inline, html_to_paragraphs, text_to_paragraphs
@@ -22,7 +21,7 @@ _WORDPRESS_FOOTER_RE = re.compile(r"\s*The post .{1,400}? appeared first on .{1,
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
-def entry_key(entry: Mapping[str, Any]) -> str | None:
+def entry_key(entry: Mapping[str, object]) -> str | None:
     """The identity of an entry within its feed: guid/id, else link, else a hash of the title."""
     for field in ("id", "link"):
         value = entry.get(field)
@@ -35,7 +34,7 @@ def entry_key(entry: Mapping[str, Any]) -> str | None:
     return None
 
 
-def feed_source(feed: Mapping[str, Any], feed_url: str) -> str:
+def feed_source(feed: Mapping[str, object], feed_url: str) -> str:
     """A feed's display name: its own title, else the host of its URL."""
     title = feed.get("title")
     if isinstance(title, str):
@@ -47,7 +46,7 @@ def feed_source(feed: Mapping[str, Any], feed_url: str) -> str:
     return host.removeprefix("www.")
 
 
-def entry_published(entry: Mapping[str, Any], *, now: float | None = None) -> datetime | None:
+def entry_published(entry: Mapping[str, object], *, now: float | None = None) -> datetime | None:
     """The entry's publication (else update) time in UTC; a future date is clamped to now."""
     for field in ("published_parsed", "updated_parsed"):
         value = entry.get(field)
@@ -62,7 +61,7 @@ def entry_published(entry: Mapping[str, Any], *, now: float | None = None) -> da
     return None
 
 
-def entry_title(entry: Mapping[str, Any]) -> str:
+def entry_title(entry: Mapping[str, object]) -> str:
     """The entry's headline as one line of plain text (HTML titles de-tagged)."""
     title = entry.get("title")
     if not isinstance(title, str):
@@ -71,7 +70,7 @@ def entry_title(entry: Mapping[str, Any]) -> str:
     return " ".join(text.split())
 
 
-def entry_paragraphs(entry: Mapping[str, Any]) -> list[str]:
+def entry_paragraphs(entry: Mapping[str, object]) -> list[str]:
     """The entry's body as clean paragraphs: the richest of ``content`` and ``summary``."""
     candidates: list[tuple[str, bool]] = []
     content = entry.get("content")
@@ -91,7 +90,7 @@ def entry_paragraphs(entry: Mapping[str, Any]) -> list[str]:
     return best
 
 
-def entry_to_article(entry: Mapping[str, Any], *, source: str) -> Article:
+def entry_to_article(entry: Mapping[str, object], *, source: str) -> Article:
     """Build the article of an entry; raises ``ParseError`` (e.g. ``no_body``) like any input.
 
     The text goes through the same parser as every other source ("headline, then one paragraph

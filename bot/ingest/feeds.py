@@ -26,7 +26,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 import feedparser
@@ -101,6 +101,14 @@ class FeedOptions:
             return self.interval
         backoff: float = self.interval * 2.0 ** min(errors - 1, 30)
         return min(backoff, max(self.backoff_max, self.interval))
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """What the poller uses of feedparser's result: the channel's metadata and its entries."""
+
+    feed: Mapping[str, object]
+    entries: list[Mapping[str, object]]
 
 
 @dataclass(frozen=True)
@@ -253,7 +261,7 @@ class FeedPoller:
         except aiohttp.ClientError as exc:
             raise FeedError(f"{type(exc).__name__}: {exc}") from None
 
-    async def _take_entries(self, url: str, parsed: Any) -> PollResult:
+    async def _take_entries(self, url: str, parsed: ParsedFeed) -> PollResult:
         """Ingest the entries not seen before (first poll: store them without alerting)."""
         first = not await self._state.is_known(url)
         source = feed_source(parsed.feed, url)
@@ -298,13 +306,16 @@ class FeedPoller:
         return result
 
 
-def _parse_feed(fetched: _Fetched) -> Any:
+def _parse_feed(fetched: _Fetched) -> ParsedFeed:
     """feedparser on the fetched bytes (never a URL: feedparser must not fetch anything)."""
     headers = {"content-location": fetched.final_url}
     if fetched.content_type:
         headers["content-type"] = fetched.content_type
+    # feedparser is untyped: its FeedParserDict is narrowed to plain mappings right here.
     parsed = feedparser.parse(io.BytesIO(fetched.body), response_headers=headers)
-    entries = [e for e in parsed.entries if isinstance(e, Mapping) and e.get("title")]
+    feed = parsed.get("feed")
+    all_entries = [e for e in parsed.get("entries") or () if isinstance(e, Mapping)]
+    entries = [e for e in all_entries if e.get("title")]
     if parsed.get("bozo") and not entries:
         problem = parsed.get("bozo_exception")
         raise FeedError(f"not a valid RSS/Atom feed: {problem}")
@@ -316,16 +327,17 @@ def _parse_feed(fetched: _Fetched) -> Any:
             fetched.final_url,
             parsed.get("bozo_exception"),
         )
-    return parsed
+    # Untitled entries are kept: they are counted as skipped, not silently dropped.
+    return ParsedFeed(feed=feed if isinstance(feed, Mapping) else {}, entries=all_entries)
 
 
-def _keyed_entries(entries: Sequence[Any]) -> dict[str, Any]:
+def _keyed_entries(entries: Sequence[Mapping[str, object]]) -> dict[str, Mapping[str, object]]:
     """Entries by key, oldest first (alerts go out in publication order).
 
     Of entries sharing a key, the first in the document wins: feeds put the current version of
     an item first.
     """
-    unique: dict[str, tuple[int, Any]] = {}
+    unique: dict[str, tuple[int, Mapping[str, object]]] = {}
     for index, entry in enumerate(entries):
         key = entry_key(entry)
         if key is not None and key not in unique:
@@ -339,6 +351,6 @@ def _keyed_entries(entries: Sequence[Any]) -> dict[str, Any]:
     return {key: entry for key, (_, entry) in items}
 
 
-def _date(entry: Mapping[str, Any]) -> time.struct_time | None:
+def _date(entry: Mapping[str, object]) -> time.struct_time | None:
     value = entry.get("published_parsed") or entry.get("updated_parsed")
     return value if isinstance(value, time.struct_time) else None

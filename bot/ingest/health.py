@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -29,9 +28,9 @@ class Readiness:
     """The outcome of a readiness check: overall verdict and each check's JSON."""
 
     ready: bool
-    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checks: dict[str, dict[str, object]] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The ``/readyz`` body."""
         return {"status": "ready" if self.ready else "not_ready", "checks": self.checks}
 
@@ -82,40 +81,40 @@ class ReadinessProbe:
         ready = all(c["ok"] for name, c in checks.items() if name != "feeds")
         return Readiness(ready=ready, checks=checks)
 
-    async def _bounded(self, check: Any) -> dict[str, Any]:
+    async def _bounded(self, check: Awaitable[dict[str, object]]) -> dict[str, object]:
         try:
-            result: dict[str, Any] = await asyncio.wait_for(check, self._timeout)
+            result: dict[str, object] = await asyncio.wait_for(check, self._timeout)
         except TimeoutError:
             return {"ok": False, "error": f"timed out after {self._timeout:g}s"}
         except (RedisError, OSError) as exc:
             return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         return result
 
-    async def _check_redis(self) -> dict[str, Any]:
+    async def _check_redis(self) -> dict[str, object]:
         await self._store.redis.ping()
         return {"ok": True}
 
-    def _check_telegram(self) -> dict[str, Any]:
+    def _check_telegram(self) -> dict[str, object]:
         if not self._require_telegram:
             return {"ok": True, "detail": "not required"}
         return {"ok": self._telegram_ok, "detail": self._telegram_detail}
 
-    async def _check_workers(self) -> dict[str, Any]:
+    async def _check_workers(self) -> dict[str, object]:
         if self._workers is None:
             return {"ok": True}
         alive = await self._workers(self._store)
-        result: dict[str, Any] = {"ok": alive > 0, "alive": alive}
+        result: dict[str, object] = {"ok": alive > 0, "alive": alive}
         if not alive:
             result["error"] = "no delivery worker has a fresh heartbeat"
         return result
 
-    async def _check_feeds(self) -> dict[str, Any]:
+    async def _check_feeds(self) -> dict[str, object]:
         states = await self._store.feeds.get_many(self.feeds)
         failing = [_feed_json(s) for s in states if s.failing]
         return {"ok": not failing, "configured": len(self.feeds), "failing": failing}
 
 
-def _feed_json(state: FeedState) -> dict[str, Any]:
+def _feed_json(state: FeedState) -> dict[str, object]:
     """A failing feed as ``/readyz`` lists it."""
     return {
         "url": state.url,
