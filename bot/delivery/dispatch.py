@@ -131,6 +131,12 @@ class Dispatcher:
                 self._push_back(picks)
                 await self._sleep(0.5)
                 continue
+            except Exception:
+                # Only ``stop`` ends this loop: an unexpected error must not end delivery.
+                logger.exception("rate limiter call failed; retrying")
+                self._push_back(picks)
+                await self._sleep(1.0)
+                continue
             back: list[Delivery] = []
             full_for = 0.0
             for delivery, grant in zip(picks, grants, strict=True):

@@ -224,11 +224,16 @@ class Recorder:
                     args=args,
                 )
                 break
-            except RedisError as exc:
+            except Exception as exc:
+                # Any error is retried (RedisError quietly): the senders wait on these outcomes,
+                # so giving up here would stall the worker rather than end it cleanly.
                 if self._give_up_at is not None and time.monotonic() > self._give_up_at:
                     logger.error("stopping with %d outcomes unrecorded", len(flush.pairs) // 2)
                     return False
-                logger.warning("recording outcomes failed (%s); retrying", type(exc).__name__)
+                if isinstance(exc, RedisError):
+                    logger.warning("recording outcomes failed (%s); retrying", type(exc).__name__)
+                else:
+                    logger.exception("recording outcomes failed; retrying")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
         for future in flush.futures:

@@ -39,6 +39,9 @@ _CLEANUP_EVERY = 300.0
 #: How long a stop waits for the loops, and for outcomes to be written.
 _LOOP_EXIT_SECONDS = 5.0
 _DRAIN_SECONDS = 10.0
+#: Backoff of the feeder after an error (doubling up to the maximum).
+_BACKOFF_MIN = 0.1
+_BACKOFF_MAX = 5.0
 
 
 async def _settle(tasks: list[asyncio.Task[None]], seconds: float) -> None:
@@ -126,24 +129,33 @@ class Worker:
 
     # Feeding ----------------------------------------------------------------------------------
     async def _feed(self) -> None:
-        backoff = 0.1
+        # Only a stop ends this loop: a Redis outage (longer than the client's own reconnect
+        # retries) or an unexpected error is logged and retried with backoff, so a worker
+        # idling through a Redis restart is still there to deliver the next alert.
+        backoff = _BACKOFF_MIN
         while not self._stopping.is_set():
             try:
-                progressed = await self._feed_once()
-                backoff = 0.1
+                await self._feed_step()
+                backoff = _BACKOFF_MIN
             except RedisError as exc:
                 logger.warning("delivery feed: Redis error %s; retrying", type(exc).__name__)
                 await self._pause(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            if progressed:
-                continue
-            if self._dispatcher.held() == 0 and not self._jobs:
-                await self._take(await self._queues.read(self._queues.all_streams(), 1, 250))
-            else:
-                self._dispatcher.hungry.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._dispatcher.hungry.wait(), 0.1)
+                backoff = min(backoff * 2, _BACKOFF_MAX)
+            except Exception:
+                logger.exception("delivery feed failed; retrying")
+                await self._pause(backoff)
+                backoff = min(backoff * 2, _BACKOFF_MAX)
+
+    async def _feed_step(self) -> None:
+        """Read and expand what there is; when there is nothing, wait for work (briefly)."""
+        if await self._feed_once():
+            return
+        if self._dispatcher.held() == 0 and not self._jobs:
+            await self._take(await self._queues.read(self._queues.all_streams(), 1, 250))
+        else:
+            self._dispatcher.hungry.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dispatcher.hungry.wait(), 0.1)
 
     async def _feed_once(self) -> bool:
         queues = self._queues
@@ -229,6 +241,8 @@ class Worker:
                 await self._take_over()
             except RedisError as exc:
                 logger.warning("delivery maintenance: Redis error %s", type(exc).__name__)
+            except Exception:
+                logger.exception("delivery maintenance failed; retrying")
             await self._pause(interval)
 
     async def _pause(self, seconds: float) -> None:
