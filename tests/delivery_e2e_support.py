@@ -42,7 +42,7 @@ async def delivery_stack(store: Store, metrics: Metrics) -> AsyncIterator[Delive
             sandbox.state.add_user(chat_id, f"قارئ {chat_id}")
             await store.subscribers.subscribe(chat_id)
         counters = DeliveryMetrics()
-        counters.add_listener(metrics.delivery_listener)
+        metrics.follow(counters)
         config = DeliveryConfig(api_url=sandbox.api_url, token=SANDBOX_TOKEN, claim_idle=5.0)
         service = DeliveryService(store, config, workers=1, metrics=counters)
         task = asyncio.create_task(service.run(stop))

@@ -112,8 +112,8 @@ async def test_metrics_read_totals_written_by_other_processes(api: ApiHarness) -
     assert metric_value(text, "newsbot_messages_skipped_total") == 3
     assert metric_value(text, "newsbot_articles_ingested_total", {"source": "other"}) == 1
     assert metric_value(text, "newsbot_delivery_workers_alive") == 1
-    # 429s are only counted in Redis once the delivery engine writes them.
-    assert metric_value(text, "newsbot_telegram_rate_limited_total") is None
+    # Always exported, 0 before the first 429 (an absent series cannot be alerted on).
+    assert metric_value(text, "newsbot_telegram_rate_limited_total") == 0
     await api.store.stats.incr("rate_limited", 5)
     assert metric_value(await scrape(api), "newsbot_telegram_rate_limited_total") == 5
 

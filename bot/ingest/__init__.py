@@ -2,12 +2,11 @@
 
 from bot.ingest.feeds import FeedOptions, FeedPoller, PollOutcome, PollResult
 from bot.ingest.health import ReadinessProbe
-from bot.ingest.metrics import DeliveryObserver, Metrics
+from bot.ingest.metrics import Metrics
 from bot.ingest.server import api_server, build_api_app, serve_api
 from bot.ingest.service import run_ingestion
 
 __all__ = [
-    "DeliveryObserver",
     "FeedOptions",
     "FeedPoller",
     "Metrics",

@@ -3,7 +3,8 @@
 Two kinds of numbers end up on ``/metrics``:
 
 * Process metrics, updated as things happen here: API requests, feed polls and entries, and
-  what a delivery engine running in this process reports through :class:`DeliveryObserver`
+  what a delivery engine running in this process reports (:class:`Metrics` is a
+  ``bot.delivery.metrics.DeliveryObserver`` and a ``DeliveryMetrics`` listener)
   (latency and Retry-After histograms, per-process sent/failed counters).
 * Cluster totals read from Redis at scrape time (:meth:`Metrics.refresh`): articles stored and
   ingested per source, alerts published, messages sent/failed/429 by every worker process,
@@ -18,13 +19,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
+from bot.delivery.metrics import DeliveryMetrics
 from bot.delivery.status import live_workers
 from bot.store import FeedState, Store
 
@@ -41,7 +43,7 @@ STAT_ALERTS_PUBLISHED = "alerts_published"
 STAT_MESSAGES_PREFIX = "messages_"
 STAT_MESSAGES_SENT = "messages_sent"
 STAT_MESSAGES_SKIPPED = "messages_skipped"
-#: Not written by the delivery engine yet: reported cluster-wide only once it exists.
+#: 429 answers, counted by every worker's dispatcher (``bot.delivery.dispatch``).
 STAT_RATE_LIMITED = "rate_limited"
 
 #: Longest a scrape waits for Redis before reporting ``newsbot_redis_up 0``.
@@ -49,19 +51,6 @@ SCRAPE_TIMEOUT = 3.0
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0)
 RETRY_AFTER_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
-
-
-class DeliveryObserver(Protocol):
-    """What the delivery engine reports as it sends (all calls are cheap and synchronous)."""
-
-    def message_sent(self, latency_s: float) -> None:
-        """One message accepted by Telegram, ``latency_s`` after its alert was published."""
-
-    def message_failed(self, reason: str) -> None:
-        """One message given up on (``blocked``, ``chat_not_found``, ``bad_request``, ...)."""
-
-    def rate_limited(self, retry_after: float) -> None:
-        """Telegram answered 429 with this ``retry_after`` (seconds)."""
 
 
 #: Live delivery numbers: queue depth per queue (``bot.store.delivery_stats.queue_depths``),
@@ -147,7 +136,7 @@ class Metrics:
         self.snapshot = RedisSnapshot()
         r.register(_RedisCollector(self))
 
-    # DeliveryObserver ---------------------------------------------------------------------
+    # bot.delivery.metrics.DeliveryObserver -------------------------------------------------
     def message_sent(self, latency_s: float) -> None:
         """Observer: one message delivered, ``latency_s`` after its alert was published."""
         self.delivery_latency.observe(max(0.0, latency_s))
@@ -163,6 +152,11 @@ class Metrics:
     def delivery_listener(self, event: str, amount: int) -> None:
         """Listener for ``bot.delivery.metrics.DeliveryMetrics.add_listener``: event counts."""
         self.process_delivery_events.labels(event=event).inc(amount)
+
+    def follow(self, delivery: DeliveryMetrics) -> None:
+        """Count a delivery engine's events and observe its messages (latency, 429s, failures)."""
+        delivery.add_listener(self.delivery_listener)
+        delivery.add_observer(self)
 
     # Scrape -------------------------------------------------------------------------------
     async def refresh(
@@ -245,12 +239,11 @@ class _RedisCollector(Collector):
             "Messages not sent because the chat left the audience meanwhile (all workers).",
             value=stats.get(STAT_MESSAGES_SKIPPED, 0),
         )
-        if STAT_RATE_LIMITED in stats:
-            yield CounterMetricFamily(
-                "newsbot_telegram_rate_limited",
-                "429 Too Many Requests answers from Telegram (all workers).",
-                value=stats[STAT_RATE_LIMITED],
-            )
+        yield CounterMetricFamily(
+            "newsbot_telegram_rate_limited",
+            "429 Too Many Requests answers from Telegram (all workers).",
+            value=stats.get(STAT_RATE_LIMITED, 0),
+        )
         yield GaugeMetricFamily(
             "newsbot_subscribers_active", "Active subscribers.", value=snap.subscribers_active
         )
