@@ -157,6 +157,25 @@ async def test_blocked_deactivated_and_missing_chats_become_inactive(
     assert (status.queued, status.sent, status.blocked) == (8, 8, 0)
 
 
+async def test_an_unreadable_article_fails_its_alert_and_the_worker_goes_on(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 6)
+    log = record_sends(server)
+    article = await stored_article(store, title="عاجل: سجل تالف")
+    # The stored record was written by another version of newsbot and no longer validates.
+    await store.redis.set(store.keys.article(article.id or ""), '{"title": 5, "lang": "ar"}')
+    broken = await publish(store, article)
+    async with running(store, engine_config(server)):
+        status = await wait_done(store, broken)
+        assert (status.sent, status.failed) == (0, 6)
+        # The same worker is still delivering.
+        second = await publish(store, await stored_article(store, title="عاجل: خبر سليم"))
+        assert (await wait_done(store, second)).sent == 6
+    assert log.per_chat() == {chat: 1 for chat in chats}
+    assert all("خبر سليم" in m.text for m in log.messages)
+
+
 async def test_server_errors_are_retried_until_success(store: Store, server: SandboxServer) -> None:
     chats = await seed(store, server, 10)
     server.state.inject_errors(4, 500)

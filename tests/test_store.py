@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -79,6 +81,64 @@ async def test_delete_removes_article_and_its_indexes(store: Store) -> None:
         make_article("زلزال قوي", "ضرب زلزال المنطقة.", url="https://x.org/1")
     )
     assert again.created
+
+
+async def _rewrite_stored(store: Store, article_id: str, **changes: object) -> None:
+    """Edit an article's stored JSON as another version of newsbot might have written it."""
+    raw = await store.redis.get(store.keys.article(article_id))
+    data = json.loads(raw)
+    for name, value in changes.items():
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    await store.redis.set(store.keys.article(article_id), json.dumps(data, ensure_ascii=False))
+
+
+async def test_stored_articles_with_unknown_fields_are_still_read(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A record written by a newer (or older) newsbot: a field this version does not know, at
+    # the top and inside a section.
+    saved = await store.articles.save(make_article("خبر من إصدار أحدث", "نص الخبر."))
+    await _rewrite_stored(
+        store,
+        saved.id,
+        priority="high",
+        sections=[{"heading": None, "paragraphs": ["نص الخبر."], "lang": "ar"}],
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.store.articles"):
+        loaded = await store.articles.get(saved.id)
+        again = await store.articles.latest(5)
+    assert loaded is not None and loaded.title == "خبر من إصدار أحدث"
+    assert loaded.paragraphs() == ["نص الخبر."]
+    assert [a.id for a in again] == [saved.id]
+    warnings = [r for r in caplog.records if saved.id in r.getMessage()]
+    assert len(warnings) == 1  # once per article, not on every read
+    assert "priority" in warnings[0].getMessage()
+
+
+async def test_an_unreadable_stored_article_is_missing_not_an_error(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = await store.articles.save(
+        make_article("خبر سليم", "نص.", published_at=datetime(2024, 1, 1, tzinfo=UTC))
+    )
+    bad = await store.articles.save(
+        make_article("خبر تالف", "نص آخر.", published_at=datetime(2024, 1, 2, tzinfo=UTC))
+    )
+    await _rewrite_stored(store, bad.id, title=None)  # required field gone
+    broken = await store.articles.save(
+        make_article("خبر مقطوع", "نص ثالث.", published_at=datetime(2024, 1, 3, tzinfo=UTC))
+    )
+    await store.redis.set(store.keys.article(broken.id), '{"title": "خبر مقط')
+    with caplog.at_level(logging.ERROR, logger="bot.store.articles"):
+        assert await store.articles.get(bad.id) is None
+        assert await store.articles.get(broken.id) is None
+        latest = await store.articles.latest(5)
+    assert [a.id for a in latest] == [good.id]  # the readable ones, still in order
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert bad.id in logged and broken.id in logged
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
+
 from bot.delivery.codec import as_text_map
 from bot.delivery.config import DeliveryConfig, Priority
 from bot.store import Audience, Store
@@ -61,9 +63,20 @@ class AlertCatalog:
         return info
 
     async def _body(self, article_id: str | None, priority: Priority) -> bytes | None:
-        article = await self._store.articles.get(article_id) if article_id else None
+        try:
+            article = await self._store.articles.get(article_id) if article_id else None
+        except RedisError:
+            raise  # not the article's fault: the feeder retries
+        except Exception:
+            # Whatever is wrong with one record must not stop the worker (and every restart
+            # of it): that alert's chats count as failed, the others go on.
+            logger.exception("article %s of an alert cannot be read", article_id)
+            article = None
         if article is None:
-            logger.error("article %s of an alert is gone: its chats count as failed", article_id)
+            logger.error(
+                "article %s of an alert is gone or unreadable: its chats count as failed",
+                article_id,
+            )
             return None
         try:
             breaking = priority is Priority.BREAKING

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from bot.models import Article
+from bot.models import Article, Section
 from bot.search_text import search_tokens
 from bot.store.keys import Keys
 
@@ -54,9 +58,13 @@ redis.call('SREM', KEYS[6], ARGV[1])
 return 1
 """
 
+logger = logging.getLogger(__name__)
+
 ID_LENGTH = 10
 MAX_ID_LENGTH = 16
 SEARCH_LIMIT = 20
+#: Records reported as odd are remembered (to log each once) up to this many, then forgotten.
+_REPORTED_MAX = 1024
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,23 @@ class SaveResult:
         """The stored article's id."""
         assert self.article.id is not None
         return self.article.id
+
+
+def _known_fields(data: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """The article's fields (and its sections' fields) this version knows, and the others."""
+    unknown = {name for name in data if name not in Article.model_fields}
+    known = {name: value for name, value in data.items() if name in Article.model_fields}
+    sections = known.get("sections")
+    if isinstance(sections, list):
+        cleaned: list[object] = []
+        for section in sections:
+            if isinstance(section, dict):
+                extra = {n for n in section if n not in Section.model_fields}
+                unknown |= {f"sections.{n}" for n in extra}
+                section = {n: v for n, v in section.items() if n not in extra}
+            cleaned.append(section)
+        known["sections"] = cleaned
+    return known, unknown
 
 
 def _candidate_ids(seed: str) -> list[str]:
@@ -88,6 +113,7 @@ class ArticleStore:
         self._keys = keys
         self._save = redis.register_script(_SAVE_SCRIPT)
         self._delete = redis.register_script(_DELETE_SCRIPT)
+        self._reported: set[str] = set()
 
     async def save(
         self, article: Article, *, alert_wanted: bool = False, now: float | None = None
@@ -141,16 +167,60 @@ class ArticleStore:
         return bool(await self._redis.sismember(self._keys.articles_alert_wanted, article_id))
 
     async def get(self, article_id: str) -> Article | None:
-        """The article with this id, or ``None``."""
+        """The article with this id, or ``None`` (also when its record cannot be read)."""
         raw = await self._redis.get(self._keys.article(article_id))
-        return Article.model_validate_json(raw) if raw else None
+        return self._load(article_id, raw) if raw else None
 
     async def get_many(self, article_ids: list[str]) -> list[Article]:
-        """The articles with these ids that still exist, in the given order."""
+        """The readable articles with these ids that still exist, in the given order."""
         if not article_ids:
             return []
         raws = await self._redis.mget([self._keys.article(i) for i in article_ids])
-        return [Article.model_validate_json(raw) for raw in raws if raw]
+        loaded = [
+            self._load(article_id, raw)
+            for article_id, raw in zip(article_ids, raws, strict=True)
+            if raw
+        ]
+        return [article for article in loaded if article is not None]
+
+    def _load(self, article_id: str, raw: str | bytes) -> Article | None:
+        """A stored record as an ``Article``: fields this version does not know are dropped.
+
+        Stored records outlive the code that wrote them (a rollback, a newer version sharing
+        the Redis), so unlike incoming articles they are read leniently; a record that still
+        does not validate counts as missing rather than breaking every reader of the list.
+        """
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            known, unknown = _known_fields(data)
+            article = Article.model_validate(known)
+        except ValueError as exc:  # bad JSON, or a ValidationError (a ValueError too)
+            if self._first_report(article_id):
+                why = (
+                    f"{exc.error_count()} invalid field(s)"
+                    if isinstance(exc, ValidationError)
+                    else type(exc).__name__
+                )
+                logger.error("article %s: stored record unreadable (%s); skipped", article_id, why)
+            return None
+        if unknown and self._first_report(article_id):
+            logger.warning(
+                "article %s: stored record has fields this version ignores: %s",
+                article_id,
+                ", ".join(sorted(unknown)),
+            )
+        return article
+
+    def _first_report(self, article_id: str) -> bool:
+        """Whether this record's oddity is reported for the first time by this process."""
+        if article_id in self._reported:
+            return False
+        if len(self._reported) >= _REPORTED_MAX:
+            self._reported.clear()
+        self._reported.add(article_id)
+        return True
 
     async def latest(self, limit: int = 5, *, offset: int = 0) -> list[Article]:
         """The newest articles first."""
