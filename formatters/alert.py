@@ -8,13 +8,14 @@ from formatters.html import escape
 from formatters.labels import BREAKING_MARKER, NEWS_MARKER, READ_FULL_LABEL, SOURCE_LABEL
 from formatters.message import InlineButton, OutgoingMessage
 from formatters.rtl import RLM, contains_rtl, line_is_rtl, needs_rlm
-from formatters.segment import shorten, trim_to_sentence
+from formatters.segment import shorten_units, trim_to_sentence
 
-#: Default size of the lead excerpt in an alert, in characters.
+#: Default size of the lead excerpt in an alert, in UTF-16 units (characters, for Arabic text).
 DEFAULT_LEAD_CHARS = 300
-#: Caps that keep any alert far below Telegram's 4096-character limit.
-MAX_HEADLINE_CHARS = 1000
-MAX_LEAD_CHARS = 2500
+#: Caps in UTF-16 units, Telegram's own measure (an emoji counts 2): marker, headline, blank
+#: line, lead and two RLMs stay below the 4096-unit limit whatever the article holds.
+MAX_HEADLINE_UNITS = 1000
+MAX_LEAD_UNITS = 2500
 
 
 def _line(prefix: str, body_html: str, body_plain: str, *, rtl_context: bool) -> str:
@@ -31,8 +32,8 @@ def _push(article: Article, marker: str, lead_chars: int) -> OutgoingMessage:
     data = callback_data.read_article(article.id)
     if len(data.encode("utf-8")) > callback_data.MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data too long for article id {article.id!r}")
-    title = shorten(article.title, MAX_HEADLINE_CHARS)
-    lead = trim_to_sentence(article.lead(), max(1, min(lead_chars, MAX_LEAD_CHARS)))
+    title = shorten_units(article.title, MAX_HEADLINE_UNITS)
+    lead = trim_to_sentence(article.lead(), max(2, min(lead_chars, MAX_LEAD_UNITS)), units=True)
     rtl_context = contains_rtl(f"{title} {lead}")
     lines = [_line(marker, f"<b>{escape(title)}</b>", title, rtl_context=rtl_context)]
     if lead:

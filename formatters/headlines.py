@@ -11,7 +11,7 @@ from formatters.html import escape, utf16_len
 from formatters.labels import NO_NEWS_TEXT
 from formatters.message import InlineButton, OutgoingMessage
 from formatters.rtl import RLM, contains_rtl, line_is_rtl, needs_rlm
-from formatters.segment import shorten
+from formatters.segment import shorten, shorten_units
 
 logger = logging.getLogger(__name__)
 
@@ -29,16 +29,6 @@ _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 def arabic_number(number: int) -> str:
     """``number`` in Arabic-Indic digits (١٢٣), as Arabic readers number a list."""
     return str(number).translate(_ARABIC_INDIC)
-
-
-def _shorten_units(text: str, max_units: int) -> str:
-    """:func:`shorten` by UTF-16 units rather than characters (emoji count double)."""
-    chars = max_units
-    short = shorten(text, chars)
-    while utf16_len(short) > max_units and chars > 2:
-        chars -= max(1, utf16_len(short) - max_units)
-        short = shorten(text, chars)
-    return short
 
 
 def _rtl_safe(plain: str, html: str, *, rtl_context: bool) -> str:
@@ -65,7 +55,7 @@ def format_headlines(articles: Sequence[Article], *, heading: str) -> OutgoingMe
         used = utf16_len(title_text) + 3 + len(items) * 8  # heading, RLMs, numbers, newlines
         per_title = min(MAX_TITLE_CHARS, (_LIMIT - used) // len(items))
         for number, article in enumerate(items, start=1):
-            plain = f"{arabic_number(number)}. {_shorten_units(article.title, per_title)}"
+            plain = f"{arabic_number(number)}. {shorten_units(article.title, per_title)}"
             lines.append(_rtl_safe(plain, escape(plain), rtl_context=rtl_context))
     keyboard = tuple(
         (

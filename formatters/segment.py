@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from formatters.html import utf16_len
+
 #: Ends a sentence (Latin and Arabic full stop, marks, Arabic semicolon, ellipsis).
 STRONG_ENDS = frozenset(".!?؟؛…")
 #: A weaker pause: Arabic and Latin comma, semicolon, colon.
@@ -75,6 +77,11 @@ def is_grapheme_boundary(text: str, index: int) -> bool:
     return True
 
 
+def char_units(char: str) -> int:
+    """UTF-16 code units of one character: 2 outside the BMP (most emoji), else 1."""
+    return 2 if ord(char) > 0xFFFF else 1
+
+
 def split_word(word: str, max_units: int) -> list[str]:
     """Cut an over-long word into pieces of at most ``max_units`` UTF-16 units each.
 
@@ -83,7 +90,7 @@ def split_word(word: str, max_units: int) -> list[str]:
     """
     if max_units < 2:
         raise ValueError("max_units must leave room for a surrogate pair")
-    sizes = [2 if ord(char) > 0xFFFF else 1 for char in word]
+    sizes = [char_units(char) for char in word]
     pieces: list[str] = []
     start = 0
     remaining = sum(sizes)
@@ -105,45 +112,75 @@ def split_word(word: str, max_units: int) -> list[str]:
     return pieces
 
 
-def shorten(text: str, max_chars: int) -> str:
-    """``text`` cut to at most ``max_chars`` characters at a word boundary, ending in "…"."""
-    words = text.split()
-    joined = " ".join(words)
-    if len(joined) <= max_chars:
+def _measure(text: str, units: bool) -> int:
+    return utf16_len(text) if units else len(text)
+
+
+def _fitting(text: str, budget: int, *, units: bool) -> int:
+    """How many leading characters of ``text`` fit in ``budget`` (characters or UTF-16 units)."""
+    if not units:
+        return min(len(text), max(0, budget))
+    used = 0
+    for index, char in enumerate(text):
+        used += char_units(char)
+        if used > budget:
+            return index
+    return len(text)
+
+
+def shorten(text: str, limit: int, *, units: bool = False) -> str:
+    """``text`` with whitespace collapsed, cut to at most ``limit`` at a word boundary + "…".
+
+    ``limit`` counts characters, or UTF-16 units with ``units`` (emoji count double, as in
+    Telegram's limits). A text without a usable word boundary is cut between graphemes, so an
+    emoji, a flag or a letter with its diacritics is never split.
+    """
+    joined = " ".join(text.split())
+    if _measure(joined, units) <= limit:
         return joined
-    if max_chars < 2:
-        raise ValueError("max_chars too small")
-    budget = max_chars - 1  # room for the ellipsis
-    head = joined[: budget + 1]
-    space = head.rfind(" ")
+    if limit < 2:
+        raise ValueError("limit too small")
+    budget = limit - 1  # room for the ellipsis (one unit)
+    fit = _fitting(joined, budget, units=units)
+    # A space right after what fits means the last word fits whole: look one character further.
+    space = joined[: fit + 1].rfind(" ")
     if space > 0:
         cut = joined[:space].rstrip("".join(WEAK_ENDS) + " -–—")
         if cut:
             return cut + ELLIPSIS
-    cut_at = budget
-    while cut_at > 1 and not is_grapheme_boundary(joined, cut_at):
+    cut_at = fit
+    # A first grapheme longer than the limit (a giant emoji sequence) leaves only the ellipsis.
+    while cut_at > 0 and not is_grapheme_boundary(joined, cut_at):
         cut_at -= 1
     return joined[:cut_at] + ELLIPSIS
 
 
-def trim_to_sentence(text: str, max_chars: int, *, min_fraction: float = 1 / 3) -> str:
-    """The leading sentences of ``text`` that fit in ``max_chars``; whole text when short.
+def shorten_units(text: str, max_units: int) -> str:
+    """:func:`shorten` by UTF-16 units: the result is at most ``max_units`` units long."""
+    return shorten(text, max_units, units=True)
 
-    A sentence end is accepted only if it keeps at least ``min_fraction`` of the budget (a lone
-    opening clause would say too little); otherwise the text is cut at a word with "…".
+
+def trim_to_sentence(
+    text: str, limit: int, *, min_fraction: float = 1 / 3, units: bool = False
+) -> str:
+    """The leading sentences of ``text`` that fit in ``limit``; whole text when short.
+
+    ``limit`` counts characters, or UTF-16 units with ``units``. A sentence end is accepted only
+    if it keeps at least ``min_fraction`` of the budget (a lone opening clause would say too
+    little); otherwise the text is cut at a word with "…".
     """
     joined = " ".join(text.split())
-    if len(joined) <= max_chars:
+    if _measure(joined, units) <= limit:
         return joined
     words = joined.split(" ")
     best = ""
     length = 0
     for index, word in enumerate(words):
-        length += len(word) + (1 if index else 0)
-        if length > max_chars:
+        length += _measure(word, units) + (1 if index else 0)
+        if length > limit:
             break
         if ends_sentence(word):
             best = " ".join(words[: index + 1])
-    if best and len(best) >= max_chars * min_fraction:
+    if best and _measure(best, units) >= limit * min_fraction:
         return best
-    return shorten(joined, max_chars)
+    return shorten(joined, limit, units=units)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.models import Article, Section
 from formatters import format_alert, format_notification
 from formatters.callback_data import MAX_CALLBACK_BYTES, ReadArticle, parse_callback
 from formatters.html import visible_text
-from tests.test_formatters_checks import check_html
+from tests.test_formatters_checks import check_html, utf16_units
 
 FIRST = "أمر وزير الدفاع الأميركي بإرسال طرادات ومدمرات إلى المنطقة."
 SECOND = "يأتي ذلك في أعقاب وصول حاملة الطائرات إلى منطقة عمليات الأسطول الخامس."
@@ -114,3 +116,36 @@ def test_alert_stays_short_even_for_absurd_input() -> None:
     article = _article("كلمة " * 5000, title="عنوان " * 2000)
     message = format_alert(article, lead_chars=100_000)
     assert len(visible_text(message.text)) < 4096
+
+
+_ASTRAL = st.sampled_from(["🔴", "😀", "🇵🇸", "👨‍👩‍👧", "👍🏽", "𝐀", "𓂀", "🕌"])
+_EMOJI_HEAVY = st.lists(
+    st.one_of(_ASTRAL, st.sampled_from(["خبر", "عاجل", " ", ".", "a", "٣"])), min_size=1
+).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    title=_EMOJI_HEAVY.filter(str.strip),
+    lead=_EMOJI_HEAVY.filter(str.strip),
+    repeat=st.integers(min_value=1, max_value=3000),
+    lead_chars=st.integers(min_value=1, max_value=100_000),
+)
+def test_emoji_heavy_alert_never_exceeds_telegrams_limit_in_utf16_units(
+    title: str, lead: str, repeat: int, lead_chars: int
+) -> None:
+    article = _article(lead * repeat, title=title * repeat)
+    for push in (format_alert, format_notification):
+        message = push(article, lead_chars=lead_chars)
+        checked = check_html(message.text)
+        assert utf16_units(checked.text) <= 4096
+
+
+def test_emoji_lead_at_the_largest_size_fits_and_keeps_emoji_whole() -> None:
+    # Before the caps counted UTF-16 units this alert was 5921 units long.
+    article = _article("🔴🔥 " * 2000, title="📢 " * 800)
+    message = format_alert(article, lead_chars=2500)
+    shown = visible_text(message.text)
+    assert utf16_units(shown) <= 4096
+    assert "\ufffd" not in shown and all(not 0xD800 <= ord(c) <= 0xDFFF for c in shown)
+    assert shown.split("\n\n")[1].removeprefix("\u200f").endswith("🔥…")
