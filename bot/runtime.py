@@ -73,19 +73,30 @@ async def run_bot(settings: Settings, *, workers: int | None = None) -> None:
         application = build_production_application(settings, services)
         async with serving(application, settings) as mode:
             readiness.telegram_ready(application.bot.username)
-            logger.info("newsbot running (%s, %d delivery worker(s))", mode, count)
             tasks = [
-                asyncio.create_task(
-                    run_worker(
-                        settings, services.store, stop, count=count, metrics=delivery_metrics
-                    ),
-                    name="delivery",
-                ),
                 asyncio.create_task(
                     run_ingestion(settings, services, stop, readiness=readiness, metrics=metrics),
                     name="ingestion",
-                ),
+                )
             ]
+            if count > 0:
+                logger.info("newsbot running (%s, %d delivery worker(s))", mode, count)
+                tasks.append(
+                    asyncio.create_task(
+                        run_worker(
+                            settings, services.store, stop, count=count, metrics=delivery_metrics
+                        ),
+                        name="delivery",
+                    )
+                )
+            else:
+                # No delivery part at all (rather than one that returns at once, which the
+                # wait below would take for a part that ended and stop everything).
+                logger.info(
+                    "newsbot running (%s); no delivery workers here: alerts are sent by "
+                    "`newsbot worker` processes on the same Redis",
+                    mode,
+                )
             signal_wait = asyncio.create_task(wait_for_stop_signal(stop), name="signals")
             try:
                 # A part that fails stops everything: a bot without delivery is not "running".
