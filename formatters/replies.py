@@ -18,6 +18,7 @@ from formatters.callback_data import set_preference
 from formatters.html import escape
 from formatters.message import InlineButton, OutgoingMessage
 from formatters.rtl import rtl_line
+from formatters.segment import shorten
 
 #: U+200E LEFT-TO-RIGHT MARK: keeps ``/command`` glued together in an RTL paragraph.
 LRM = "\u200e"
@@ -48,12 +49,14 @@ def _message(*lines: str, keyboard: tuple[tuple[InlineButton, ...], ...] = ()) -
     return OutgoingMessage(text=text, keyboard=keyboard)
 
 
+def _echo_plain(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """User text shown back: whitespace collapsed, cut at a word or between graphemes."""
+    return shorten(text, limit)
+
+
 def _echo(text: str, limit: int = MAX_ECHO_CHARS) -> str:
-    """User-supplied text shown back: whitespace collapsed, shortened, HTML-escaped."""
-    flat = " ".join(text.split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1] + "…"
-    return escape(flat)
+    """:func:`_echo_plain`, HTML-escaped for a message."""
+    return escape(_echo_plain(text, limit))
 
 
 # Commands -------------------------------------------------------------------------------------
@@ -250,11 +253,8 @@ def search_usage() -> OutgoingMessage:
 
 def search_heading(query: str, count: int) -> str:
     """The heading above the search-result buttons (plain text, not HTML)."""
-    flat = " ".join(query.split())
-    if len(flat) > MAX_ECHO_CHARS:
-        flat = flat[: MAX_ECHO_CHARS - 1] + "…"
     noun = "نتيجة" if count == 1 else "نتائج"
-    return f"🔎 {noun} البحث عن «{flat}»"
+    return f"🔎 {noun} البحث عن «{_echo_plain(query)}»"
 
 
 def search_no_results(query: str) -> OutgoingMessage:

@@ -37,6 +37,7 @@ from formatters.replies import (
     publish_done,
     publish_failed,
     publish_usage,
+    search_heading,
     search_no_results,
     search_usage,
     settings_menu,
@@ -189,6 +190,20 @@ def test_user_text_echoed_back_never_breaks_the_html(text: str) -> None:
     ):
         validate_html(message.text)
         assert len(message.text) < 4096
+
+
+def test_long_search_words_are_echoed_whole_never_cut_inside_a_word_or_emoji() -> None:
+    query = "اغتيال إسماعيل هنية في طهران " * 3 + "👨‍👩‍👧"
+    heading = search_heading(query, 3)
+    shown = heading.split("«")[1].removesuffix("»")
+    assert shown.endswith("…")
+    words = shown.removesuffix("…").split()
+    assert words == query.split()[: len(words)]  # whole words only
+    flags = "🇵🇸" * 40  # each flag is two code points
+    no_results = visible_text(search_no_results(flags).text)
+    echoed = no_results.split("«")[1].split("»")[0]
+    assert echoed.endswith("…") and flags.startswith(echoed.removesuffix("…"))
+    assert len(echoed.removesuffix("…")) % 2 == 0  # no half flag
 
 
 # Handler helpers ---------------------------------------------------------------------------------
