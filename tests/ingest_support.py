@@ -22,7 +22,7 @@ from bot.runtime import Services, build_services
 from bot.store import Store
 from config import Settings
 
-API_TOKEN = "s3cret-newsroom-token"
+API_TOKEN = "s3cret-newsroom-token-for-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 FEEDS_DIR = Path(__file__).parent / "data" / "feeds"
 

@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.ingest.auth import token_matches
+from bot.ingest.auth import MIN_TOKEN_LENGTH, token_matches
+from bot.ingest.health import ReadinessProbe
 from bot.store import Store
+from config import ConfigError
 from tests.ingest_support import API_TOKEN, AUTH, ApiHarness, api_harness, make_settings
 
 ARTICLE = "خبر عن افتتاح مستشفى\n\nافتتح وزير الصحة مستشفى جديداً في الضاحية.".encode()
@@ -96,6 +98,53 @@ async def test_empty_token_counts_as_not_configured(store: Store) -> None:
     async with api_harness(store, make_settings(api_token="")) as api:
         resp = await api.client.get("/api/articles", headers={"Authorization": "Bearer "})
         assert resp.status == 503
+
+
+async def test_readyz_details_need_the_token_but_the_verdict_does_not(store: Store) -> None:
+    # The workers check fails (no heartbeat): its verdict is public, its explanation is not.
+    readiness = ReadinessProbe(store, require_telegram=False)
+    async with api_harness(store, readiness=readiness) as api:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": API_TOKEN}):
+            resp = await api.client.get("/readyz", headers=headers)
+            assert resp.status == 503
+            body = await resp.json()
+            assert body["status"] == "not_ready"
+            assert body["checks"]["workers"] == {"ok": False, "alive": 0}
+            assert "NEWSBOT_API_TOKEN" in body["details"]
+        resp = await api.client.get("/readyz", headers=AUTH)
+        assert resp.status == 503
+        body = await resp.json()
+        assert body["checks"]["workers"]["error"] == "no delivery worker has a fresh heartbeat"
+        assert "details" not in body
+
+
+async def test_readyz_without_a_configured_token_never_shows_details(store: Store) -> None:
+    readiness = ReadinessProbe(store, require_telegram=False, workers=None)
+    async with api_harness(store, make_settings(api_token=None), readiness=readiness) as api:
+        resp = await api.client.get("/readyz", headers={"Authorization": "Bearer "})
+        assert resp.status == 200
+        assert (await resp.json())["checks"]["telegram"] == {"ok": True}
+
+
+@pytest.mark.parametrize("length", [1, 16, MIN_TOKEN_LENGTH - 1])
+async def test_a_short_token_refuses_to_start_naming_the_variable(
+    store: Store, length: int
+) -> None:
+    token = "Q" * length
+    with pytest.raises(ConfigError) as caught:
+        async with api_harness(store, make_settings(api_token=token)):
+            pass
+    message = str(caught.value)
+    assert message.startswith("NEWSBOT_API_TOKEN is too short")
+    assert f"({length} characters)" in message and "at least 32" in message
+    assert token not in message  # the secret itself is never echoed
+
+
+async def test_a_token_of_exactly_the_minimum_length_is_accepted(store: Store) -> None:
+    token = "t" * MIN_TOKEN_LENGTH
+    async with api_harness(store, make_settings(api_token=token)) as api:
+        resp = await api.client.get("/api/articles", headers={"Authorization": f"Bearer {token}"})
+        assert resp.status == 200
 
 
 def test_token_comparison() -> None:

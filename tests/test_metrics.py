@@ -178,7 +178,7 @@ async def test_feed_polls_show_in_metrics_and_readiness(
         assert metric_value(text, "newsbot_articles_ingested_total", {"source": "feed"}) == 1
         assert metric_value(text, "newsbot_articles_stored") == 1
 
-        resp = await api.client.get("/readyz")
+        resp = await api.client.get("/readyz", headers=AUTH)
         body = await resp.json()
         # A broken outside feed is listed but does not make newsbot unready.
         assert resp.status == 200 and body["status"] == "ready"
@@ -187,11 +187,19 @@ async def test_feed_polls_show_in_metrics_and_readiness(
         assert failing[0]["errors"] == 1 and "HTTP 500" in failing[0]["last_error"]
         assert body["checks"]["feeds"]["configured"] == 2 and "workers" not in body["checks"]
 
+        # Without the token: the same verdict and counts, but no URL and no error text.
+        resp = await api.client.get("/readyz")
+        public = await resp.text()
+        assert resp.status == 200 and json.loads(public)["status"] == "ready"
+        feeds = json.loads(public)["checks"]["feeds"]
+        assert feeds == {"ok": False, "configured": 2, "failing_count": 1}
+        assert bad not in public and "HTTP 500" not in public
+
 
 async def test_readiness_needs_telegram_and_a_live_worker(store: Store) -> None:
     readiness = ReadinessProbe(store)  # production defaults: getMe and heartbeats required
     async with api_harness(store, readiness=readiness) as api:
-        resp = await api.client.get("/readyz")
+        resp = await api.client.get("/readyz", headers=AUTH)
         body = await resp.json()
         assert resp.status == 503 and body["status"] == "not_ready"
         assert body["checks"]["redis"] == {"ok": True}
@@ -204,16 +212,19 @@ async def test_readiness_needs_telegram_and_a_live_worker(store: Store) -> None:
 
         readiness.telegram_ready("newsbot_test_bot")
         await heartbeat(store, "worker-1")
-        resp = await api.client.get("/readyz")
+        resp = await api.client.get("/readyz", headers=AUTH)
         body = await resp.json()
         assert resp.status == 200 and body["status"] == "ready"
         assert body["checks"]["telegram"] == {"ok": True, "detail": "@newsbot_test_bot"}
         assert body["checks"]["workers"] == {"ok": True, "alive": 1}
 
         readiness.telegram_failed("Unauthorized: the token was revoked")
-        resp = await api.client.get("/readyz")
+        resp = await api.client.get("/readyz", headers=AUTH)
         assert resp.status == 503
         assert (await resp.json())["checks"]["telegram"]["detail"].startswith("Unauthorized")
+        public = await api.client.get("/readyz")  # a probe: same verdict, no reason text
+        assert public.status == 503
+        assert (await public.json())["checks"]["telegram"] == {"ok": False}
 
         await store.redis.delete(store.keys.worker_heartbeat("worker-1"))
         readiness.telegram_ready()
@@ -233,7 +244,7 @@ async def test_redis_down_shows_in_readyz_and_metrics() -> None:
     try:
         async with api_harness(store, readiness=readiness) as api:
             assert (await api.client.get("/healthz")).status == 200  # alive, not ready
-            resp = await api.client.get("/readyz")
+            resp = await api.client.get("/readyz", headers=AUTH)
             assert resp.status == 503
             checks = (await resp.json())["checks"]
             assert checks["redis"]["ok"] is False and checks["redis"]["error"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -32,6 +32,8 @@ class ApiContext:
     alert_status: AlertStatusLookup
     queue_depth: QueueDepthProbe | None = None
     workers: WorkersProbe | None = None
+    #: NEWSBOT_API_TOKEN, ``None`` when the API is disabled (kept out of the repr: no leaks).
+    api_token: str | None = field(default=None, repr=False)
 
 
 CONTEXT = web.AppKey("newsbot_api_context", ApiContext)

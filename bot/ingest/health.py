@@ -4,6 +4,10 @@ Readiness needs Redis (PING), Telegram (``getMe`` succeeded: the bot's ``post_in
 :meth:`ReadinessProbe.telegram_ready`) and at least one live delivery worker (heartbeats).
 Feeds are reported — failing ones listed with their last error — but never make the service
 unready: a broken outside feed is not something restarting or un-routing newsbot can fix.
+
+``/readyz`` needs no token (probes cannot send one), so its public body carries verdicts and
+counts only; error texts, Telegram details and feed URLs (which may hold access keys) are shown
+to requests with the API's bearer token.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from bot.store import FeedState, Store
 logger = logging.getLogger(__name__)
 
 CHECK_TIMEOUT = 3.0
+#: Check fields shown only to authenticated requests: free text and URLs from outside.
+PRIVATE_FIELDS = frozenset({"error", "detail", "failing"})
+DETAILS_HINT = "error texts and feed URLs need Authorization: Bearer <NEWSBOT_API_TOKEN>"
 
 
 @dataclass
@@ -30,9 +37,16 @@ class Readiness:
     ready: bool
     checks: dict[str, dict[str, object]] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, object]:
-        """The ``/readyz`` body."""
-        return {"status": "ready" if self.ready else "not_ready", "checks": self.checks}
+    def to_json(self, *, detailed: bool = True) -> dict[str, object]:
+        """The ``/readyz`` body; without ``detailed``, verdicts and counts only."""
+        status = "ready" if self.ready else "not_ready"
+        if detailed:
+            return {"status": status, "checks": self.checks}
+        public = {
+            name: {k: v for k, v in check.items() if k not in PRIVATE_FIELDS}
+            for name, check in self.checks.items()
+        }
+        return {"status": status, "checks": public, "details": DETAILS_HINT}
 
 
 class ReadinessProbe:
@@ -111,7 +125,12 @@ class ReadinessProbe:
     async def _check_feeds(self) -> dict[str, object]:
         states = await self._store.feeds.get_many(self.feeds)
         failing = [_feed_json(s) for s in states if s.failing]
-        return {"ok": not failing, "configured": len(self.feeds), "failing": failing}
+        return {
+            "ok": not failing,
+            "configured": len(self.feeds),
+            "failing_count": len(failing),
+            "failing": failing,
+        }
 
 
 def _feed_json(state: FeedState) -> dict[str, object]:

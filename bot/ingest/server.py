@@ -16,7 +16,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.delivery.status import alert_status as delivery_alert_status
 from bot.ingest.api import add_api_routes
-from bot.ingest.auth import bearer_auth_middleware
+from bot.ingest.auth import authenticated, bearer_auth_middleware, configured_token
 from bot.ingest.context import CONTEXT, AlertStatusLookup, ApiContext, context_of
 from bot.ingest.errors import ApiError, error_response, http_exception_response, json_dumps
 from bot.ingest.health import ReadinessProbe
@@ -81,11 +81,14 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """``GET /readyz``: 200 when Redis, Telegram and the workers are fine, else 503."""
-    readiness = await context_of(request).readiness.check()
-    return web.json_response(
-        readiness.to_json(), status=200 if readiness.ready else 503, dumps=json_dumps
-    )
+    """``GET /readyz``: 200 when Redis, Telegram and the workers are fine, else 503.
+
+    Open to probes; error texts and feed URLs only with the API's bearer token.
+    """
+    ctx = context_of(request)
+    readiness = await ctx.readiness.check()
+    body = readiness.to_json(detailed=authenticated(request, ctx.api_token))
+    return web.json_response(body, status=200 if readiness.ready else 503, dumps=json_dumps)
 
 
 async def metrics_view(request: web.Request) -> web.Response:
@@ -110,16 +113,19 @@ def build_api_app(
     queue_depth: QueueDepthProbe | None = queue_depths,
     workers: WorkersProbe | None = count_live_workers,
 ) -> web.Application:
-    """The aiohttp application: ``/api/`` (bearer auth), ``/healthz``, ``/readyz``, ``/metrics``."""
-    token = settings.api_token.get_secret_value() if settings.api_token else None
-    if not token:
+    """The aiohttp application: ``/api/`` (bearer auth), ``/healthz``, ``/readyz``, ``/metrics``.
+
+    A NEWSBOT_API_TOKEN shorter than ``MIN_TOKEN_LENGTH`` is a ``ConfigError``.
+    """
+    token = configured_token(settings)
+    if token is None:
         logger.warning(
             "NEWSBOT_API_TOKEN is not set: the newsroom API is DISABLED (every /api/ route "
             "answers 503); /healthz, /readyz and /metrics still work"
         )
     app = web.Application(
         client_max_size=settings.api_max_bytes,
-        middlewares=[errors_middleware(metrics), bearer_auth_middleware(token or None)],
+        middlewares=[errors_middleware(metrics), bearer_auth_middleware(token)],
     )
     app[CONTEXT] = ApiContext(
         settings=settings,
@@ -129,6 +135,7 @@ def build_api_app(
         alert_status=alert_status,
         queue_depth=queue_depth,
         workers=workers,
+        api_token=token,
     )
     add_api_routes(app)
     app.router.add_get("/healthz", healthz)
