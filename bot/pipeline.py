@@ -9,6 +9,7 @@ from typing import Protocol
 from bot.models import Article
 from bot.parser import parse_bytes
 from bot.store import Store
+from bot.store.stats import ingested_field
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class Ingestor:
         wanted = alert and self._publisher is not None
         saved = await self._store.articles.save(article, alert_wanted=wanted)
         if saved.created:
-            await self._store.stats.incr(f"ingested:{source}")
+            await self._store.stats.incr(ingested_field(source))
             logger.info(
                 "ingested article %s from %s (breaking=%s): %s",
                 saved.id,

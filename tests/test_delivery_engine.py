@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.delivery.outcomes import Outcome
 from bot.delivery.publisher import DeliveryPublisher
 from bot.delivery.status import alert_status, recent_alerts, render_status_text
 from bot.models import Article, Preference
 from bot.pipeline import Ingestor
 from bot.store import Store
+from bot.store.stats import StatField, ingested_field, messages_field
 from sandbox.server import SandboxServer
 from tests.delivery_support import (
     engine_config,
@@ -95,6 +97,25 @@ async def test_status_reports_counters_latencies_and_renders(
     assert await alert_status(store, "nope") is None
     subscriber = await store.subscribers.get(chats[0])
     assert subscriber is not None and not subscriber.active
+
+
+async def test_cluster_counters_use_the_stats_field_names(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 5)
+    server.state.block(chats[0])
+    ingestor = Ingestor(store, DeliveryPublisher(store), max_bytes=1 << 20)
+    result = await ingestor.ingest(Article(title="عاجل: عدّاد", breaking=True), source="api")
+    assert result.alert_id is not None
+    async with running(store, engine_config(server)):
+        await wait_done(store, result.alert_id)
+    assert await store.stats.all() == {
+        StatField.ARTICLES_INGESTED: 1,
+        ingested_field("api"): 1,
+        StatField.ALERTS_PUBLISHED: 1,
+        messages_field(Outcome.SENT): 4,
+        messages_field(Outcome.BLOCKED): 1,
+    }
 
 
 async def test_publish_is_idempotent(store: Store, server: SandboxServer) -> None:
@@ -232,7 +253,9 @@ async def test_429_storm_loses_nothing(store: Store, server: SandboxServer) -> N
         status = await wait_done(store, alert_id)
     assert log.per_chat() == {chat: 1 for chat in chats}
     assert status.sent == 60
-    assert server.state.stats()["errors_429"] >= 1
+    answered_429 = server.state.stats()["errors_429"]
+    assert answered_429 >= 1
+    assert (await store.stats.all())[StatField.RATE_LIMITED] == answered_429
 
 
 async def test_429_pauses_for_exactly_retry_after(store: Store, server: SandboxServer) -> None:

@@ -30,13 +30,12 @@ from bot.delivery.ratelimit import GrantKind, RateLimiter
 from bot.delivery.sender import DirectSender, ResultKind, SendResult
 from bot.models import ChatKind, Preference
 from bot.store import Store
+from bot.store.stats import StatField
 
 logger = logging.getLogger(__name__)
 
 #: Most slots booked per limiter call.
 _ACQUIRE_MAX = 64
-#: Stats hash counter of 429 answers (all workers).
-STAT_RATE_LIMITED = "rate_limited"
 #: Most concurrent Redis calls made by send tasks (the client's pool is finite).
 _REDIS_CALLS = 16
 _INVALID_TOKEN_PAUSE = 30.0
@@ -295,7 +294,7 @@ class Dispatcher:
         self._push_back([delivery])  # retried, never dropped
         with contextlib.suppress(RedisError):
             async with self._redis_gate:
-                await self._store.stats.incr(STAT_RATE_LIMITED)
+                await self._store.stats.incr(StatField.RATE_LIMITED)
 
     async def _migrate(self, old: int, new: int) -> None:
         """A group became a supergroup: move the subscription to its new id."""

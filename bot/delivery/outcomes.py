@@ -23,6 +23,7 @@ from enum import StrEnum
 from redis.exceptions import RedisError
 
 from bot.store import Store
+from bot.store.stats import MESSAGES_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ end
 """
 
 # KEYS: alert hash, outcomes hash, batches stream, stats
-# ARGV: group, outcomes ttl, n, then n pairs (chat, outcome), then batch entry ids to ack.
+# ARGV: group, outcomes ttl, stats field prefix of the outcome counters, n, then n pairs
+# (chat, outcome), then batch entry ids to ack.
 # Returns finish()'s answer: {1, queued, sent, blocked, failed, bad_request, skipped} or {0}.
 _RECORD = (
     FINISH_FUNCTION
@@ -62,23 +64,23 @@ _RECORD = (
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
-local n = tonumber(ARGV[3])
+local n = tonumber(ARGV[4])
 local added = {}
 for i = 0, n - 1 do
-  local out = ARGV[5 + 2 * i]
-  if redis.call('HSETNX', KEYS[2], ARGV[4 + 2 * i], out) == 1 then
+  local out = ARGV[6 + 2 * i]
+  if redis.call('HSETNX', KEYS[2], ARGV[5 + 2 * i], out) == 1 then
     added[out] = (added[out] or 0) + 1
   end
 end
 for out, count in pairs(added) do
   redis.call('HINCRBY', KEYS[1], out, count)
-  redis.call('HINCRBY', KEYS[4], 'messages_' .. out, count)
+  redis.call('HINCRBY', KEYS[4], ARGV[3] .. out, count)
 end
 if added['sent'] then
   redis.call('HSETNX', KEYS[1], 'first_delivery_at', now)
   redis.call('HSET', KEYS[1], 'last_delivery_at', now)
 end
-for i = 4 + 2 * n, #ARGV do
+for i = 5 + 2 * n, #ARGV do
   redis.call('XACK', KEYS[3], ARGV[1], ARGV[i])
   redis.call('XDEL', KEYS[3], ARGV[i])
 end
@@ -208,7 +210,8 @@ class Recorder:
     async def _write(self, flush: _Flush) -> bool:
         keys = self._store.keys
         ticket = flush.ticket
-        args: list[str | int] = [self._group, self._ttl, len(flush.pairs) // 2]
+        # The counters are named ``messages_field(outcome)``: the script appends the outcome.
+        args: list[str | int] = [self._group, self._ttl, MESSAGES_PREFIX, len(flush.pairs) // 2]
         args += flush.pairs
         args += flush.acks
         delay = 0.05

@@ -7,13 +7,14 @@ import logging
 from bot.delivery.config import Priority
 from bot.models import Article
 from bot.store import Audience, Store
+from bot.store.stats import StatField
 
 logger = logging.getLogger(__name__)
 
 # Creating the record and queueing the job in one script means a crash can never leave an
 # alert recorded but not queued (or queued twice): a second publish of the article is a no-op.
 # KEYS: alert hash, alerts by time, jobs stream, stats ; ARGV: alert id, article id, audience,
-# priority.  Returns 1 when queued now, 0 when the alert already existed.
+# priority, the stats field counting alerts.  Returns 1 when queued now, 0 when it existed.
 _PUBLISH = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.replicate_commands()
@@ -24,7 +25,7 @@ redis.call('HSET', KEYS[1], 'article_id', ARGV[2], 'audience', ARGV[3], 'priorit
   'blocked', '0', 'failed', '0', 'bad_request', '0', 'skipped', '0')
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('XADD', KEYS[3], '*', 'alert', ARGV[1])
-redis.call('HINCRBY', KEYS[4], 'alerts_published', 1)
+redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
 return 1
 """
 
@@ -56,7 +57,13 @@ class DeliveryPublisher:
                 keys.jobs_stream(priority.value),
                 keys.stats,
             ],
-            args=[article.id, article.id, audience.value, priority.value],
+            args=[
+                article.id,
+                article.id,
+                audience.value,
+                priority.value,
+                StatField.ALERTS_PUBLISHED.value,
+            ],
         )
         if created:
             logger.info("alert %s queued (%s, audience %s)", article.id, priority, audience)

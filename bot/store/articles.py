@@ -16,11 +16,13 @@ from redis.asyncio import Redis
 from bot.models import Article, Section
 from bot.search_text import search_tokens
 from bot.store.keys import Keys
+from bot.store.stats import StatField
 
 # Saving is one atomic script so that two concurrent ingests of the same article (a CMS that
 # retries, a feed and the API at once) agree on one id and only one of them is "created".
 # KEYS: article, by_time, by_url, by_content, article_tokens, stats, alert_wanted
-# ARGV: id, json, score, url, fingerprint, token-key-prefix, alert wanted (1/0), tokens...
+# ARGV: id, json, score, url, fingerprint, token-key-prefix, alert wanted (1/0), the stats field
+# counting created articles, tokens...
 _SAVE_SCRIPT = """
 local existing = false
 if ARGV[4] ~= '' then existing = redis.call('HGET', KEYS[3], ARGV[4]) end
@@ -32,11 +34,11 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[3], ARGV[4], ARGV[1]) end
 redis.call('HSET', KEYS[4], ARGV[5], ARGV[1])
 if ARGV[7] == '1' then redis.call('SADD', KEYS[7], ARGV[1]) end
-for i = 8, #ARGV do
+for i = 9, #ARGV do
   redis.call('SADD', ARGV[6] .. ARGV[i], ARGV[1])
   redis.call('SADD', KEYS[5], ARGV[i])
 end
-redis.call('HINCRBY', KEYS[6], 'articles_ingested', 1)
+redis.call('HINCRBY', KEYS[6], ARGV[8], 1)
 return {1, ARGV[1]}
 """
 
@@ -149,6 +151,7 @@ class ArticleStore:
                     fingerprint,
                     self._keys.search_token(""),
                     "1" if alert_wanted else "0",
+                    StatField.ARTICLES_INGESTED.value,
                     *tokens,
                 ],
             )
