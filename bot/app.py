@@ -20,7 +20,7 @@ from telegram.request import BaseRequest
 from bot.context import BotData, NewsApplication, NewsContext, news_context_types
 from bot.runtime import Services
 from config import Settings
-from formatters.replies import CommandInfo, admin_commands, public_commands
+from formatters.replies.welcome import CommandInfo, admin_commands, public_commands
 from handlers import (
     admin,
     callbacks,

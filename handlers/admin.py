@@ -8,13 +8,8 @@ from telegram import Message, MessageEntity, Update
 
 from bot.context import NewsContext
 from bot.parser import ParseError
-from formatters.replies import (
-    admin_only,
-    publish_done,
-    publish_failed,
-    publish_usage,
-    stats_message,
-)
+from formatters.replies.publish import admin_only, publish_done, publish_failed, publish_usage
+from formatters.replies.stats import stats_message
 from handlers.replies import reply
 from handlers.stats import gather_stats
 

@@ -16,9 +16,9 @@ from formatters.callback_data import (
     deep_link_payload,
     parse_callback,
 )
-from formatters.replies import (
+from formatters.replies.fallback import notice_invalid_button
+from formatters.replies.reading import (
     notice_article_gone,
-    notice_invalid_button,
     notice_sending_article,
     notice_sent_privately,
 )

@@ -12,7 +12,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.context import NewsContext
 from bot.delivery.sender import classify_error
-from formatters.replies import something_went_wrong
+from formatters.replies.fallback import something_went_wrong
 from handlers.replies import reply
 
 logger = logging.getLogger(__name__)

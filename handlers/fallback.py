@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import NewsContext
-from formatters.replies import plain_text_hint, unknown_command
+from formatters.replies.fallback import plain_text_hint, unknown_command
 from handlers.replies import reply
 
 

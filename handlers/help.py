@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import NewsContext
-from formatters.replies import help_message
+from formatters.replies.welcome import help_message
 from handlers.admin import is_admin
 from handlers.replies import reply
 

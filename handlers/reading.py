@@ -8,7 +8,7 @@ from bot.context import NewsContext
 from bot.models import ARTICLE_ID_RE
 from formatters import format_article, format_headlines
 from formatters.message import OutgoingMessage
-from formatters.replies import (
+from formatters.replies.reading import (
     DEFAULT_LATEST,
     MAX_LATEST,
     article_not_found,

@@ -9,7 +9,7 @@ from telegram.error import BadRequest
 
 from bot.context import NewsContext
 from bot.models import Preference
-from formatters.replies import (
+from formatters.replies.settings import (
     preference_saved,
     preference_unchanged,
     settings_menu,

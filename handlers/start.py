@@ -10,7 +10,8 @@ from bot.store import SubscribeResult
 from formatters import format_article
 from formatters.callback_data import parse_deep_link
 from formatters.message import OutgoingMessage
-from formatters.replies import article_not_found, greeting
+from formatters.replies.reading import article_not_found
+from formatters.replies.welcome import greeting
 from handlers.replies import chat_kind, reply
 
 

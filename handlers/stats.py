@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.store import Audience, Store
-from formatters.replies import AlertSummary, StatsSnapshot
+from formatters.replies.stats import AlertSummary, StatsSnapshot
 
 #: Recent alerts listed by ``/stats``.
 RECENT_ALERTS = 5

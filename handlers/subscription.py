@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import NewsContext
-from formatters.replies import subscribed, unsubscribed
+from formatters.replies.welcome import subscribed, unsubscribed
 from handlers.replies import chat_kind, reply
 
 

@@ -1,0 +1,52 @@
+"""Answers of the editors' ``/publish`` command, and the refusal of editors' commands."""
+
+from __future__ import annotations
+
+from formatters.html import escape
+from formatters.message import OutgoingMessage
+from formatters.replies.base import command, echo, lines_message
+
+#: The longest headline repeated in a /publish confirmation.
+MAX_TITLE_ECHO_CHARS = 300
+
+
+def admin_only() -> OutgoingMessage:
+    """A non-admin tried an editors' command."""
+    return lines_message("عذراً، هذا الأمر مخصص لمحرري الأخبار فقط. 🙏")
+
+
+def publish_usage() -> OutgoingMessage:
+    """``/publish`` with nothing to publish."""
+    return lines_message(
+        f"لنشر خبر: ردّ على رسالة نص الخبر بالأمر {command('publish')}،",
+        "أو اكتب الأمر ثم نص الخبر في الأسطر التالية:",
+        "السطر الأول العنوان، ثم سطر فارغ، ثم الفقرات.",
+        "ليكون الخبر عاجلاً ابدأ العنوان بكلمة «عاجل|».",
+    )
+
+
+def publish_done(
+    article_id: str, title: str, *, created: bool, alert_queued: bool, breaking: bool
+) -> OutgoingMessage:
+    """Confirmation of ``/publish``: the id, and whether an alert went out."""
+    first = "✅ تم نشر الخبر." if created else "ℹ️ هذا الخبر منشور من قبل، لم يُنشر مرة ثانية."
+    if alert_queued:
+        alert = (
+            "🔔 أُرسل التنبيه العاجل إلى قائمة الإرسال."
+            if breaking
+            else "🔔 أُرسل الخبر إلى قائمة الإرسال لمشتركي «كل الأخبار»."
+        )
+    else:
+        alert = "🔕 لم يُرسل أي تنبيه."
+    return lines_message(
+        first,
+        f"العنوان: {echo(title, MAX_TITLE_ECHO_CHARS)}",
+        f"الرمز: <code>{escape(article_id)}</code>",
+        alert,
+        f"للمعاينة: {command('article', escape(article_id))}",
+    )
+
+
+def publish_failed(arabic_reason: str) -> OutgoingMessage:
+    """``/publish`` text the parser refused, with the parser's own Arabic explanation."""
+    return lines_message("❌ لم يُنشر الخبر.", escape(arabic_reason))
