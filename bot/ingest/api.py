@@ -12,6 +12,7 @@ from bot.ingest.context import context_of
 from bot.ingest.errors import ApiError, json_dumps, parse_error_status
 from bot.models import ARTICLE_ID_RE, Article
 from bot.parser import ParseError, parse_bytes
+from formatters import format_article
 
 logger = logging.getLogger(__name__)
 
@@ -164,8 +165,6 @@ def _int_param(request: web.Request, name: str, default: int, *, low: int, high:
 
 async def get_article(request: web.Request) -> web.Response:
     """``GET /api/articles/{id}``: the article and the Telegram messages it becomes."""
-    from formatters import format_article
-
     article_id = _article_id(request)
     article = await context_of(request).services.store.articles.get(article_id)
     if article is None:
