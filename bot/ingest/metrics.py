@@ -27,24 +27,18 @@ from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
 from bot.delivery.metrics import DeliveryMetrics
+from bot.delivery.outcomes import Outcome
 from bot.delivery.status import live_workers
 from bot.store import FeedState, Store
+from bot.store.stats import StatField, ingested_field, messages_field, messages_outcome
 
 logger = logging.getLogger(__name__)
 
 IngestSource = Literal["api", "feed", "cli", "telegram"]
 INGEST_SOURCES: tuple[IngestSource, ...] = ("api", "feed", "cli", "telegram")
 
-#: Stats hash field counting created articles per source (``articles_ingested`` counts all).
-INGESTED_BY_SOURCE_FIELD = "ingested:{source}"
-#: Stats hash fields written by the store and the delivery engine (``messages_<outcome>``).
-STAT_ARTICLES_INGESTED = "articles_ingested"
-STAT_ALERTS_PUBLISHED = "alerts_published"
-STAT_MESSAGES_PREFIX = "messages_"
-STAT_MESSAGES_SENT = "messages_sent"
-STAT_MESSAGES_SKIPPED = "messages_skipped"
-#: 429 answers, counted by every worker's dispatcher (``bot.delivery.dispatch``).
-STAT_RATE_LIMITED = "rate_limited"
+#: Message outcomes that are not failures (each has its own family).
+_NOT_FAILED = frozenset({Outcome.SENT.value, Outcome.SKIPPED.value})
 
 #: Longest a scrape waits for Redis before reporting ``newsbot_redis_up 0``.
 SCRAPE_TIMEOUT = 3.0
@@ -226,23 +220,23 @@ class _RedisCollector(Collector):
         yield CounterMetricFamily(
             "newsbot_alerts_published",
             "Alerts queued for delivery (all processes).",
-            value=stats.get(STAT_ALERTS_PUBLISHED, 0),
+            value=stats.get(StatField.ALERTS_PUBLISHED, 0),
         )
         yield CounterMetricFamily(
             "newsbot_messages_sent",
             "Messages accepted by Telegram (all workers).",
-            value=stats.get(STAT_MESSAGES_SENT, 0),
+            value=stats.get(messages_field(Outcome.SENT), 0),
         )
         yield _failed_family(stats)
         yield CounterMetricFamily(
             "newsbot_messages_skipped",
             "Messages not sent because the chat left the audience meanwhile (all workers).",
-            value=stats.get(STAT_MESSAGES_SKIPPED, 0),
+            value=stats.get(messages_field(Outcome.SKIPPED), 0),
         )
         yield CounterMetricFamily(
             "newsbot_telegram_rate_limited",
             "429 Too Many Requests answers from Telegram (all workers).",
-            value=stats.get(STAT_RATE_LIMITED, 0),
+            value=stats.get(StatField.RATE_LIMITED, 0),
         )
         yield GaugeMetricFamily(
             "newsbot_subscribers_active", "Active subscribers.", value=snap.subscribers_active
@@ -271,10 +265,10 @@ def _ingested_family(stats: Mapping[str, int]) -> CounterMetricFamily:
     )
     claimed = 0
     for source in INGEST_SOURCES:
-        value = stats.get(INGESTED_BY_SOURCE_FIELD.format(source=source), 0)
+        value = stats.get(ingested_field(source), 0)
         claimed += value
         family.add_metric([source], value)
-    family.add_metric(["other"], max(0, stats.get(STAT_ARTICLES_INGESTED, 0) - claimed))
+    family.add_metric(["other"], max(0, stats.get(StatField.ARTICLES_INGESTED, 0) - claimed))
     return family
 
 
@@ -286,11 +280,9 @@ def _failed_family(stats: Mapping[str, int]) -> CounterMetricFamily:
         labels=["reason"],
     )
     for name, value in sorted(stats.items()):
-        if name.startswith(STAT_MESSAGES_PREFIX) and name not in (
-            STAT_MESSAGES_SENT,
-            STAT_MESSAGES_SKIPPED,
-        ):
-            family.add_metric([name.removeprefix(STAT_MESSAGES_PREFIX)], value)
+        outcome = messages_outcome(name)
+        if outcome is not None and outcome not in _NOT_FAILED:
+            family.add_metric([outcome], value)
     return family
 
 
