@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ async def run_bot(settings: Settings, *, workers: int | None = None) -> None:
     import asyncio
 
     from bot.app import build_production_application
-    from bot.delivery.metrics import DeliveryMetrics
+    from bot.delivery.metrics import DeliveryMetrics, token_listener
     from bot.delivery.service import run_worker
     from bot.ingest.health import ReadinessProbe
     from bot.ingest.metrics import Metrics
@@ -72,7 +73,11 @@ async def run_bot(settings: Settings, *, workers: int | None = None) -> None:
         readiness = ReadinessProbe(services.store, feeds=settings.feeds)
         application = build_production_application(settings, services)
         async with serving(application, settings) as mode:
-            readiness.telegram_ready(application.bot.username)
+            username = application.bot.username
+            readiness.telegram_ready(username)
+            # A token revoked while running shows in delivery first: /readyz turns unready.
+            token_ok = functools.partial(readiness.telegram_ready, username)
+            delivery_metrics.add_listener(token_listener(readiness.telegram_failed, token_ok))
             tasks = [
                 asyncio.create_task(
                     run_ingestion(settings, services, stop, readiness=readiness, metrics=metrics),

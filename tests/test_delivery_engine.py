@@ -8,15 +8,18 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.delivery.metrics import token_listener
 from bot.delivery.outcomes import Outcome
 from bot.delivery.publisher import DeliveryPublisher
 from bot.delivery.status import alert_status, recent_alerts, render_status_text
+from bot.ingest.health import ReadinessProbe
 from bot.models import Article, Preference
 from bot.pipeline import Ingestor
 from bot.store import Store
 from bot.store.stats import StatField, ingested_field, messages_field
 from sandbox.server import SandboxServer
 from tests.delivery_support import (
+    TOKEN,
     engine_config,
     fail_chats,
     max_in_window,
@@ -228,6 +231,66 @@ async def test_persistent_errors_fail_after_the_limit_and_others_get_through(
     for chat in broken:  # a network failure says nothing about the reader: still subscribed
         subscriber = await store.subscribers.get(chat)
         assert subscriber is not None and subscriber.active
+
+
+class FailureLog:
+    """A delivery observer keeping the reasons of the messages given up on."""
+
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+
+    def message_sent(self, latency_s: float) -> None:
+        """Not needed here."""
+
+    def message_failed(self, reason: str) -> None:
+        """Keep the reason."""
+        self.reasons.append(reason)
+
+    def rate_limited(self, retry_after: float) -> None:
+        """Not needed here."""
+
+
+async def test_each_message_given_up_on_is_reported_once_with_its_reason(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 8)
+    fail_chats(server, {chats[1], chats[2]}, 502)
+    server.state.block(chats[3])
+    gone = await stored_article(store, title="عاجل: سيحذف")
+    await store.articles.delete(gone.id or "")
+    failures = FailureLog()
+    async with running(store, engine_config(server, send_retries=1)) as service:
+        service.metrics.add_observer(failures)
+        first = await publish(store, await stored_article(store))
+        await wait_done(store, first)
+        second = await publish(store, gone)  # its article is gone: nothing can be sent
+        await wait_done(store, second)
+    assert sorted(failures.reasons) == ["blocked", "failed", "failed"] + ["unformattable"] * 7
+
+
+async def test_a_rejected_token_turns_readiness_off_until_sends_work_again(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 5)
+    log = record_sends(server)
+    server.state.configure(rejected_tokens={TOKEN})  # revoked in @BotFather
+    readiness = ReadinessProbe(store, workers=None)
+    readiness.telegram_ready("newsbot_test_bot")
+    config = engine_config(server, invalid_token_pause=0.5)
+    async with running(store, config) as service:
+        service.metrics.add_listener(
+            token_listener(readiness.telegram_failed, readiness.telegram_ready)
+        )
+        alert_id = await publish(store, await stored_article(store))
+        await wait_for(lambda: service.metrics.get("unauthorized") > 0)
+        checked = await readiness.check()
+        assert not checked.ready and not checked.checks["telegram"]["ok"]
+        assert "token" in str(checked.checks["telegram"]["detail"])
+        assert log.count() == 0
+        server.state.configure(rejected_tokens=set())  # a valid token again
+        status = await wait_done(store, alert_id)
+        assert (await readiness.check()).ready
+    assert status.sent == 5 and log.per_chat() == {chat: 1 for chat in chats}
 
 
 async def test_other_bad_requests_are_counted_not_retried(

@@ -60,6 +60,8 @@ class DeliveryConfig:
     prefetch_chats: int | None = None
     #: Days the per-chat outcomes of a finished alert are kept (idempotent replays).
     outcomes_ttl_days: int = 7
+    #: How long a worker stops sending after Telegram rejected the bot token (401/404).
+    invalid_token_pause: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings, *, require_token: bool = True) -> DeliveryConfig:

@@ -38,7 +38,6 @@ logger = logging.getLogger(__name__)
 _ACQUIRE_MAX = 64
 #: Most concurrent Redis calls made by send tasks (the client's pool is finite).
 _REDIS_CALLS = 16
-_INVALID_TOKEN_PAUSE = 30.0
 
 
 @dataclass(eq=False, slots=True)
@@ -216,7 +215,6 @@ class Dispatcher:
             elif delivery.alert.body_tail is None:
                 await self._finish(delivery, Outcome.FAILED)
                 self._metrics.gave_up("unformattable")
-                self._metrics.gave_up(Outcome.FAILED.value)
             else:
                 result = await self._sender.send(delivery.alert.body(delivery.chat_id))
                 await self._handle(delivery, result)
@@ -256,8 +254,14 @@ class Dispatcher:
             await self._finish(delivery, Outcome.BAD_REQUEST)
             self._metrics.gave_up(Outcome.BAD_REQUEST.value)
         elif kind is ResultKind.INVALID_TOKEN:
-            logger.error("Telegram rejected the bot token; sending paused for %ss", 30)
-            self._paused_until = asyncio.get_running_loop().time() + _INVALID_TOKEN_PAUSE
+            now = asyncio.get_running_loop().time()
+            if now >= self._paused_until:  # the other sends of the same burst say it again
+                logger.error(
+                    "Telegram rejected the bot token; sending paused for %ss",
+                    self._config.invalid_token_pause,
+                )
+            self._paused_until = max(self._paused_until, now + self._config.invalid_token_pause)
+            self._metrics.unauthorized()
             self._push_back([delivery])
         else:
             self._metrics.incr(m.TRANSIENT_ERROR)
@@ -270,6 +274,7 @@ class Dispatcher:
                     result.description,
                 )
                 await self._finish(delivery, Outcome.FAILED)
+                self._metrics.gave_up(Outcome.FAILED.value)
             else:
                 base = self._config.retry_base * 2 ** (delivery.attempt - 1)
                 self._park(delivery, min(self._config.retry_cap, base) * random.uniform(0.8, 1.2))

@@ -17,6 +17,9 @@ BAD_REQUEST = "bad_request"
 SKIPPED = "skipped"
 RETRY_AFTER = "retry_after"  # a 429 was answered (the message is retried)
 TRANSIENT_ERROR = "transient_error"  # a network error or 5xx (retried or, at the limit, failed)
+#: Telegram rejected the bot token (401/404) while delivering: sending is paused, nothing is
+#: lost; the token was revoked or changed, and the bot is not ready until a send succeeds again.
+UNAUTHORIZED = "unauthorized"
 
 Listener = Callable[[str, int], None]
 
@@ -28,7 +31,12 @@ class DeliveryObserver(Protocol):
         """One message accepted by Telegram, ``latency_s`` after its alert was published."""
 
     def message_failed(self, reason: str) -> None:
-        """One message given up on: an inactive reason, ``bad_request`` or ``failed``."""
+        """One message given up on, once, for ``reason``.
+
+        An inactive reason (``blocked``, ``deactivated``, ``chat_not_found``, ``kicked``,
+        ``forbidden``), ``migrated``, ``bad_request``, ``failed`` (retries exhausted) or
+        ``unformattable`` (the alert's article is gone or cannot be formatted).
+        """
 
     def rate_limited(self, retry_after: float) -> None:
         """Telegram answered 429 with this ``retry_after`` (seconds)."""
@@ -60,6 +68,10 @@ class DeliveryMetrics:
         for observer in self._observers:
             self._safely(observer.message_failed, reason)
 
+    def unauthorized(self) -> None:
+        """Telegram rejected the bot token while delivering (the ``unauthorized`` event)."""
+        self.incr(UNAUTHORIZED)
+
     def rate_limited(self, retry_after: float) -> None:
         """A 429 was answered."""
         self.incr(RETRY_AFTER)
@@ -89,3 +101,23 @@ class DeliveryMetrics:
     def snapshot(self) -> dict[str, int]:
         """Every counter."""
         return dict(self._counts)
+
+
+def token_listener(on_rejected: Callable[[str], None], on_accepted: Callable[[], None]) -> Listener:
+    """A listener reporting when delivery finds the bot token rejected, and when it works again.
+
+    ``on_rejected(reason)`` is called on every ``unauthorized`` event; ``on_accepted()`` on the
+    first message sent after one (e.g. ``ReadinessProbe.telegram_failed`` / ``telegram_ready``).
+    """
+    rejected = False
+
+    def listener(event: str, amount: int) -> None:
+        nonlocal rejected
+        if event == UNAUTHORIZED:
+            rejected = True
+            on_rejected("Telegram rejected the bot token while delivering (401)")
+        elif event == SENT and rejected:
+            rejected = False
+            on_accepted()
+
+    return listener
