@@ -49,6 +49,11 @@ def deep_link_payload(article_id: str) -> str:
     return _DEEP_LINK_PREFIX + article_id
 
 
+def deep_link_url(bot_username: str, article_id: str) -> str:
+    """The ``t.me`` link that opens a private chat with the bot and then the article."""
+    return f"https://t.me/{bot_username}?start={deep_link_payload(article_id)}"
+
+
 def parse_callback(data: str | None) -> CallbackAction | None:
     """Decode callback data; ``None`` for anything forged, stale or malformed."""
     if not data or len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:

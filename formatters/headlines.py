@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from bot.models import Article
 from formatters import callback_data
 from formatters.html import escape, utf16_len
-from formatters.labels import NO_NEWS_TEXT
+from formatters.labels import NO_NEWS_TEXT, arabic_number
 from formatters.message import InlineButton, OutgoingMessage
 from formatters.rtl import RLM, contains_rtl, line_is_rtl, needs_rlm
 from formatters.segment import shorten, shorten_units
@@ -22,13 +22,6 @@ BUTTON_CHARS = 40
 MAX_HEADING_CHARS = 200
 MAX_TITLE_CHARS = 300
 _LIMIT = 4096
-
-_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-
-
-def arabic_number(number: int) -> str:
-    """``number`` in Arabic-Indic digits (١٢٣), as Arabic readers number a list."""
-    return str(number).translate(_ARABIC_INDIC)
 
 
 def _rtl_safe(plain: str, html: str, *, rtl_context: bool) -> str:

@@ -1,4 +1,4 @@
-"""Reader-facing Arabic labels and markers the formatters add around article text."""
+"""Reader-facing Arabic labels and markers the formatters add around article text, and numerals."""
 
 from __future__ import annotations
 
@@ -14,3 +14,10 @@ SOURCE_LABEL = "المصدر"
 READ_FULL_LABEL = "اقرأ الخبر كاملاً"
 #: Shown by the headline list when there is nothing to list.
 NO_NEWS_TEXT = "لا توجد أخبار لعرضها حالياً."
+
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def arabic_number(number: int) -> str:
+    """``number`` in Arabic-Indic digits (١٢٣), as Arabic readers number a list or a count."""
+    return str(number).translate(_ARABIC_INDIC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Message, MessageEntity, Update
 
@@ -14,6 +15,10 @@ from handlers.replies import reply
 from handlers.stats import gather_stats
 
 logger = logging.getLogger(__name__)
+
+#: The field name in the parser's Arabic refusal, and Latin text outside it.
+_FIELD_RE = re.compile(r"«([^»]*)»")
+_LATIN_RE = re.compile(r"[A-Za-z]")
 
 
 def is_admin(update: Update, context: NewsContext) -> bool:
@@ -43,6 +48,21 @@ def publish_source(message: Message) -> str:
     return ""
 
 
+def rejected_field(exc: ParseError) -> str | None:
+    """The field of an ``invalid_article`` refusal whose Arabic text embeds an English detail.
+
+    The parser's Arabic names the field in «…» and, for a refused value, appends pydantic's
+    English message; the editor then gets the field's name only. ``None`` when the parser's text
+    is Arabic throughout (a missing or unknown field) or the refusal is not about a field.
+    """
+    if exc.code != "invalid_article":
+        return None
+    match = _FIELD_RE.search(exc.arabic)
+    if match is None or not _LATIN_RE.search(_FIELD_RE.sub("", exc.arabic)):
+        return None
+    return match.group(1)
+
+
 async def publish(update: Update, context: NewsContext) -> None:
     """Ingest the text as an article, like ``newsbot ingest``; breaking news alerts everyone."""
     message = update.effective_message
@@ -59,7 +79,8 @@ async def publish(update: Update, context: NewsContext) -> None:
         result = await context.ingestor.ingest_bytes(source.encode("utf-8"))
     except ParseError as exc:
         logger.info("/publish refused (%s): %s", exc.code, exc.message)
-        await reply(update, context.bot, [publish_failed(exc.arabic)])
+        refusal = publish_failed(exc.arabic, invalid_field=rejected_field(exc))
+        await reply(update, context.bot, [refusal])
         return
     logger.info(
         "admin published article %s (created=%s, alert=%s)",

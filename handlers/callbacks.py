@@ -13,7 +13,7 @@ from formatters import format_article
 from formatters.callback_data import (
     ReadArticle,
     SetPreference,
-    deep_link_payload,
+    deep_link_url,
     parse_callback,
 )
 from formatters.replies.fallback import notice_invalid_button
@@ -62,26 +62,25 @@ async def read_article(
         target = chat.id if chat is not None else query.from_user.id
         await send_messages(context.bot, target, format_article(article))
         return
-    await _read_in_group(query, article, context)
+    await _read_in_group(query, article_id, article, context)
 
 
-async def _read_in_group(query: CallbackQuery, article: Article, context: NewsContext) -> None:
+async def _read_in_group(
+    query: CallbackQuery, article_id: str, article: Article, context: NewsContext
+) -> None:
     """A press in a group or channel: the full text goes to the presser's private chat.
 
     Posting it in the group would flood everybody each time someone reads; when the presser
     never opened a private chat with the bot, the callback answer opens one through the
     ``/start a_<id>`` deep link instead.
     """
-    assert article.id is not None
     messages = format_article(article)
     try:
         first = await send_messages(context.bot, query.from_user.id, messages[:1])
     except (Forbidden, BadRequest):
         first = []
     if not first:
-        username = context.bot.username
-        link = f"https://t.me/{username}?start={deep_link_payload(article.id)}"
-        await query.answer(url=link)
+        await query.answer(url=deep_link_url(context.bot.username, article_id))
         return
     await query.answer(notice_sent_privately())
     await send_messages(context.bot, query.from_user.id, messages[1:])

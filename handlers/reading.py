@@ -20,6 +20,7 @@ from formatters.replies.reading import (
     search_heading,
     search_no_results,
     search_usage,
+    search_words_dropped,
 )
 from handlers.replies import reply
 
@@ -74,14 +75,19 @@ async def article(update: Update, context: NewsContext) -> None:
 
 async def search(update: Update, context: NewsContext) -> None:
     """Articles containing every word (spelling variants folded by the store), as buttons."""
-    words = (context.args or [])[:MAX_SEARCH_WORDS]
+    words = context.args or []
+    notes: list[OutgoingMessage] = []
+    if len(words) > MAX_SEARCH_WORDS:
+        # Say so rather than drop words silently: the reader would trust a partial search.
+        notes.append(search_words_dropped(MAX_SEARCH_WORDS))
+        words = words[:MAX_SEARCH_WORDS]
     query = " ".join(words)
     if not query.strip():
         await reply(update, context.bot, [search_usage()])
         return
     results = await context.store.articles.search(query, limit=SEARCH_RESULTS)
     if not results:
-        await reply(update, context.bot, [search_no_results(query)])
+        await reply(update, context.bot, [*notes, search_no_results(query)])
         return
     heading = search_heading(query, len(results))
-    await reply(update, context.bot, [format_headlines(results, heading=heading)])
+    await reply(update, context.bot, [*notes, format_headlines(results, heading=heading)])

@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from bot.models import ChatKind, Preference
 from formatters import format_article
 from formatters.callback_data import read_article
-from formatters.labels import READ_FULL_LABEL
+from formatters.labels import READ_FULL_LABEL, arabic_number
 from formatters.replies import DEFAULT_LATEST, MAX_LATEST
 from tests.e2e_harness import ADMIN_ID, BOT_TOKEN, BOT_USERNAME, BotHarness, open_bot_harness
 
@@ -134,12 +134,16 @@ async def test_latest_lists_headline_buttons_that_open_articles(bot: BotHarness)
 async def test_latest_bad_count_hints_or_clamps(bot: BotHarness) -> None:
     await bot.ingest(_article("خبر واحد", "نص قصير."))
     [hint] = await bot.send(LAYLA, "/latest abc")
-    assert "/latest" in hint.visible_text and str(MAX_LATEST) in hint.visible_text
+    # Numbers in Arabic-Indic digits, like the numbered headline lists.
+    assert "/latest" in hint.visible_text and arabic_number(MAX_LATEST) in hint.visible_text
     [zero] = await bot.send(LAYLA, "/latest 0")
     assert zero.visible_text == hint.visible_text
     note, listing = await bot.send(LAYLA, "/latest 500", expect=2)
-    assert str(MAX_LATEST) in note.visible_text
+    assert arabic_number(500) in note.visible_text  # what was asked
+    assert arabic_number(MAX_LATEST) in note.visible_text  # and what comes
     assert len(listing.callback_data()) == 1
+    [by_arabic_digits] = await bot.send(LAYLA, "/latest ١")
+    assert len(by_arabic_digits.callback_data()) == 1
 
 
 async def test_search_tolerates_arabic_spelling_variants(bot: BotHarness, seed_text: str) -> None:
@@ -155,6 +159,19 @@ async def test_search_tolerates_arabic_spelling_variants(bot: BotHarness, seed_t
     assert "كلمات البحث" in usage.visible_text
     [none] = await bot.send(LAYLA, "/search كلمةغيرموجودة")
     assert "لم أجد" in none.visible_text and "كلمةغيرموجودة" in none.visible_text
+
+
+async def test_search_with_too_many_words_says_which_words_were_used(
+    bot: BotHarness, seed_text: str
+) -> None:
+    seed = await bot.ingest(seed_text, breaking=False)
+    words = "بايدن " * 12 + "كلمةزائدةلاتوجد"  # the 13th word matches nothing
+    note, found = await bot.send(LAYLA, f"/search {words}", expect=2)
+    assert arabic_number(12) in note.visible_text and "كلمة فقط" in note.visible_text
+    assert found.callback_data() == [read_article(seed.id)]
+    # Twelve words or fewer: no note.
+    [only] = await bot.send(LAYLA, "/search " + "بايدن " * 12)
+    assert only.callback_data() == [read_article(seed.id)]
 
 
 async def test_settings_menu_marks_and_changes_the_preference(bot: BotHarness) -> None:
@@ -399,10 +416,10 @@ async def test_stats_for_admins(bot: BotHarness, seed_text: str) -> None:
     [stats] = await bot.send(ADMIN_ID, "/stats")
     text = stats.visible_text
     assert "الإحصاءات" in text
-    assert "النشطون: 1" in text
-    assert "ألغوا الاشتراك: 1" in text
-    assert "المخزنة: 1" in text
-    assert "بايدن يحذر نتنياهو" in text and "وصل 1" in text
+    assert "النشطون: ١" in text
+    assert "ألغوا الاشتراك: ١" in text
+    assert "المخزنة: ١" in text
+    assert "بايدن يحذر نتنياهو" in text and "اكتمل: وصل ١" in text
 
 
 # Failures ---------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 
 from bot.models import ChatKind, Preference
+from bot.parser import ParseError
 from bot.store import SubscribeResult
 from formatters import validate_html, visible_text
-from formatters.callback_data import SetPreference, parse_callback
+from formatters.callback_data import SetPreference, deep_link_url, parse_callback, parse_deep_link
 from formatters.message import OutgoingMessage
 from formatters.replies import (
     LRM,
@@ -48,7 +49,7 @@ from formatters.replies import (
     unsubscribed,
 )
 from formatters.rtl import Direction, first_strong
-from handlers.admin import publish_source, text_after_command
+from handlers.admin import publish_source, rejected_field, text_after_command
 from handlers.errors import describe_update, redact
 from handlers.reading import parse_count
 from handlers.replies import send_kwargs
@@ -162,10 +163,54 @@ def test_stats_rendering_shows_counts_and_alert_progress() -> None:
         recent_alerts=[AlertSummary("a1", "عنوان <التنبيه>", "done", 10, 1, 0, blocked=2)],
     )
     text = visible_text(stats_message(snapshot).text)
-    for expected in ("النشطون: 12", "كل الأخبار»: 4", "المخزنة: 30", "حظروا البوت: 3"):
+    for expected in ("النشطون: ١٢", "كل الأخبار»: ٤", "المخزنة: ٣٠", "حظروا البوت: ٣"):
         assert expected in text
     assert "weird_reason" in text
-    assert "عنوان <التنبيه> — اكتمل: وصل 10، حُظر 2، فشل 1، متبقٍّ 0" in text
+    assert "عنوان <التنبيه> — اكتمل: وصل ١٠، حُظر ٢، فشل ١، متبقٍّ ٠" in text
+
+
+@pytest.mark.parametrize("state", ["queued", "expanding", "sending", "done"])
+def test_stats_names_every_delivery_state_in_arabic(state: str) -> None:
+    alert = AlertSummary("a1", "عنوان", state, 1, 0, 0)
+    text = visible_text(stats_message(StatsSnapshot(1, 0, 1, recent_alerts=[alert])).text)
+    line = text.splitlines()[-1]
+    assert state not in line and not re.search(r"[A-Za-z]", line), line
+
+
+def test_stats_names_every_inactive_reason_the_engine_records_in_arabic() -> None:
+    reasons = ["unsubscribed", "blocked", "deactivated", "kicked", "left", "chat_not_found"]
+    reasons += ["forbidden", "migrated"]
+    snapshot = StatsSnapshot(1, 0, 1, inactive=dict.fromkeys(reasons, 1))
+    text = visible_text(stats_message(snapshot).text)
+    assert not re.search(r"[A-Za-z]", text), text
+
+
+def test_latest_usage_uses_the_same_arabic_digits_as_the_lists() -> None:
+    text = visible_text(latest_usage().text) + visible_text(help_message().text)
+    assert not re.search(r"[0-9]", text)
+    assert "٢٠" in text
+
+
+def test_latest_clamped_repeats_the_asked_count_and_the_ceiling() -> None:
+    text = visible_text(latest_clamped(500).text)
+    assert "٥٠٠" in text and "٢٠" in text
+    huge = visible_text(latest_clamped(10**400).text)
+    assert len(huge) < 100  # a thousand-digit count is not echoed whole
+
+
+def test_publish_refusal_of_a_field_value_is_arabic_with_the_field_name() -> None:
+    english = "مقال غير صالح: الحقل «url» غير صالح: url must be an http(s) URL"
+    refusal = ParseError("invalid_article", "invalid article: field 'url' ...", english)
+    field = rejected_field(refusal)
+    assert field == "url"
+    text = visible_text(publish_failed(refusal.arabic, invalid_field=field).text)
+    assert "«url»" in text and "must be" not in text
+    assert not re.search(r"[A-Za-z]", text.replace("url", ""))
+    # A refusal that is Arabic throughout is shown as the parser wrote it.
+    missing = ParseError("invalid_article", "invalid article: field 'title' is required",
+                         "مقال غير صالح: الحقل «title» مطلوب")  # fmt: skip
+    assert rejected_field(missing) is None
+    assert rejected_field(ParseError("empty", "article text is empty", "نص المقال فارغ")) is None
 
 
 def test_publish_confirmation_names_the_id_and_the_alert() -> None:
@@ -302,3 +347,9 @@ def test_error_log_context_has_ids_and_command_but_never_the_token() -> None:
     assert redact(f"POST https://api/bot{TOKEN}/sendMessage failed", TOKEN) == (
         "POST https://api/bot<token>/sendMessage failed"
     )
+
+
+def test_group_read_button_link_opens_the_article_in_a_private_chat() -> None:
+    url = deep_link_url("newsbot_sandbox_bot", "Ab_9")
+    assert url == "https://t.me/newsbot_sandbox_bot?start=a_Ab_9"
+    assert parse_deep_link(url.partition("start=")[2]) == "Ab_9"

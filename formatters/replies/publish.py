@@ -8,6 +8,8 @@ from formatters.replies.base import command, echo, lines_message
 
 #: The longest headline repeated in a /publish confirmation.
 MAX_TITLE_ECHO_CHARS = 300
+#: The longest field name repeated in a refusal (names come from the editor's JSON).
+MAX_FIELD_ECHO_CHARS = 40
 
 
 def admin_only() -> OutgoingMessage:
@@ -47,6 +49,15 @@ def publish_done(
     )
 
 
-def publish_failed(arabic_reason: str) -> OutgoingMessage:
-    """``/publish`` text the parser refused, with the parser's own Arabic explanation."""
-    return lines_message("❌ لم يُنشر الخبر.", escape(arabic_reason))
+def publish_failed(arabic_reason: str, *, invalid_field: str | None = None) -> OutgoingMessage:
+    """``/publish`` text the parser refused: its Arabic explanation, or the rejected field.
+
+    ``invalid_field`` names a field whose value was refused; the parser's detail about it is
+    English (pydantic's), so the editor gets the field's name in an Arabic sentence instead.
+    """
+    if invalid_field is not None:
+        field = echo(invalid_field, MAX_FIELD_ECHO_CHARS)
+        reason = f"مقال غير صالح: قيمة الحقل «{field}» غير مقبولة."
+    else:
+        reason = escape(arabic_reason)
+    return lines_message("❌ لم يُنشر الخبر.", reason)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from formatters.labels import arabic_number
 from formatters.message import OutgoingMessage
 from formatters.replies.base import command, echo, echo_plain, lines_message
 
 #: ``/latest`` without a number, and its ceiling.
 DEFAULT_LATEST = 5
 MAX_LATEST = 20
+#: The longest count repeated back by the ``/latest`` note.
+MAX_COUNT_ECHO_CHARS = 12
 
 
 def latest_heading(count: int) -> str:
@@ -18,15 +21,18 @@ def latest_heading(count: int) -> str:
 def latest_usage() -> OutgoingMessage:
     """``/latest`` with something that is not a positive number."""
     return lines_message(
-        f"اكتب {command('latest')} لأحدث {DEFAULT_LATEST} عناوين، "
-        f"أو أضف عدداً من 1 إلى {MAX_LATEST}، مثلاً: {command('latest', '10')}"
+        f"اكتب {command('latest')} لأحدث {arabic_number(DEFAULT_LATEST)} عناوين، "
+        f"أو أضف عدداً من {arabic_number(1)} إلى {arabic_number(MAX_LATEST)}، "
+        f"مثلاً: {command('latest', arabic_number(10))}"
     )
 
 
 def latest_clamped(asked: int) -> OutgoingMessage:
-    """The note sent when ``/latest`` asks for more than the maximum."""
-    del asked  # the ceiling is what matters to the reader
-    return lines_message(f"ℹ️ أقصى عدد هو {MAX_LATEST} عنواناً، وإليك آخر {MAX_LATEST}.")
+    """The note sent when ``/latest`` asks for more than the maximum: what was asked, what comes."""
+    # A count can be thousands of digits long (anything fits in a message): keep the echo short.
+    shown = echo(arabic_number(asked), MAX_COUNT_ECHO_CHARS)
+    most = arabic_number(MAX_LATEST)
+    return lines_message(f"ℹ️ طلبت {shown}، والحد الأقصى {most} عنواناً، فإليك آخر {most}.")
 
 
 def no_articles_yet() -> OutgoingMessage:
@@ -56,6 +62,13 @@ def search_usage() -> OutgoingMessage:
     return lines_message(
         f"اكتب كلمات البحث بعد الأمر، مثلاً: {command('search', 'غزة')}",
         "أبحث في عناوين الأخبار ونصوصها، ولا يهم اختلاف الهمزات أو التاء المربوطة.",
+    )
+
+
+def search_words_dropped(used: int) -> OutgoingMessage:
+    """The note sent when ``/search`` had more words than are looked up."""
+    return lines_message(
+        f"ℹ️ أبحث بأول {arabic_number(used)} كلمة فقط، وتجاهلت ما بعدها.",
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from formatters.html import escape
+from formatters.labels import arabic_number
 from formatters.message import OutgoingMessage
 from formatters.replies.base import echo, lines_message
 
@@ -43,6 +44,7 @@ _INACTIVE_LABELS = {
     "left": "غادر البوت",
     "chat_not_found": "محادثات غير موجودة",
     "forbidden": "رفضت رسائل البوت",
+    "migrated": "مجموعات انتقلت إلى معرّف جديد",
 }
 
 _COUNTER_LABELS = {
@@ -52,35 +54,34 @@ _COUNTER_LABELS = {
     "messages_failed": "رسائل فشلت",
 }
 
+#: The states the delivery engine writes (bot/delivery/queue.py and outcomes.py): queued until
+#: a worker takes the alert, expanding while the audience is split into batches, sending while
+#: batches remain, done when every chat has an outcome.
 _ALERT_STATES = {
     "queued": "في الانتظار",
-    "pending": "في الانتظار",
+    "expanding": "جارٍ تجهيز قائمة المشتركين",
     "sending": "جارٍ الإرسال",
-    "expanding": "جارٍ الإرسال",
-    "running": "جارٍ الإرسال",
     "done": "اكتمل",
-    "completed": "اكتمل",
-    "finished": "اكتمل",
-    "failed": "فشل",
 }
 
 
 def stats_message(stats: StatsSnapshot) -> OutgoingMessage:
     """The ``/stats`` answer: subscribers, articles and alert delivery, in Arabic."""
+    n = arabic_number
     lines = [
         "<b>📊 الإحصاءات</b>",
         "",
         "<b>المشتركون</b>",
-        f"• النشطون: {stats.active_subscribers}",
-        f"• منهم مشتركو «كل الأخبار»: {stats.all_news_subscribers}",
+        f"• النشطون: {n(stats.active_subscribers)}",
+        f"• منهم مشتركو «كل الأخبار»: {n(stats.all_news_subscribers)}",
     ]
-    for reason, n in sorted(stats.inactive.items()):
+    for reason, count in sorted(stats.inactive.items()):
         label = _INACTIVE_LABELS.get(reason, f"غير نشطين ({escape(reason)})")
-        lines.append(f"• {label}: {n}")
-    lines += ["", "<b>الأخبار</b>", f"• المخزنة: {stats.articles}"]
+        lines.append(f"• {label}: {n(count)}")
+    lines += ["", "<b>الأخبار</b>", f"• المخزنة: {n(stats.articles)}"]
     for name, label in _COUNTER_LABELS.items():
         if name in stats.counters:
-            lines.append(f"• {label}: {stats.counters[name]}")
+            lines.append(f"• {label}: {n(stats.counters[name])}")
     lines += ["", "<b>آخر التنبيهات</b>"]
     if not stats.recent_alerts:
         lines.append("• لا توجد تنبيهات بعد.")
@@ -88,6 +89,7 @@ def stats_message(stats: StatsSnapshot) -> OutgoingMessage:
         state = _ALERT_STATES.get(alert.state, escape(alert.state))
         lines.append(
             f"• {echo(alert.title)} — {state}: "
-            f"وصل {alert.sent}، حُظر {alert.blocked}، فشل {alert.failed}، متبقٍّ {alert.pending}"
+            f"وصل {n(alert.sent)}، حُظر {n(alert.blocked)}، فشل {n(alert.failed)}، "
+            f"متبقٍّ {n(alert.pending)}"
         )
     return lines_message(*lines)

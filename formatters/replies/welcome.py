@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.models import ChatKind
 from bot.store import SubscribeResult
+from formatters.labels import arabic_number
 from formatters.message import OutgoingMessage
 from formatters.replies.base import command, echo, lines_message
 from formatters.replies.reading import MAX_LATEST
@@ -47,7 +48,8 @@ def admin_commands() -> list[CommandInfo]:
 def _command_lines() -> list[str]:
     return [
         f"• أحدث العناوين: {command('latest')}",
-        f"• عدد محدد من العناوين (حتى {MAX_LATEST}): {command('latest', '10')}",
+        f"• عدد محدد من العناوين (حتى {arabic_number(MAX_LATEST)}): "
+        f"{command('latest', arabic_number(10))}",
         f"• البحث في الأخبار: {command('search', 'كلمات البحث')}",
         f"• قراءة خبر كامل: {command('article', 'رمز_الخبر')}",
         f"• العاجل فقط أو كل الأخبار: {command('settings')}",
