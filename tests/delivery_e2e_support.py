@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.metrics import DeliveryMetrics
 from bot.delivery.service import DeliveryService
+from bot.delivery.status import recent_alerts
 from bot.ingest.metrics import Metrics
 from bot.store import Store
+from bot.store.delivery_stats import queue_depths
 from sandbox import SandboxServer
 
 SANDBOX_TOKEN = "123456:E2E-newsbot-ingestion-test-token-0123456789"
@@ -52,3 +54,15 @@ async def delivery_stack(store: Store, metrics: Metrics) -> AsyncIterator[Delive
         if task is not None:
             await asyncio.wait_for(task, 10)
         await sandbox.stop()
+
+
+async def deliveries_settled(store: Store) -> bool:
+    """Every alert published so far is done (each chat has its one outcome), no work waits.
+
+    Once this holds nothing more can be sent until something new is published: the point at
+    which a test may check that a duplicate did *not* happen.
+    """
+    alerts = await recent_alerts(store, 1000)
+    if not all(a.state == "done" and a.pending == 0 for a in alerts):
+        return False
+    return not any((await queue_depths(store)).values())

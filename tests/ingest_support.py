@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.ingest.feeds import PollOutcome
 from bot.ingest.health import ReadinessProbe
 from bot.ingest.metrics import Metrics
 from bot.ingest.server import build_api_app
@@ -68,6 +70,20 @@ async def api_harness(
     app = build_api_app(settings, services, readiness=readiness, metrics=metrics, **app_options)
     async with TestClient(TestServer(app)) as client:
         yield ApiHarness(client, store, services, metrics, readiness, settings)
+
+
+def feed_polls(metrics: Metrics, url: str, outcome: str | None = None) -> int:
+    """Finished polls of one feed (of one outcome, or all) as counted for ``/metrics``.
+
+    A poll is counted once it has ingested what it found: waiting on this count is waiting for
+    polls to have happened, not for time to pass.
+    """
+    outcomes = [outcome] if outcome else [o.value for o in PollOutcome]
+    total = 0.0
+    for name in outcomes:
+        labels = {"feed": url, "outcome": name}
+        total += metrics.registry.get_sample_value("newsbot_feed_polls_total", labels) or 0.0
+    return int(total)
 
 
 def metric_value(text: str, name: str, labels: dict[str, str] | None = None) -> float | None:
@@ -179,6 +195,17 @@ class FeedServer:
             await self.server.close()
 
 
+@pytest.fixture(name="feed_server")
+async def feed_server_fixture() -> AsyncIterator[FeedServer]:
+    """``feed_server``: a started :class:`FeedServer` (import it into a test module to use it)."""
+    server = FeedServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
 def rss(title: str, items: list[dict[str, str]], *, extra: str = "") -> bytes:
     """A small RSS 2.0 document; each item dict holds raw XML for its child elements."""
     parts = [
@@ -192,11 +219,12 @@ def rss(title: str, items: list[dict[str, str]], *, extra: str = "") -> bytes:
     return "\n".join(parts).encode("utf-8")
 
 
-async def wait_for(condition: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
-    """Poll an async predicate until it holds (or fail after ``within`` seconds)."""
+async def wait_for(condition: Callable[[], Awaitable[bool] | bool], within: float = 5.0) -> None:
+    """Poll a predicate (plain or async) until it holds (or fail after ``within`` seconds)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if await condition():
+        held = condition()
+        if held if isinstance(held, bool) else await held:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("condition not met in time")

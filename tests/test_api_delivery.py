@@ -7,8 +7,8 @@ import asyncio
 from bot.ingest.health import ReadinessProbe
 from bot.ingest.metrics import Metrics
 from bot.store import Store
-from tests.delivery_e2e_support import READERS, delivery_stack
-from tests.ingest_support import AUTH, api_harness, metric_value
+from tests.delivery_e2e_support import READERS, deliveries_settled, delivery_stack
+from tests.ingest_support import AUTH, api_harness, metric_value, wait_for
 
 TEXT = {**AUTH, "Content-Type": "text/plain; charset=utf-8"}
 
@@ -39,17 +39,9 @@ async def test_retried_and_concurrent_posts_deliver_one_alert_per_subscriber(
 
         for chat in READERS:
             await stack.sandbox.state.wait_for_bot_messages(chat, 1, timeout=10)
-
-        async def finished() -> bool:
-            resp = await api.client.get(f"/api/alerts/{alert_id}", headers=AUTH)
-            body = await resp.json()
-            return body["state"] == "done"
-
-        for _ in range(200):
-            if await finished():
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)  # any duplicate would have been sent by now
+        # The alert is done (one outcome per reader) and no delivery work waits: nothing can
+        # be sent any more, so a duplicate would be in the chats now.
+        await wait_for(lambda: deliveries_settled(store), within=10)
         for chat in READERS:
             messages = stack.messages(chat)
             assert len(messages) == 1 and "بايدن يحذر نتنياهو" in messages[0]

@@ -14,7 +14,15 @@ from bot.ingest.feeds import FeedOptions, FeedPoller, PollOutcome
 from bot.ingest.metrics import Metrics
 from bot.runtime import build_services
 from bot.store import Store
-from tests.ingest_support import FEEDS_DIR, FeedServer, make_settings, rss, wait_for
+from tests.ingest_support import (
+    FEEDS_DIR,
+    FeedServer,
+    feed_polls,
+    feed_server_fixture,  # noqa: F401  (the feed_server fixture)
+    make_settings,
+    rss,
+    wait_for,
+)
 
 FLASH_TITLE = "عاجل | انهيار مبنى سكني في حي الميناء ووجود عالقين تحت الأنقاض"
 FLASH_ITEM = (
@@ -24,16 +32,6 @@ FLASH_ITEM = (
     '<guid isPermaLink="false">https://flash.example/news/building-collapse</guid>'
     "<pubDate>Sun, 15 Feb 2026 09:00:00 +0000</pubDate></item>"
 )
-
-
-@pytest.fixture
-async def feed_server() -> AsyncIterator[FeedServer]:
-    server = FeedServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.close()
 
 
 @pytest.fixture
@@ -319,7 +317,8 @@ async def test_running_poller_alerts_a_new_flash_within_one_interval(
 ) -> None:
     interval = 0.3
     url = feed_server.put("/live.xml", (FEEDS_DIR / "rss_duplicates.xml").read_bytes())
-    poller = make_poller(store, http, [url], interval=interval)
+    metrics = Metrics()
+    poller = make_poller(store, http, [url], metrics=metrics, interval=interval)
     stop = asyncio.Event()
     task = asyncio.create_task(poller.run(stop))
     try:
@@ -340,7 +339,10 @@ async def test_running_poller_alerts_a_new_flash_within_one_interval(
 
         await wait_for(alerted)
         assert time.monotonic() - added < interval + 1.0
-        await asyncio.sleep(interval * 2)  # more polls: still exactly one alert
+        # Two more complete polls of the changed feed (a poll is counted once it has finished
+        # ingesting): neither may queue a second alert.
+        after = feed_polls(metrics, url)
+        await wait_for(lambda: feed_polls(metrics, url) >= after + 2)
         assert await alert_jobs(store, "breaking") == 1
     finally:
         stop.set()
@@ -352,13 +354,17 @@ async def test_a_failing_feed_stays_in_rotation_and_does_not_block_others(
 ) -> None:
     bad = feed_server.put("/down.xml", b"", status=503)
     good = feed_server.put("/up.xml", (FEEDS_DIR / "rss_duplicates.xml").read_bytes())
-    poller = make_poller(store, http, [bad, good], interval=0.05, backoff_max=0.1)
+    metrics = Metrics()
+    poller = make_poller(store, http, [bad, good], metrics=metrics, interval=0.05, backoff_max=0.1)
     stop = asyncio.Event()
     task = asyncio.create_task(poller.run(stop))
-    await asyncio.sleep(0.8)
-    stop.set()
-    await asyncio.wait_for(task, 5)
-    assert len(feed_server.statuses("/down.xml")) >= 3
+    try:
+        # The failing feed is retried (three failed polls) while the good one is taken in.
+        await wait_for(lambda: feed_polls(metrics, bad, "error") >= 3)
+        await wait_for(lambda: feed_polls(metrics, good, "ok") >= 1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
     assert set(feed_server.statuses("/down.xml")) == {503}
     assert feed_server.statuses("/up.xml")[0] == 200
     assert await store.articles.count() == 2

@@ -24,6 +24,7 @@ from tests.ingest_support import (
     ApiHarness,
     FeedServer,
     api_harness,
+    feed_server_fixture,  # noqa: F401  (the feed_server fixture)
     make_settings,
     metric_value,
 )
@@ -141,16 +142,6 @@ FEED = (
     "<item><title>خبر عن السوق</title><guid>1</guid>"
     "<description>نص الخبر عن السوق.</description></item></channel></rss>"
 ).encode()
-
-
-@pytest.fixture
-async def feed_server() -> AsyncIterator[FeedServer]:
-    server = FeedServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.close()
 
 
 async def test_feed_polls_show_in_metrics_and_readiness(
