@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -19,6 +19,7 @@ from bot.ingest.health import ReadinessProbe
 from bot.ingest.metrics import Metrics
 from bot.store import Store
 from bot.store.delivery_stats import QUEUE_PRIORITIES, queue_depths
+from tests.delivery_e2e_support import READERS, deliveries_settled, delivery_stack
 from tests.ingest_support import (
     AUTH,
     ApiHarness,
@@ -27,6 +28,7 @@ from tests.ingest_support import (
     feed_server_fixture,  # noqa: F401  (the feed_server fixture)
     make_settings,
     metric_value,
+    wait_for,
 )
 
 TEXT = {**AUTH, "Content-Type": "text/plain"}
@@ -38,12 +40,6 @@ async def scrape(api: ApiHarness) -> str:
     assert resp.status == 200
     assert resp.headers["Content-Type"] == CONTENT_TYPE_LATEST
     return await resp.text()
-
-
-async def heartbeat(store: Store, worker_id: str) -> None:
-    """What a live delivery worker writes (see bot.delivery.worker)."""
-    await store.redis.set(store.keys.worker_heartbeat(worker_id), "0", px=30_000)
-    await store.redis.zadd(store.keys.workers, {worker_id: time.time()})
 
 
 @pytest.fixture
@@ -91,50 +87,56 @@ async def test_queue_depths_count_waiting_stream_entries(store: Store) -> None:
     }
 
 
-async def test_metrics_read_totals_written_by_other_processes(api: ApiHarness) -> None:
-    # What `newsbot worker` processes and `newsbot ingest` leave in Redis.
-    for name, amount in {
-        "messages_sent": 7,
-        "messages_blocked": 2,
-        "messages_bad_request": 1,
-        "messages_failed": 4,
-        "messages_skipped": 3,
-    }.items():
-        await api.store.stats.incr(name, amount)
-    await api.services.ingestor.ingest_bytes(ROUTINE)  # the CLI path: no source recorded
-    await heartbeat(api.store, "worker-a")
-    await api.store.redis.zadd(api.store.keys.workers, {"worker-dead": time.time() - 600})
-    text = await scrape(api)
-    assert metric_value(text, "newsbot_messages_sent_total") == 7
-    assert metric_value(text, "newsbot_messages_failed_total", {"reason": "blocked"}) == 2
-    assert metric_value(text, "newsbot_messages_failed_total", {"reason": "bad_request"}) == 1
-    assert metric_value(text, "newsbot_messages_failed_total", {"reason": "failed"}) == 4
+async def test_metrics_show_what_a_real_worker_did_from_another_process(
+    store: Store, seed_text: str
+) -> None:
+    # The worker reports to its own Metrics, as a `newsbot worker` process would: the API's
+    # cluster totals can only come from what the engine wrote to Redis, under its own names.
+    worker_metrics = Metrics()
+    async with delivery_stack(store, worker_metrics) as stack, api_harness(store) as api:
+        reader, blocker = READERS
+        stack.sandbox.state.block(blocker)  # the send to them answers 403: marked inactive
+        stack.sandbox.state.inject_429(count=1, retry_after=1)  # one 429, then retried
+        resp = await api.client.post("/api/articles", data=seed_text.encode(), headers=TEXT)
+        assert resp.status == 201
+        await stack.sandbox.state.wait_for_bot_messages(reader, 1, timeout=10)
+        await wait_for(lambda: deliveries_settled(store), within=10)
+        text = await scrape(api)
+        assert metric_value(text, "newsbot_delivery_workers_alive") == 1  # a real heartbeat
+    assert metric_value(text, "newsbot_alerts_published_total") == 1
+    assert metric_value(text, "newsbot_messages_sent_total") == 1
+    assert metric_value(text, "newsbot_messages_failed_total", {"reason": "blocked"}) == 1
     assert metric_value(text, "newsbot_messages_failed_total", {"reason": "sent"}) is None
-    assert metric_value(text, "newsbot_messages_skipped_total") == 3
-    assert metric_value(text, "newsbot_articles_ingested_total", {"source": "other"}) == 1
-    assert metric_value(text, "newsbot_delivery_workers_alive") == 1
-    # Always exported, 0 before the first 429 (an absent series cannot be alerted on).
-    assert metric_value(text, "newsbot_telegram_rate_limited_total") == 0
-    await api.store.stats.incr("rate_limited", 5)
-    assert metric_value(await scrape(api), "newsbot_telegram_rate_limited_total") == 5
+    assert metric_value(text, "newsbot_messages_skipped_total") == 0
+    assert metric_value(text, "newsbot_telegram_rate_limited_total") == 1
+    assert metric_value(text, "newsbot_subscribers_active") == 1  # the blocker left
+    assert metric_value(text, "newsbot_queue_depth", {"queue": "batches:breaking"}) == 0
+    # Nothing was delivered by this process: its own delivery metrics stay empty.
+    assert metric_value(text, "newsbot_delivery_latency_seconds_count") == 0
+    assert metric_value(text, "newsbot_telegram_retry_after_seconds_count") == 0
 
-
-async def test_delivery_observer_and_listener_feed_process_metrics(api: ApiHarness) -> None:
-    api.metrics.message_sent(0.8)
-    api.metrics.message_sent(12.0)
-    api.metrics.message_failed("blocked")
-    api.metrics.rate_limited(5.0)
-    api.metrics.delivery_listener("retry_after", 2)
-    api.metrics.delivery_listener("sent", 3)
-    text = await scrape(api)
-    assert metric_value(text, "newsbot_delivery_latency_seconds_count") == 2
-    assert metric_value(text, "newsbot_delivery_latency_seconds_bucket", {"le": "1.0"}) == 1
-    assert metric_value(text, "newsbot_delivery_latency_seconds_sum") == pytest.approx(12.8)
-    assert metric_value(text, "newsbot_process_messages_failed_total", {"reason": "blocked"}) == 1
-    assert metric_value(text, "newsbot_telegram_retry_after_seconds_count") == 1
+    # The worker's process saw each event once, through the engine's listener and observer.
+    own = worker_metrics.render().decode()
+    assert metric_value(own, "newsbot_delivery_latency_seconds_count") == 1
+    assert metric_value(own, "newsbot_telegram_retry_after_seconds_count") == 1
+    assert metric_value(own, "newsbot_telegram_retry_after_seconds_sum") == 1.0
+    failed = "newsbot_process_messages_failed_total"
+    assert metric_value(own, failed, {"reason": "blocked"}) == 1
     events = "newsbot_process_delivery_events_total"
-    assert metric_value(text, events, {"event": "retry_after"}) == 2
-    assert metric_value(text, events, {"event": "sent"}) == 3
+    assert metric_value(own, events, {"event": "sent"}) == 1
+    assert metric_value(own, events, {"event": "retry_after"}) == 1
+
+
+async def test_rate_limited_is_exported_as_zero_before_the_first_429(api: ApiHarness) -> None:
+    # An absent series cannot be alerted on ("rate(…) > 0" needs a 0 to start from).
+    assert metric_value(await scrape(api), "newsbot_telegram_rate_limited_total") == 0
+
+
+async def test_articles_ingested_without_a_known_source_count_as_other(api: ApiHarness) -> None:
+    await api.services.ingestor.ingest_bytes(ROUTINE)  # e.g. an older tool: no source given
+    text = await scrape(api)
+    assert metric_value(text, "newsbot_articles_ingested_total", {"source": "other"}) == 1
+    assert metric_value(text, "newsbot_articles_ingested_total", {"source": "api"}) == 0
 
 
 FEED = (
@@ -190,9 +192,13 @@ async def test_feed_polls_show_in_metrics_and_readiness(
 async def test_readiness_needs_telegram_and_a_live_worker(store: Store) -> None:
     readiness = ReadinessProbe(store)  # production defaults: getMe and heartbeats required
     async with api_harness(store, readiness=readiness) as api:
-        resp = await api.client.get("/readyz", headers=AUTH)
-        body = await resp.json()
-        assert resp.status == 503 and body["status"] == "not_ready"
+
+        async def readyz() -> tuple[int, dict[str, Any]]:
+            resp = await api.client.get("/readyz", headers=AUTH)
+            return resp.status, await resp.json()
+
+        status, body = await readyz()
+        assert status == 503 and body["status"] == "not_ready"
         assert body["checks"]["redis"] == {"ok": True}
         assert body["checks"]["telegram"]["ok"] is False
         assert body["checks"]["workers"] == {
@@ -202,24 +208,29 @@ async def test_readiness_needs_telegram_and_a_live_worker(store: Store) -> None:
         }
 
         readiness.telegram_ready("newsbot_test_bot")
-        await heartbeat(store, "worker-1")
-        resp = await api.client.get("/readyz", headers=AUTH)
-        body = await resp.json()
-        assert resp.status == 200 and body["status"] == "ready"
-        assert body["checks"]["telegram"] == {"ok": True, "detail": "@newsbot_test_bot"}
-        assert body["checks"]["workers"] == {"ok": True, "alive": 1}
+        async with delivery_stack(store, Metrics()):  # a real worker and its heartbeat
 
-        readiness.telegram_failed("Unauthorized: the token was revoked")
-        resp = await api.client.get("/readyz", headers=AUTH)
-        assert resp.status == 503
-        assert (await resp.json())["checks"]["telegram"]["detail"].startswith("Unauthorized")
-        public = await api.client.get("/readyz")  # a probe: same verdict, no reason text
-        assert public.status == 503
-        assert (await public.json())["checks"]["telegram"] == {"ok": False}
+            async def ready() -> bool:
+                return (await readyz())[0] == 200
 
-        await store.redis.delete(store.keys.worker_heartbeat("worker-1"))
-        readiness.telegram_ready()
-        assert (await api.client.get("/readyz")).status == 503
+            await wait_for(ready)
+            status, body = await readyz()
+            assert body["status"] == "ready"
+            assert body["checks"]["telegram"] == {"ok": True, "detail": "@newsbot_test_bot"}
+            assert body["checks"]["workers"] == {"ok": True, "alive": 1}
+
+            readiness.telegram_failed("Unauthorized: the token was revoked")
+            status, body = await readyz()
+            assert status == 503 and body["checks"]["telegram"]["detail"].startswith("Unauth")
+            public = await api.client.get("/readyz")  # a probe: same verdict, no reason text
+            assert public.status == 503
+            assert (await public.json())["checks"]["telegram"] == {"ok": False}
+            readiness.telegram_ready()
+            assert (await readyz())[0] == 200
+
+        # The worker stopped (and said so in Redis): not ready any more.
+        status, body = await readyz()
+        assert status == 503 and body["checks"]["workers"]["alive"] == 0
 
 
 async def test_redis_down_shows_in_readyz_and_metrics() -> None:
