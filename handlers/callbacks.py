@@ -43,7 +43,7 @@ async def on_button(update: Update, context: NewsContext) -> None:
     chat = update.effective_chat
     chat_id = chat.id if chat is not None else query.from_user.id
     if isinstance(action, SetPreference):
-        await choose_preference(query, chat_id, action.preference, context)
+        await choose_preference(update, query, chat_id, action.preference, context)
     elif isinstance(action, ReadArticle):
         await read_article(query, action.article_id, context, update)
 

@@ -11,8 +11,29 @@ from formatters import format_article
 from formatters.callback_data import parse_deep_link
 from formatters.message import OutgoingMessage
 from formatters.replies.reading import article_not_found
-from formatters.replies.welcome import greeting
+from formatters.replies.welcome import admins_only, greeting
+from handlers.permissions import may_configure
 from handlers.replies import chat_kind, reply
+
+#: The inactive reason ``/stop`` records (``SubscriberStore.unsubscribe``).
+STOPPED_REASON = "unsubscribed"
+
+
+async def _may_start(update: Update, context: NewsContext) -> bool:
+    """Whether ``/start`` may (re)subscribe this group or channel.
+
+    Any member may subscribe a group the bot has joined (adding a bot already took someone
+    allowed to), also after the bot was removed and added back; but a group whose admins stopped
+    the alerts with ``/stop`` is resumed by its admins only: otherwise any member could undo an
+    admin's ``/stop`` with ``/start``.
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    existing = await context.store.subscribers.get(chat.id)
+    if existing is None or existing.active or existing.inactive_reason != STOPPED_REASON:
+        return True
+    return await may_configure(update, context.bot)
 
 
 async def start(update: Update, context: NewsContext) -> None:
@@ -21,6 +42,9 @@ async def start(update: Update, context: NewsContext) -> None:
     if chat is None:
         return
     kind = chat_kind(chat)
+    if kind.is_group_like and not await _may_start(update, context):
+        await reply(update, context.bot, [admins_only(kind)])
+        return
     result = await context.store.subscribers.subscribe(chat.id, kind)
     user = update.effective_user
     name = user.first_name if user is not None and kind is ChatKind.PRIVATE else None

@@ -1,11 +1,15 @@
-"""``/stop`` (``/unsubscribe``) and ``/subscribe``: leave and rejoin, both idempotent."""
+"""``/stop`` (``/unsubscribe``) and ``/subscribe``: leave and rejoin, both idempotent.
+
+In groups and channels only the chat's admins may do either (see ``handlers.permissions``).
+"""
 
 from __future__ import annotations
 
 from telegram import Update
 
 from bot.context import NewsContext
-from formatters.replies.welcome import subscribed, unsubscribed
+from formatters.replies.welcome import admins_only, subscribed, unsubscribed
+from handlers.permissions import may_configure
 from handlers.replies import chat_kind, reply
 
 
@@ -14,8 +18,12 @@ async def stop(update: Update, context: NewsContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
+    kind = chat_kind(chat)
+    if not await may_configure(update, context.bot):
+        await reply(update, context.bot, [admins_only(kind)])
+        return
     changed = await context.store.subscribers.unsubscribe(chat.id)
-    await reply(update, context.bot, [unsubscribed(changed, kind=chat_kind(chat))])
+    await reply(update, context.bot, [unsubscribed(changed, kind=kind)])
 
 
 async def subscribe(update: Update, context: NewsContext) -> None:
@@ -24,5 +32,8 @@ async def subscribe(update: Update, context: NewsContext) -> None:
     if chat is None:
         return
     kind = chat_kind(chat)
+    if not await may_configure(update, context.bot):
+        await reply(update, context.bot, [admins_only(kind)])
+        return
     result = await context.store.subscribers.subscribe(chat.id, kind)
     await reply(update, context.bot, [subscribed(result, kind=kind)])

@@ -23,6 +23,7 @@ from formatters.replies import (
     StatsSnapshot,
     admin_commands,
     admin_only,
+    admins_only,
     article_not_found,
     article_usage,
     greeting,
@@ -30,6 +31,7 @@ from formatters.replies import (
     latest_clamped,
     latest_usage,
     no_articles_yet,
+    notice_admins_only,
     notice_article_gone,
     notice_invalid_button,
     plain_text_hint,
@@ -41,6 +43,7 @@ from formatters.replies import (
     search_heading,
     search_no_results,
     search_usage,
+    search_words_dropped,
     settings_menu,
     something_went_wrong,
     stats_message,
@@ -65,7 +68,13 @@ def every_reply() -> list[OutgoingMessage]:
     messages += [subscribed(r, kind=k) for r in SubscribeResult for k in ChatKind]
     messages += [unsubscribed(c, kind=k) for c in (True, False) for k in ChatKind]
     messages += [help_message(is_admin=a) for a in (True, False)]
-    messages += [settings_menu(p, subscribed=s) for p in Preference for s in (True, False)]
+    messages += [
+        settings_menu(p, subscribed=s, kind=k)
+        for p in Preference
+        for s in (True, False)
+        for k in ChatKind
+    ]
+    messages += [admins_only(k) for k in ChatKind if k.is_group_like]
     messages += [
         latest_usage(),
         latest_clamped(99),
@@ -79,6 +88,8 @@ def every_reply() -> list[OutgoingMessage]:
         publish_done("abc123", "عنوان", created=True, alert_queued=True, breaking=True),
         publish_done("abc123", "عنوان", created=False, alert_queued=False, breaking=False),
         publish_failed("نص المقال فارغ"),
+        publish_failed("مقال غير صالح: …", invalid_field="url"),
+        search_words_dropped(12),
         something_went_wrong(),
         unknown_command(),
         plain_text_hint(),
@@ -135,6 +146,8 @@ def test_callback_notices_fit_telegrams_200_characters() -> None:
         notice_article_gone(),
         notice_invalid_button(),
         preference_saved(Preference.ALL),
+        notice_admins_only(ChatKind.SUPERGROUP),
+        notice_admins_only(ChatKind.CHANNEL),
     ):
         assert 0 < len(notice) <= 200
 

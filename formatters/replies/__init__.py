@@ -7,7 +7,7 @@ answers; ``reading``, ``settings``, ``publish``, ``stats`` and ``fallback`` the 
 name is also importable from this package.
 """
 
-from formatters.replies.base import LRM, MAX_ECHO_CHARS, MAX_NOTICE_CHARS, command
+from formatters.replies.base import LRM, MAX_ECHO_CHARS, MAX_NOTICE_CHARS, chat_who, command
 from formatters.replies.fallback import (
     notice_invalid_button,
     plain_text_hint,
@@ -36,8 +36,10 @@ from formatters.replies.reading import (
     search_heading,
     search_no_results,
     search_usage,
+    search_words_dropped,
 )
 from formatters.replies.settings import (
+    notice_admins_only,
     preference_label,
     preference_saved,
     preference_unchanged,
@@ -48,6 +50,7 @@ from formatters.replies.stats import AlertSummary, StatsSnapshot, stats_message
 from formatters.replies.welcome import (
     CommandInfo,
     admin_commands,
+    admins_only,
     greeting,
     help_message,
     public_commands,
@@ -67,8 +70,10 @@ __all__ = [
     "StatsSnapshot",
     "admin_commands",
     "admin_only",
+    "admins_only",
     "article_not_found",
     "article_usage",
+    "chat_who",
     "command",
     "greeting",
     "help_message",
@@ -76,6 +81,7 @@ __all__ = [
     "latest_heading",
     "latest_usage",
     "no_articles_yet",
+    "notice_admins_only",
     "notice_article_gone",
     "notice_invalid_button",
     "notice_sending_article",
@@ -91,6 +97,7 @@ __all__ = [
     "search_heading",
     "search_no_results",
     "search_usage",
+    "search_words_dropped",
     "settings_menu",
     "settings_need_subscription",
     "something_went_wrong",

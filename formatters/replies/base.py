@@ -7,6 +7,7 @@ the Arabic sentence instead of jumping to its right end.
 
 from __future__ import annotations
 
+from bot.models import ChatKind
 from formatters.html import escape
 from formatters.message import InlineButton, OutgoingMessage
 from formatters.rtl import rtl_line
@@ -44,3 +45,12 @@ def echo_plain(text: str, limit: int = MAX_ECHO_CHARS) -> str:
 def echo(text: str, limit: int = MAX_ECHO_CHARS) -> str:
     """:func:`echo_plain`, HTML-escaped for a message."""
     return escape(echo_plain(text, limit))
+
+
+def chat_who(kind: ChatKind) -> str:
+    """The chat as the subject of a sentence: "you", "this group" or "this channel"."""
+    if kind is ChatKind.CHANNEL:
+        return "هذه القناة"
+    if kind.is_group_like:
+        return "هذه المجموعة"
+    return "أنت"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.models import Preference
+from bot.models import ChatKind, Preference
 from formatters.callback_data import set_preference
 from formatters.message import InlineButton, OutgoingMessage
-from formatters.replies.base import command, lines_message
+from formatters.replies.base import chat_who, command, lines_message
 
 _PREFERENCE_LABELS = {
     Preference.BREAKING: "العاجل فقط",
@@ -18,7 +18,9 @@ def preference_label(preference: Preference) -> str:
     return _PREFERENCE_LABELS[preference]
 
 
-def settings_menu(preference: Preference, *, subscribed: bool = True) -> OutgoingMessage:
+def settings_menu(
+    preference: Preference, *, subscribed: bool = True, kind: ChatKind = ChatKind.PRIVATE
+) -> OutgoingMessage:
     """The ``/settings`` message: one button per choice, the current one marked ✅."""
     buttons = tuple(
         (
@@ -39,6 +41,8 @@ def settings_menu(preference: Preference, *, subscribed: bool = True) -> Outgoin
     ]
     if not subscribed:
         lines.append(f"⚠️ التنبيهات متوقفة حالياً، فعّلها بالأمر {command('subscribe')}")
+    if kind.is_group_like:
+        lines.append(f"ℹ️ تغيير الإعدادات من صلاحيات مشرفي {chat_who(kind)} فقط.")
     return lines_message(*lines, keyboard=buttons)
 
 
@@ -55,3 +59,8 @@ def preference_unchanged(preference: Preference) -> str:
 def settings_need_subscription() -> str:
     """A settings button pressed in a chat that never subscribed (plain text)."""
     return f"اشترك أولاً بالأمر {command('start')} ثم اختر إعداداتك."
+
+
+def notice_admins_only(kind: ChatKind) -> str:
+    """A settings button pressed by a member who is no admin of the group (plain text)."""
+    return f"عذراً، تغيير إعدادات {chat_who(kind)} من صلاحيات مشرفيها فقط."

@@ -8,7 +8,7 @@ from bot.models import ChatKind
 from bot.store import SubscribeResult
 from formatters.labels import arabic_number
 from formatters.message import OutgoingMessage
-from formatters.replies.base import command, echo, lines_message
+from formatters.replies.base import chat_who, command, echo, lines_message
 from formatters.replies.reading import MAX_LATEST
 
 # Commands -------------------------------------------------------------------------------------
@@ -62,14 +62,6 @@ def _command_lines() -> list[str]:
 # Greeting, help, subscription -----------------------------------------------------------------
 
 
-def _who(kind: ChatKind) -> str:
-    if kind is ChatKind.CHANNEL:
-        return "هذه القناة"
-    if kind.is_group_like:
-        return "هذه المجموعة"
-    return "أنت"
-
-
 def greeting(
     result: SubscribeResult, *, kind: ChatKind = ChatKind.PRIVATE, name: str | None = None
 ) -> OutgoingMessage:
@@ -82,7 +74,7 @@ def greeting(
             SubscribeResult.ALREADY: "✅ أنت مشترك بالفعل في التنبيهات العاجلة.",
         }[result]
     else:
-        where = _who(kind)
+        where = chat_who(kind)
         state = {
             SubscribeResult.NEW: f"✅ تم اشتراك {where} في التنبيهات العاجلة.",
             SubscribeResult.REACTIVATED: f"✅ عادت {where} إلى قائمة المشتركين.",
@@ -123,7 +115,7 @@ def help_message(*, is_admin: bool = False) -> OutgoingMessage:
 
 def subscribed(result: SubscribeResult, *, kind: ChatKind = ChatKind.PRIVATE) -> OutgoingMessage:
     """The ``/subscribe`` answer (a different text when already subscribed)."""
-    where = _who(kind)
+    where = chat_who(kind)
     if result is SubscribeResult.ALREADY:
         if kind is ChatKind.PRIVATE:
             return lines_message("أنت مشترك بالفعل، وستصلك الأخبار العاجلة فور نشرها. 👍")
@@ -143,10 +135,19 @@ def unsubscribed(changed: bool, *, kind: ChatKind = ChatKind.PRIVATE) -> Outgoin
                 "أنت غير مشترك حالياً، فلن تصلك أي تنبيهات.",
                 f"للاشتراك: {command('subscribe')}",
             )
-        return lines_message(f"{_who(kind)} غير مشتركة حالياً.", f"للاشتراك: {command('subscribe')}")
+        return lines_message(
+            f"{chat_who(kind)} غير مشتركة حالياً.", f"للاشتراك: {command('subscribe')}"
+        )
     text = (
         "🔕 تم إيقاف التنبيهات، لن تصلك الأخبار بعد الآن."
         if kind is ChatKind.PRIVATE
-        else f"🔕 تم إيقاف التنبيهات في {_who(kind)}."
+        else f"🔕 تم إيقاف التنبيهات في {chat_who(kind)}."
     )
     return lines_message(text, f"للعودة في أي وقت: {command('subscribe')}")
+
+
+def admins_only(kind: ChatKind) -> OutgoingMessage:
+    """A member who is no admin tried to (un)subscribe a group or channel."""
+    return lines_message(
+        f"عذراً، إيقاف التنبيهات وتفعيلها وإعدادات {chat_who(kind)} من صلاحيات مشرفيها فقط. 🙏"
+    )
