@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.delivery.config import DeliveryConfig
-from bot.delivery.metrics import DeliveryMetrics
+from bot.delivery.metrics import DeliveryMetrics, Listener
 from bot.delivery.service import DeliveryService
 from bot.delivery.status import recent_alerts
 from bot.ingest.metrics import Metrics
@@ -33,8 +34,17 @@ class DeliveryStack:
 
 
 @contextlib.asynccontextmanager
-async def delivery_stack(store: Store, metrics: Metrics) -> AsyncIterator[DeliveryStack]:
-    """Start the sandbox, subscribe the readers and run one delivery worker against it."""
+async def delivery_stack(
+    store: Store,
+    metrics: Metrics,
+    *,
+    listeners: Iterable[Listener] = (),
+    **config: Any,
+) -> AsyncIterator[DeliveryStack]:
+    """Start the sandbox, subscribe the readers and run one delivery worker against it.
+
+    ``listeners`` also hear the engine's events; ``config`` overrides ``DeliveryConfig`` fields.
+    """
     sandbox = SandboxServer()
     await sandbox.start()
     stop = asyncio.Event()
@@ -45,8 +55,11 @@ async def delivery_stack(store: Store, metrics: Metrics) -> AsyncIterator[Delive
             await store.subscribers.subscribe(chat_id)
         counters = DeliveryMetrics()
         metrics.follow(counters)
-        config = DeliveryConfig(api_url=sandbox.api_url, token=SANDBOX_TOKEN, claim_idle=5.0)
-        service = DeliveryService(store, config, workers=1, metrics=counters)
+        for listener in listeners:
+            counters.add_listener(listener)
+        settings = {"claim_idle": 5.0, **config}
+        delivery = DeliveryConfig(api_url=sandbox.api_url, token=SANDBOX_TOKEN, **settings)
+        service = DeliveryService(store, delivery, workers=1, metrics=counters)
         task = asyncio.create_task(service.run(stop))
         yield DeliveryStack(sandbox, metrics)
     finally:

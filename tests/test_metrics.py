@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import aiohttp
@@ -14,12 +15,18 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from bot.delivery.config import PRIORITIES
+from bot.delivery.metrics import token_listener
 from bot.ingest.feeds import FeedOptions, FeedPoller
 from bot.ingest.health import ReadinessProbe
 from bot.ingest.metrics import Metrics
 from bot.store import Store
 from bot.store.delivery_stats import QUEUE_PRIORITIES, queue_depths
-from tests.delivery_e2e_support import READERS, deliveries_settled, delivery_stack
+from tests.delivery_e2e_support import (
+    READERS,
+    SANDBOX_TOKEN,
+    deliveries_settled,
+    delivery_stack,
+)
 from tests.ingest_support import (
     AUTH,
     ApiHarness,
@@ -125,6 +132,7 @@ async def test_metrics_show_what_a_real_worker_did_from_another_process(
     events = "newsbot_process_delivery_events_total"
     assert metric_value(own, events, {"event": "sent"}) == 1
     assert metric_value(own, events, {"event": "retry_after"}) == 1
+    assert metric_value(own, events, {"event": "blocked"}) == 1
 
 
 async def test_rate_limited_is_exported_as_zero_before_the_first_429(api: ApiHarness) -> None:
@@ -231,6 +239,45 @@ async def test_readiness_needs_telegram_and_a_live_worker(store: Store) -> None:
         # The worker stopped (and said so in Redis): not ready any more.
         status, body = await readyz()
         assert status == 503 and body["checks"]["workers"]["alive"] == 0
+
+
+async def test_readyz_turns_unready_while_delivery_finds_the_token_rejected(
+    store: Store, seed_text: str
+) -> None:
+    readiness = ReadinessProbe(store, workers=None)
+    readiness.telegram_ready("newsbot_sandbox_bot")
+    # Wired as `newsbot run` wires it (bot.runtime.run_bot).
+    token_ok = functools.partial(readiness.telegram_ready, "newsbot_sandbox_bot")
+    listener = token_listener(readiness.telegram_failed, token_ok)
+    async with (
+        delivery_stack(store, Metrics(), listeners=[listener], invalid_token_pause=0.2) as stack,
+        api_harness(store, readiness=readiness) as api,
+    ):
+
+        async def readyz_status() -> int:
+            return (await api.client.get("/readyz")).status
+
+        assert await readyz_status() == 200
+        stack.sandbox.state.configure(rejected_tokens={SANDBOX_TOKEN})  # revoked in @BotFather
+        resp = await api.client.post("/api/articles", data=seed_text.encode(), headers=TEXT)
+        assert resp.status == 201
+
+        await wait_for(lambda: _is(readyz_status(), 503))
+        body = await (await api.client.get("/readyz", headers=AUTH)).json()
+        assert body["checks"]["telegram"]["ok"] is False
+        assert "rejected the bot token" in body["checks"]["telegram"]["detail"]
+        assert all(stack.messages(chat) == [] for chat in READERS)
+
+        stack.sandbox.state.configure(rejected_tokens=set())  # a valid token again
+        for chat in READERS:  # nothing was lost: the alert goes out after the pause
+            await stack.sandbox.state.wait_for_bot_messages(chat, 1, timeout=10)
+        await wait_for(lambda: _is(readyz_status(), 200))
+        body = await (await api.client.get("/readyz", headers=AUTH)).json()
+        assert body["checks"]["telegram"] == {"ok": True, "detail": "@newsbot_sandbox_bot"}
+
+
+async def _is(status: Awaitable[int], wanted: int) -> bool:
+    return await status == wanted
 
 
 async def test_redis_down_shows_in_readyz_and_metrics() -> None:
