@@ -57,20 +57,13 @@ async def test_a_racing_expander_is_refused_not_duplicated(store: Store) -> None
     (job,) = await first.read([first.jobs(Priority.BREAKING)], 1)
     await asyncio.sleep(0.1)  # idle longer than claim_idle: the worker looks dead
     (taken,) = await second.claim_idle(second.jobs(Priority.BREAKING), 10)
-    original = store.subscribers.page
-    raced = False
-
-    async def racing_page(*args: object, **kwargs: object) -> list[int]:
-        nonlocal raced
-        ids = await original(*args, **kwargs)  # type: ignore[arg-type]
-        if not raced:  # while ``first`` holds its page, ``second`` expands the same step
-            raced = True
-            await second.expand(taken, Priority.BREAKING)
-        return ids
-
-    store.subscribers.page = racing_page  # type: ignore[method-assign]
-    assert (await first.expand(job, Priority.BREAKING)).moved
-    store.subscribers.page = original  # type: ignore[method-assign]
+    # Both workers now hold the job.  ``first`` reads its page (cursor and chats)...
+    step = await first.read_step(job, Priority.BREAKING)
+    assert step.chats == tuple(range(1, 21))
+    # ...``second`` expands the same step meanwhile...
+    assert not (await second.expand(taken, Priority.BREAKING)).moved
+    # ...so ``first``'s write finds the cursor moved and queues nothing.
+    assert (await first.write_step(step)).moved
     while not (await second.expand(taken, Priority.BREAKING)).done:
         pass
     batches = await second.read([second.batches(Priority.BREAKING)], 100)

@@ -103,6 +103,18 @@ class ExpandResult:
     moved: bool  # another worker advanced the cursor first
 
 
+@dataclass(frozen=True, slots=True)
+class ExpansionStep:
+    """An expansion step read but not written yet: the cursor it saw and the chats after it."""
+
+    job: Entry
+    priority: Priority
+    alert_id: str
+    cursor: str  # "" before the first step
+    chats: tuple[int, ...]
+    last: bool  # the page is the audience's end
+
+
 def _entries(response: Any) -> list[Entry]:
     """Flatten an XREADGROUP answer (RESP2 list or RESP3 dict) into entries."""
     items = response.items() if isinstance(response, dict) else (response or [])
@@ -219,24 +231,31 @@ class Queues:
 
     async def expand(self, job: Entry, priority: Priority) -> ExpandResult:
         """Append the next chunk of an alert's audience as batches (one atomic step)."""
+        return await self.write_step(await self.read_step(job, priority))
+
+    async def read_step(self, job: Entry, priority: Priority) -> ExpansionStep:
+        """The first half of a step: the cursor, and the audience page after it."""
         alert_id = job.fields.get("alert", "")
-        keys = self._keys
-        raw = await self._redis.hmget(keys.alert(alert_id), ["audience", "cursor"])
+        raw = await self._redis.hmget(self._keys.alert(alert_id), ["audience", "cursor"])
         audience_raw, cursor = (None if v is None else as_text(v) for v in raw)
         audience = Audience(audience_raw) if audience_raw in {a.value for a in Audience} else None
-        size = self._config.batch_size
-        chunk = size * self._config.expand_chunk
+        chunk = self._config.batch_size * self._config.expand_chunk
         ids: list[int] = []
         if audience is not None:
             after = int(cursor) if cursor else None
             ids = await self._store.subscribers.page(audience, after=after, count=chunk)
-        last = len(ids) < chunk
+        return ExpansionStep(job, priority, alert_id, cursor or "", tuple(ids), len(ids) < chunk)
+
+    async def write_step(self, step: ExpansionStep) -> ExpandResult:
+        """The second half: queue the page's batches, unless the cursor moved meanwhile."""
+        keys = self._keys
+        alert_id, ids, size = step.alert_id, step.chats, self._config.batch_size
         args: list[str | int] = [
             self.group,
-            job.entry_id,
-            cursor or "",
+            step.job.entry_id,
+            step.cursor,
             str(ids[-1]) if ids else "",
-            "1" if last else "0",
+            "1" if step.last else "0",
             alert_id,
             self._config.outcomes_ttl_days * 86400,
         ]
@@ -246,17 +265,17 @@ class Queues:
         result = await self._expand(
             keys=[
                 keys.alert(alert_id),
-                self.batches(priority),
-                job.stream,
+                self.batches(step.priority),
+                step.job.stream,
                 keys.alert_outcomes(alert_id),
             ],
             args=args,
         )
         code = int(result[0])
         if code == 1 and int(result[1]) == 1:
-            logger.info("alert %s started (%s)", alert_id, priority)
+            logger.info("alert %s started (%s)", alert_id, step.priority)
         if code == 1 and len(result) > 2 and int(result[2]) == 1:
             log_finished(alert_id, list(result[2:]))
         if code == -2:
             logger.warning("alert %s: job dropped, its record is gone", alert_id)
-        return ExpandResult(done=code in (2, -2) or (code == 1 and last), moved=code == -1)
+        return ExpandResult(done=code in (2, -2) or (code == 1 and step.last), moved=code == -1)
