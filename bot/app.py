@@ -18,6 +18,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.context import BotData, NewsApplication, NewsContext, news_context_types
+from bot.redaction import redact
 from bot.runtime import Services
 from config import Settings
 from formatters.replies.welcome import CommandInfo, admin_commands, public_commands
@@ -32,7 +33,7 @@ from handlers import (
     subscription,
 )
 from handlers import help as help_handler
-from handlers.errors import on_error, redact
+from handlers.errors import on_error
 
 logger = logging.getLogger(__name__)
 

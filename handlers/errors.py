@@ -12,6 +12,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.context import NewsContext
 from bot.delivery.sender import classify_error
+from bot.redaction import redact
 from formatters.replies.fallback import something_went_wrong
 from handlers.replies import reply
 
@@ -34,11 +35,6 @@ def describe_update(update: object) -> str:
     if update.callback_query is not None:
         parts.append(f"callback={(update.callback_query.data or '')[:MAX_LOGGED_CHARS]!r}")
     return " ".join(parts)
-
-
-def redact(text: str, secret: str | None) -> str:
-    """``text`` with the bot token blanked (error texts and tracebacks may embed request URLs)."""
-    return text.replace(secret, "<token>") if secret else text
 
 
 async def on_error(update: object, context: NewsContext) -> None:

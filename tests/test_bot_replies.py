@@ -12,6 +12,7 @@ from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, Upd
 
 from bot.models import ChatKind, Preference
 from bot.parser import ParseError
+from bot.redaction import redact
 from bot.store import SubscribeResult
 from formatters import validate_html, visible_text
 from formatters.callback_data import SetPreference, deep_link_url, parse_callback, parse_deep_link
@@ -53,7 +54,7 @@ from formatters.replies import (
 )
 from formatters.rtl import Direction, first_strong
 from handlers.admin import publish_source, rejected_field, text_after_command
-from handlers.errors import describe_update, redact
+from handlers.errors import describe_update
 from handlers.reading import parse_count
 from handlers.replies import send_kwargs
 

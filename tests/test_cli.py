@@ -190,3 +190,67 @@ def test_unreachable_bot_api_is_named_and_the_token_never_printed(tmp_path: Path
     assert "TELEGRAM_API_URL: cannot reach the Bot API at http://127.0.0.1:9" in result.stderr
     assert token not in result.stderr and "SECRET" not in result.stderr
     assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr
+
+
+_LOGGING_SCRIPT = """
+import logging, sys
+from bot import cli
+
+TOKEN = sys.argv[1]
+redactor = cli.configure_logging(verbose=False)
+redactor.add_token(TOKEN)
+log = logging.getLogger("telegram.ext.Updater")  # a library logger, not newsbot's
+log.error("GET https://api.telegram.org/bot" + TOKEN + "/getUpdates failed")
+log.error("request to %s failed", "https://api.telegram.org/bot" + TOKEN + "/getMe")
+try:
+    raise RuntimeError("InvalidToken: " + TOKEN + " was rejected")
+except RuntimeError:
+    log.exception("polling stopped")
+# A token never seen before, recognised by its shape alone.
+log.warning("other bot: 987654321:" + "Z" * 35)
+"""
+
+
+def test_logs_never_show_the_token_in_messages_arguments_or_tracebacks() -> None:
+    token = "123456789:SECRETsecretSECRETsecretSECRETsecret"
+    result = subprocess.run(
+        [sys.executable, "-c", _LOGGING_SCRIPT, token],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    assert "SECRET" not in err and "ZZZZ" not in err
+    assert err.count("<token>") == 4, err
+    assert "/bot<token>/getUpdates failed" in err and "/bot<token>/getMe failed" in err
+    assert "Traceback" in err and "RuntimeError: InvalidToken: <token> was rejected" in err
+
+
+_CRASH_SCRIPT = """
+import sys
+from bot import cli
+
+async def boom(args, settings):
+    raise OSError("connect to https://api.telegram.org/bot" + sys.argv[1] + "/getMe failed")
+
+cli.cmd_preview = boom
+raise SystemExit(cli.main(["preview", "-"]))
+"""
+
+
+def test_unexpected_error_line_never_shows_the_token() -> None:
+    token = "123456789:SECRETsecretSECRETsecretSECRETsecret"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "TELEGRAM_"))}
+    env["TELEGRAM_BOT_TOKEN"] = token
+    result = subprocess.run(
+        [sys.executable, "-c", _CRASH_SCRIPT, token],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert_one_line_error(result, "unexpected error: OSError", "/bot<token>/getMe")
+    assert "SECRET" not in result.stderr
