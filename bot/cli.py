@@ -191,7 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("run", help="run the bot against Telegram (TELEGRAM_BOT_TOKEN)")
-    p.add_argument("--workers", type=int, default=None, help="delivery workers in this process")
+    p.add_argument(
+        "--workers",
+        type=_int_between(0, 64),  # as NEWSBOT_RUN_WORKERS; 0 runs the bot without workers
+        default=None,
+        help="delivery workers in this process, 0-64 (default NEWSBOT_RUN_WORKERS)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("worker", help="run delivery workers only")
@@ -200,9 +205,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run everything offline against the local Telegram sandbox")
     p.add_argument("--once", action="store_true", help="print the transcript and exit")
-    p.add_argument("--port", type=int, default=8090, help="chat page port (default 8090)")
+    p.add_argument(
+        "--port", type=_int_between(0, 65535), default=8090, help="chat page port (default 8090)"
+    )
     p.set_defaults(func=cmd_demo)
     return parser
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} must be from {low} to {high}")
+        return value
+
+    return parse
 
 
 def _positive_int(text: str) -> int:

@@ -254,3 +254,15 @@ def test_unexpected_error_line_never_shows_the_token() -> None:
     )
     assert_one_line_error(result, "unexpected error: OSError", "/bot<token>/getMe")
     assert "SECRET" not in result.stderr
+
+
+@pytest.mark.parametrize(("option", "value"), [("--workers", "-1"), ("--workers", "65")])
+def test_run_refuses_a_worker_count_out_of_range(option: str, value: str) -> None:
+    result = newsbot("run", option, value)
+    assert result.returncode == 2
+    assert "--workers" in result.stderr and "must be from 0 to 64" in result.stderr
+
+
+def test_demo_refuses_a_negative_port() -> None:
+    result = newsbot("demo", "--port", "-5")
+    assert result.returncode == 2 and "must be from 0 to 65535" in result.stderr
