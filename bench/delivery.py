@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-import psutil  # type: ignore[import-untyped]
+import psutil
 from redis.asyncio import Redis
 
 from bot.delivery.config import DeliveryConfig
@@ -166,8 +166,7 @@ async def run_engine(
         alert_id = await DeliveryPublisher(store).publish(saved.article)
         assert alert_id is not None
         started = time.monotonic()
-        state_key = store.keys.alert(alert_id)
-        while await store.redis.hget(state_key, "state") != "done":
+        while not await _finished(store, alert_id):
             if deadline and time.monotonic() - started >= deadline:
                 break
             await asyncio.sleep(0.05)
@@ -177,6 +176,12 @@ async def run_engine(
         stop.set()
         await task
     return status, cpu, sampler
+
+
+async def _finished(store: Store, alert_id: str) -> bool:
+    """Whether the alert is done (every chat has an outcome)."""
+    status = await alert_status(store, alert_id)
+    return status is not None and status.state == "done"
 
 
 async def run_baseline(api_url: str, chats: list[int], article: Article, rate: float) -> float:
@@ -243,10 +248,7 @@ async def throughput(args: argparse.Namespace, store: Store, redis_pid: int | No
         ("engine CPU per 1,000 messages", f"{cpu / max(status.sent, 1) * 1000:.3f} s"),
         ("Redis CPU per 1,000 messages", f"{redis_cpu / max(status.sent, 1) * 1000:.3f} s"),
         ("Bot API process CPU per 1,000", f"{api_cpu / max(status.sent, 1) * 1000:.3f} s"),
-        (
-            "engine RSS: peak while sending (growth)",
-            f"{_mb(rss.peak)} (+{_mb(rss.peak - rss.start)})",
-        ),
+        ("engine RSS: peak while sending (growth)", rss.describe()),
         ("PTB send_message loop + AIORateLimiter", f"{baseline:,.0f} msg/s{extrapolated}"),
         ("PTB loop time for all subscribers", f"{args.subscribers / baseline:,.1f} s"),
         ("speed-up", f"{engine_rate / baseline:,.1f}×"),
@@ -275,10 +277,7 @@ async def limit_mode(args: argparse.Namespace, store: Store) -> None:
         ("achieved rate", f"{achieved:.2f} msg/s ({achieved / 30:.1%} of the limit)"),
         ("429 answers", str(stats["errors_429"])),  # type: ignore[index]
         ("engine CPU per 1,000 messages", f"{cpu / max(status.sent, 1) * 1000:.3f} s"),
-        (
-            "engine RSS: peak while sending (growth)",
-            f"{_mb(rss.peak)} (+{_mb(rss.peak - rss.start)})",
-        ),
+        ("engine RSS: peak while sending (growth)", rss.describe()),
     ]
     _print_table(rows)
 

@@ -64,7 +64,7 @@ async def test_worker_killed_mid_alert_is_taken_over_without_loss(
         "NEWSBOT_CLAIM_IDLE_SECONDS": "1",
     }
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.delivery", env=env, cwd=tmp_path,
+        sys.executable, "-m", "bot", "worker", env=env, cwd=tmp_path,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

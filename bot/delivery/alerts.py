@@ -29,9 +29,12 @@ class AlertInfo:
     body_tail: bytes | None
     published_at: float = 0.0  # Unix time (Redis clock)
 
-    def body(self, chat_id: int) -> bytes:
-        """The exact sendMessage JSON body for one chat (chat_id spliced into the template)."""
-        assert self.body_tail is not None
+    def body(self, chat_id: int) -> bytes | None:
+        """The exact sendMessage JSON body for one chat (chat_id spliced into the template);
+        ``None`` when the alert has no message (its article is gone or cannot be formatted).
+        """
+        if self.body_tail is None:
+            return None
         return b'{"chat_id":' + str(chat_id).encode() + b"," + self.body_tail
 
 

@@ -212,12 +212,11 @@ class Dispatcher:
                 self._done()
             elif asyncio.get_running_loop().time() < self._paused_until:
                 self._push_back([delivery])  # booked before a 429 paused everything
-            elif delivery.alert.body_tail is None:
+            elif (body := delivery.alert.body(delivery.chat_id)) is None:
                 await self._finish(delivery, Outcome.FAILED)
                 self._metrics.gave_up("unformattable")
             else:
-                result = await self._sender.send(delivery.alert.body(delivery.chat_id))
-                await self._handle(delivery, result)
+                await self._handle(delivery, await self._sender.send(body))
         except RedisError as exc:
             logger.warning("chat %s requeued: Redis error %s", delivery.chat_id, type(exc).__name__)
             self._park(delivery, 1.0)

@@ -165,10 +165,6 @@ class Recorder:
         self._idle.clear()
         self._wake.set()
 
-    async def drained(self) -> None:
-        """Wait until everything queued so far is written."""
-        await self._idle.wait()
-
     def close(self, timeout: float) -> None:
         """Let ``run`` return once everything is written (or after ``timeout`` of failures)."""
         self._give_up_at = time.monotonic() + timeout

@@ -127,11 +127,6 @@ class Grant:
         return self.kind is GrantKind.GRANTED
 
 
-def is_group_chat(chat_id: int | str) -> bool:
-    """Groups, supergroups and channels have negative ids (and @usernames are channels)."""
-    return isinstance(chat_id, str) or chat_id < 0
-
-
 class RateLimiter:
     """The shared Redis schedule: book slots for chats, and pause scopes after a 429."""
 

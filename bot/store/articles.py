@@ -79,8 +79,10 @@ class SaveResult:
     @property
     def id(self) -> str:
         """The stored article's id."""
-        assert self.article.id is not None
-        return self.article.id
+        article_id = self.article.id
+        if article_id is None:  # save() always assigns one; a hand-built result may not
+            raise ValueError("this SaveResult's article has no id")
+        return article_id
 
 
 def _known_fields(data: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
