@@ -58,11 +58,15 @@ async def run_bot(settings: Settings, *, workers: int | None = None) -> None:
     from bot.app import build_production_application
     from bot.delivery.metrics import DeliveryMetrics, token_listener
     from bot.delivery.service import run_worker
+    from bot.ingest.auth import configured_token
     from bot.ingest.health import ReadinessProbe
     from bot.ingest.metrics import Metrics
     from bot.ingest.service import run_ingestion
     from bot.serving import serving, wait_for_stop_signal
 
+    # A bad API token stops start-up before the bot polls (confirming readers' updates) or a
+    # worker sends queued alerts, not a moment after everything has started.
+    configured_token(settings)
     count = settings.workers_in_run if workers is None else workers
     stop = asyncio.Event()
     async with open_services(settings) as services:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import build_production_application
-from bot.runtime import build_services
+from bot.runtime import build_services, run_bot
 from bot.serving import start_application
 from bot.store import Store
 from config import ConfigError
@@ -26,3 +26,20 @@ async def test_rejected_token_is_a_config_error_without_the_token(
     assert message.startswith("TELEGRAM_BOT_TOKEN: the Bot API at http://127.0.0.1:")
     assert "rejected the token" in message
     assert BOT_TOKEN not in message and BOT_TOKEN.split(":")[1] not in message
+
+
+async def test_a_short_api_token_stops_run_before_telegram_is_contacted(
+    redis_url: str, store: Store
+) -> None:
+    """`newsbot run` must not poll (and confirm readers' updates) or send, then die."""
+    async with SandboxServer() as server:
+        server.state.add_user(1001, "سارة")
+        server.state.user_sends(1001, "/start")
+        settings = harness_settings(
+            redis_url, TELEGRAM_API_URL=server.api_url, NEWSBOT_API_TOKEN="short"
+        )
+        with pytest.raises(ConfigError, match="NEWSBOT_API_TOKEN is too short"):
+            await run_bot(settings)
+        stats = server.state.stats()
+    assert stats["requests"] == 0
+    assert stats["pending_updates"] == 1
