@@ -72,6 +72,32 @@ async def test_each_chat_has_its_own_spacing(store: Store) -> None:
     assert again[1].at_us - first[1].at_us == 3_000_000
 
 
+async def test_replies_to_a_private_chat_may_burst_broadcasts_may_not(store: Store) -> None:
+    rl = limiter(store, rate=1000.0, private_spacing=1.0, group_spacing=3.0, reply_burst=3)
+    # A reply of four messages (a long article): three at once, the fourth one spacing later.
+    first = await rl.acquire([7, 7, 7, 7], RatePriority.HIGH)
+    assert [g.kind for g in first] == [GrantKind.GRANTED] * 3 + [GrantKind.CHAT_BUSY]
+    assert first[2].at_us - first[0].at_us == 2 * 1000  # back-to-back global slots
+    assert first[3].at_us - first[0].at_us == 1_000_000
+    # A broadcast to that chat waits until the burst is paid back (three spacings).
+    (broadcast,) = await rl.acquire([7])
+    assert broadcast.kind is GrantKind.CHAT_BUSY
+    assert broadcast.at_us - first[0].at_us == 3_000_000
+    # Broadcasts to another chat, and replies to a group, keep the strict spacing.
+    assert [g.kind for g in await rl.acquire([8, 8])] == [GrantKind.GRANTED, GrantKind.CHAT_BUSY]
+    group = await rl.acquire([-100_9, -100_9], RatePriority.HIGH)
+    assert [g.kind for g in group] == [GrantKind.GRANTED, GrantKind.CHAT_BUSY]
+
+
+async def test_replies_are_strictly_spaced_by_default(store: Store) -> None:
+    # The sandbox (like a strict reading of Telegram's 1 message per second per chat) answers
+    # 429 to a second message within a second: no burst unless configured.
+    rl = limiter(store, rate=1000.0, private_spacing=1.0)
+    grants = await rl.acquire([7, 7], RatePriority.HIGH)
+    assert [g.kind for g in grants] == [GrantKind.GRANTED, GrantKind.CHAT_BUSY]
+    assert grants[1].at_us - grants[0].at_us == 1_000_000
+
+
 async def test_429_on_a_private_chat_pauses_everyone_for_exactly_retry_after(
     store: Store,
 ) -> None:

@@ -48,6 +48,11 @@ class DeliveryConfig:
     #: with a small margin for the same jitter reason.
     private_spacing: float = 1.05
     group_spacing: float = 3.05
+    #: Messages a reply may send at once to one private chat before the spacing applies again
+    #: (a 4-message article then takes ~1 s instead of ~3 s).  Telegram tolerates short bursts
+    #: in a chat ("eventually" answering 429), the sandbox's 1-per-sliding-second rule does not:
+    #: 1 (strict) by default.  Groups, channels and broadcasts always keep the strict spacing.
+    reply_burst: int = 1
     batch_size: int = 100
     #: Batches written per expansion step, and how many unread batches a queue may hold before
     #: expansion waits (keeps Redis memory bounded for huge audiences).

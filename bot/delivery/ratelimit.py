@@ -10,6 +10,9 @@ Lua script, with Redis' own clock so that workers on several machines agree:
 * Per chat: private chats (positive ids) get a slot at most every ~1 s, groups and channels
   (negative ids) every ~3 s (20 per minute).  A chat that is not ready yet is reported busy
   with the time it becomes ready; the caller parks it and serves other chats meanwhile.
+  Replies (HIGH) to a private chat may burst: with ``reply_burst`` = n, up to n messages at
+  once, then one per spacing again (a GCRA per chat with a tolerance of n - 1 spacings).
+  Broadcasts always keep the strict spacing (after a burst they wait until it is paid back).
 * 429: ``penalize`` pauses the scope the error applies to for exactly ``retry_after``.  For a
   group or channel that is the chat.  For a private chat, whose spacing we already enforce,
   a 429 can only mean the bot as a whole is over budget, so the global schedule is pushed to
@@ -34,7 +37,9 @@ logger = logging.getLogger(__name__)
 
 # KEYS[1] global schedule ; KEYS[2..] one chat key per requested slot (the global key stands in
 # for "no chat", e.g. an @username)
-# ARGV: interval_us, horizon_us (-1: unlimited), private_us, group_us, then one chat id per slot
+# ARGV: interval_us, horizon_us (-1: unlimited), private_us, group_us, private burst tolerance_us
+# (0: strict), then one chat id per slot.  A chat key holds the chat's theoretical arrival time:
+# the chat may take a slot no later than that minus its tolerance.
 # Returns {now_us, code1, time1, code2, time2, ...}: 1 = granted at time, 2 = chat busy until
 # time, 3 = schedule full until time.
 _ACQUIRE = """
@@ -48,22 +53,29 @@ if tat < now then tat = now end
 local out = {now}
 local granted = 0
 for i = 2, #KEYS do
-  local chat = ARGV[i + 3]
+  local chat = ARGV[i + 4]
   if horizon >= 0 and tat > now + horizon then
     out[#out + 1] = 3
     out[#out + 1] = tat - horizon
   else
-    local ready = 0
-    if chat ~= '' then ready = tonumber(redis.call('GET', KEYS[i]) or '0') end
-    if ready > tat then
+    local group = string.sub(chat, 1, 1) == '-'
+    local chat_tat = 0
+    local tolerance = 0
+    if chat ~= '' then
+      chat_tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+      if not group then tolerance = tonumber(ARGV[5]) end
+    end
+    if chat_tat - tolerance > tat then
       out[#out + 1] = 2
-      out[#out + 1] = ready
+      out[#out + 1] = chat_tat - tolerance
     else
       if chat ~= '' then
         local spacing = tonumber(ARGV[3])
-        if string.sub(chat, 1, 1) == '-' then spacing = tonumber(ARGV[4]) end
-        local ttl = math.floor((tat + spacing - now) / 1000) + 1000
-        redis.call('SET', KEYS[i], tat + spacing, 'PX', ttl)
+        if group then spacing = tonumber(ARGV[4]) end
+        local base = tat
+        if chat_tat > base then base = chat_tat end
+        local ttl = math.floor((base + spacing - now) / 1000) + 1000
+        redis.call('SET', KEYS[i], base + spacing, 'PX', ttl)
       end
       out[#out + 1] = 1
       out[#out + 1] = tat
@@ -136,6 +148,7 @@ class RateLimiter:
         self._horizon_us = round(config.horizon * _US)
         self._private_us = round(config.private_spacing * _US)
         self._group_us = round(config.group_spacing * _US)
+        self._reply_tolerance_us = max(0, config.reply_burst - 1) * self._private_us
         self._acquire = redis.register_script(_ACQUIRE)
         self._penalize = redis.register_script(_PENALIZE)
 
@@ -149,8 +162,14 @@ class RateLimiter:
         keys.extend(
             self._keys.rate_chat(c) if c is not None else self._keys.rate_global for c in chat_ids
         )
-        horizon = -1 if priority is RatePriority.HIGH else self._horizon_us
-        args: list[int | str] = [self._interval_us, horizon, self._private_us, self._group_us]
+        high = priority is RatePriority.HIGH
+        args: list[int | str] = [
+            self._interval_us,
+            -1 if high else self._horizon_us,
+            self._private_us,
+            self._group_us,
+            self._reply_tolerance_us if high else 0,
+        ]
         args.extend("" if c is None else str(c) for c in chat_ids)
         raw = await self._acquire(keys=keys, args=args)
         now = int(raw[0])

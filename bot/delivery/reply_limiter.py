@@ -49,10 +49,21 @@ class RedisReplyLimiter(BaseRateLimiter[int]):
 
     @classmethod
     def from_settings(
-        cls, store: Store, settings: Settings, *, max_retries: int = 5
+        cls,
+        store: Store,
+        settings: Settings,
+        *,
+        max_retries: int = 5,
+        reply_burst: int | None = None,
     ) -> RedisReplyLimiter:
-        """The limiter for the bot Application, sharing the workers' budget."""
+        """The limiter for the bot Application, sharing the workers' budget.
+
+        ``reply_burst``: messages a reply may send at once to one private chat (default: the
+        configuration's, 1 = strict spacing; see ``DeliveryConfig.reply_burst``).
+        """
         config = DeliveryConfig.from_settings(settings, require_token=False)
+        if reply_burst is not None:
+            config = config.with_overrides(reply_burst=max(1, reply_burst))
         return cls(RateLimiter(store.redis, store.keys, config), max_retries=max_retries)
 
     async def initialize(self) -> None:
