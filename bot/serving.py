@@ -20,10 +20,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import BadRequest, InvalidToken, NetworkError
 
 from bot.app import ALLOWED_UPDATES
 from bot.context import NewsApplication
+from bot.redaction import redact
 from config import ConfigError, Settings
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 #: What Telegram accepts as a webhook secret.
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+#: The shortest secret accepted: Telegram allows one character, which anyone could guess.
+MIN_SECRET_CHARS = 16
 #: Largest update body accepted by the webhook (Telegram's updates are far smaller).
 MAX_UPDATE_BYTES = 1_048_576
 
@@ -113,6 +116,11 @@ def webhook_secret(settings: Settings) -> str:
         raise ConfigError(
             "NEWSBOT_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
         )
+    if len(secret) < MIN_SECRET_CHARS:
+        raise ConfigError(
+            f"NEWSBOT_WEBHOOK_SECRET must be at least {MIN_SECRET_CHARS} characters long "
+            "(a short secret can be guessed)"
+        )
     return secret
 
 
@@ -130,8 +138,11 @@ def make_webhook_app(application: NewsApplication, path: str, secret: str) -> we
             return web.Response(status=403, text="wrong secret token")
         try:
             data = json.loads(await request.read())
+            if not isinstance(data, dict):
+                raise TypeError(f"an update is a JSON object, not {type(data).__name__}")
             update = Update.de_json(data, application.bot)
-        except (ValueError, TypeError, KeyError) as exc:
+        except Exception as exc:  # whatever the body makes PTB raise, it is the sender's fault
+            # Neither the body nor the exception text is logged: both are the sender's data.
             logger.warning("webhook: rejected a malformed update: %s", type(exc).__name__)
             return web.Response(status=400, text="malformed update")
         await application.update_queue.put(update)
@@ -176,12 +187,25 @@ async def webhook(
     try:
         await runner.setup()
         site = web.TCPSite(runner, endpoint.host, endpoint.port)
-        await site.start()
-        await application.bot.set_webhook(
-            url=endpoint.public_url,
-            secret_token=secret,
-            allowed_updates=list(ALLOWED_UPDATES),
-        )
+        try:
+            await site.start()
+        except OSError as exc:
+            raise ConfigError(
+                f"NEWSBOT_WEBHOOK_LISTEN/NEWSBOT_WEBHOOK_PORT: cannot listen on "
+                f"{endpoint.host}:{endpoint.port} ({exc.strerror or type(exc).__name__})"
+            ) from None
+        try:
+            await application.bot.set_webhook(
+                url=endpoint.public_url,
+                secret_token=secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        except BadRequest as exc:
+            reason = redact(exc.message, application.bot.token)
+            raise ConfigError(
+                f"NEWSBOT_WEBHOOK_URL: Telegram refused the webhook {endpoint.public_url} "
+                f"({reason})"
+            ) from None
         logger.info(
             "bot @%s receives updates by webhook on %s:%s%s",
             application.bot.username,

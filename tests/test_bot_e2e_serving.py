@@ -23,6 +23,7 @@ from bot.serving import SECRET_HEADER, serving, webhook_secret
 from config import ConfigError
 from sandbox import SandboxServer
 from sandbox.api_methods import BotApi
+from sandbox.errors import bad_request
 from tests.e2e_harness import BotHarness, harness_settings, open_bot_harness, wait_for
 
 READER = 301
@@ -82,10 +83,12 @@ async def test_webhook_mode_answers_updates_and_checks_the_secret(
                             statuses.append(response.status)
                     assert statuses == [401, 403, 403]
                     assert (await store.subscribers.get(READER)).active  # type: ignore[union-attr]
-                    async with http.post(
-                        hook, data=b"{not json", headers={SECRET_HEADER: SECRET}
-                    ) as response:
-                        assert response.status == 400
+                    # Bodies that are not an update are the sender's fault (400), never a 500.
+                    for body in (b"{not json", b"null", b"[]", b"5", b'"text"', b'{"message": 5}'):
+                        async with http.post(
+                            hook, data=body, headers={SECRET_HEADER: SECRET}
+                        ) as response:
+                            assert response.status == 400, body
                     async with http.post(
                         hook, json=update, headers={SECRET_HEADER: SECRET}
                     ) as response:
@@ -103,8 +106,63 @@ def test_webhook_needs_a_valid_secret(redis_url: str) -> None:
     bad = harness_settings(redis_url, NEWSBOT_WEBHOOK_SECRET="has spaces!", **base)
     with pytest.raises(ConfigError, match="A-Z"):
         webhook_secret(bad)
-    good = harness_settings(redis_url, NEWSBOT_WEBHOOK_SECRET=SecretStr("ok_-9"), **base)
-    assert webhook_secret(good) == "ok_-9"
+    short = harness_settings(redis_url, NEWSBOT_WEBHOOK_SECRET="ok_-9", **base)
+    with pytest.raises(ConfigError, match="NEWSBOT_WEBHOOK_SECRET must be at least 16"):
+        webhook_secret(short)
+    sixteen = "ok_-9" + "x" * 11
+    good = harness_settings(redis_url, NEWSBOT_WEBHOOK_SECRET=SecretStr(sixteen), **base)
+    assert webhook_secret(good) == sixteen
+
+
+async def test_busy_webhook_port_or_refused_webhook_names_the_setting(
+    redis_url: str, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox = SandboxServer()
+    await sandbox.start()
+    try:
+        port = _free_port()
+        settings = harness_settings(
+            redis_url,
+            TELEGRAM_API_URL=sandbox.api_url,
+            NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+            NEWSBOT_WEBHOOK_SECRET=SECRET,
+            NEWSBOT_WEBHOOK_LISTEN="127.0.0.1",
+            NEWSBOT_WEBHOOK_PORT=port,
+        )
+        async with open_store(settings) as store:
+            services = build_services(settings, store)
+            with socket.socket() as busy:
+                busy.bind(("127.0.0.1", port))
+                busy.listen()
+                application = build_application(settings, services)
+                with pytest.raises(ConfigError) as refused:
+                    async with serving(application, settings):
+                        pass
+            message = str(refused.value)
+            assert message.startswith("NEWSBOT_WEBHOOK_LISTEN/NEWSBOT_WEBHOOK_PORT:")
+            assert f"127.0.0.1:{port}" in message
+
+            async def refuse(params: dict[str, Any]) -> object:
+                raise bad_request("bad webhook: Failed to resolve host: Name or service not known")
+
+            original = BotApi.handler
+
+            def refusing(self: BotApi, method: str) -> Any:
+                return refuse if method == "setWebhook" else original(self, method)
+
+            monkeypatch.setattr(BotApi, "handler", refusing)
+            application = build_application(settings, services)
+            with pytest.raises(ConfigError) as rejected:
+                async with serving(application, settings):
+                    pass
+            message = str(rejected.value)
+            assert message.startswith("NEWSBOT_WEBHOOK_URL: Telegram refused the webhook")
+            assert "failed to resolve host" in message.lower()
+            # The webhook server was shut down: the port is free again.
+            with socket.socket() as again:
+                again.bind(("127.0.0.1", port))
+    finally:
+        await sandbox.stop()
 
 
 @pytest.fixture
