@@ -1,7 +1,7 @@
 """Formatters: pure functions from the Article model to Telegram-ready messages (no I/O)."""
 
 from formatters.alert import format_alert, format_notification
-from formatters.article import article_blocks, format_article, strip_decorations
+from formatters.article import article_blocks, format_article
 from formatters.chunking import part_indicator
 from formatters.headlines import format_headlines
 from formatters.html import (
@@ -34,7 +34,6 @@ __all__ = [
     "part_indicator",
     "render_plain",
     "rtl_line",
-    "strip_decorations",
     "utf16_len",
     "validate_html",
     "visible_len",

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.models import Article
 from formatters.chunking import Block, Boundary, Span, Style, pack_blocks
 from formatters.labels import BREAKING_MARKER, LINK_ICON, SOURCE_LABEL
 from formatters.message import OutgoingMessage
-from formatters.rtl import RLM, contains_rtl, line_is_rtl
-
-_INDICATOR_LINE_RE = re.compile(r"\n\n\u200f?\(\d+/\d+\)\Z")
-_LINK_LINE = f"\n\n{LINK_ICON} {SOURCE_LABEL}"
+from formatters.rtl import contains_rtl, line_is_rtl
 
 
 def _plain(text: str) -> str:
@@ -76,21 +71,3 @@ def format_article(
     """
     texts = pack_blocks(article_blocks(article), limit=limit, max_entities=max_entities)
     return [OutgoingMessage(text=text, disable_link_preview=True) for text in texts]
-
-
-def strip_decorations(visible_texts: Sequence[str]) -> str:
-    """The article's own text from the visible texts of :func:`format_article`'s messages.
-
-    Removes what the formatter adds: the breaking marker, part indicators, line-leading RLMs and
-    the source-link line; messages are joined by a newline.
-    """
-    parts: list[str] = []
-    for index, text in enumerate(visible_texts):
-        text = _INDICATOR_LINE_RE.sub("", text) if len(visible_texts) > 1 else text
-        if index == len(visible_texts) - 1 and text.endswith(_LINK_LINE):
-            text = text[: -len(_LINK_LINE)]
-        lines = [line.removeprefix(RLM) for line in text.split("\n")]
-        if index == 0 and lines and lines[0].startswith(BREAKING_MARKER + " "):
-            lines[0] = lines[0][len(BREAKING_MARKER) + 1 :]
-        parts.append("\n".join(lines))
-    return "\n".join(parts)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 
 SEED_ARTICLE = "seed_breaking_article.txt"
 
@@ -11,8 +10,3 @@ SEED_ARTICLE = "seed_breaking_article.txt"
 def seed_article_bytes() -> bytes:
     """The seed breaking article (the one this project was created from), as UTF-8 bytes."""
     return resources.files(__name__).joinpath(SEED_ARTICLE).read_bytes()
-
-
-def seed_article_path() -> Path:
-    """Filesystem path of the seed article (the package is installed as plain files)."""
-    return Path(str(resources.files(__name__).joinpath(SEED_ARTICLE)))

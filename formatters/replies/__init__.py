@@ -40,7 +40,6 @@ from formatters.replies.reading import (
 )
 from formatters.replies.settings import (
     notice_admins_only,
-    preference_label,
     preference_saved,
     preference_unchanged,
     settings_menu,
@@ -87,7 +86,6 @@ __all__ = [
     "notice_sending_article",
     "notice_sent_privately",
     "plain_text_hint",
-    "preference_label",
     "preference_saved",
     "preference_unchanged",
     "public_commands",

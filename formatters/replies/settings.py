@@ -13,11 +13,6 @@ _PREFERENCE_LABELS = {
 }
 
 
-def preference_label(preference: Preference) -> str:
-    """The Arabic name of a preference."""
-    return _PREFERENCE_LABELS[preference]
-
-
 def settings_menu(
     preference: Preference, *, subscribed: bool = True, kind: ChatKind = ChatKind.PRIVATE
 ) -> OutgoingMessage:
