@@ -8,7 +8,9 @@ import pytest
 
 from formatters import format_article
 from formatters.html import count_entities, visible_text
+from sandbox.html_check import parse_html
 from tests.conftest import corpus_articles
+from tests.corpus_support import corpus_params
 from tests.test_formatters_checks import (
     article_words,
     check_html,
@@ -21,7 +23,7 @@ URL = "https://corpus.example/story?id=1&src=test"
 
 
 @pytest.mark.parametrize("limit", [4096, 500])
-@pytest.mark.parametrize("path", corpus_articles(), ids=lambda p: p.name[:2])
+@pytest.mark.parametrize("path", corpus_params())
 def test_corpus_article_fits_telegram_and_keeps_every_word(
     path: Path, limit: int, corpus_dir: Path
 ) -> None:
@@ -53,11 +55,10 @@ def test_the_long_articles_need_several_messages(corpus_dir: Path) -> None:
     assert lengths and all(n >= 4 for n in lengths.values()), lengths
 
 
-@pytest.mark.parametrize("path", corpus_articles(), ids=lambda p: p.name[:2])
+@pytest.mark.parametrize("path", corpus_params())
 def test_the_telegram_sandbox_reads_our_messages_the_same_way(path: Path, corpus_dir: Path) -> None:
-    html_check = pytest.importorskip("sandbox.html_check")
     article = load_corpus_article(path).model_copy(update={"url": URL, "breaking": True})
     for message in format_article(article, limit=500):
-        parsed = html_check.parse_html(message.text, strict=True)
+        parsed = parse_html(message.text, strict=True)
         assert parsed.text == visible_text(message.text)
         assert len(parsed.entities) == count_entities(message.text)
