@@ -18,6 +18,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.context import BotData, NewsApplication, NewsContext, news_context_types
+from bot.delivery.reply_limiter import RedisReplyLimiter
+from bot.delivery.transport import AiohttpRequest
 from bot.redaction import redact
 from bot.runtime import Services
 from config import Settings
@@ -166,9 +168,6 @@ def build_production_application(settings: Settings, services: Services) -> News
     Replies go through the delivery engine's limiter at high priority, so a broadcast in
     progress never makes the bot exceed Telegram's limits, and a reply waits at most a moment.
     """
-    from bot.delivery.reply_limiter import RedisReplyLimiter
-    from bot.delivery.transport import AiohttpRequest
-
     return build_application(
         settings,
         services,

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from bot.app import build_application, build_production_application
 from bot.context import NewsApplication
+from bot.delivery.service import run_worker
 from bot.runtime import Services, build_services, open_store
 from bot.serving import polling
 from bot.store import Store
@@ -64,8 +65,6 @@ async def delivery_workers(settings: Settings, store: Store, *, count: int) -> A
     if count <= 0:
         yield
         return
-    from bot.delivery.service import run_worker
-
     stop = asyncio.Event()
     task = asyncio.create_task(run_worker(settings, store, stop, count=count), name="delivery")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.delivery.status import recent_alerts
 from bot.store import Audience, Store
 from formatters.replies.stats import AlertSummary, StatsSnapshot
 
@@ -11,8 +12,6 @@ RECENT_ALERTS = 5
 
 async def recent_alert_summaries(store: Store, count: int = RECENT_ALERTS) -> list[AlertSummary]:
     """The latest alerts' delivery progress, from the delivery engine's status functions."""
-    from bot.delivery.status import recent_alerts
-
     statuses = await recent_alerts(store, count)
     return [
         AlertSummary(
