@@ -33,8 +33,10 @@ class IngestResult:
     @property
     def id(self) -> str:
         """The stored article's id."""
-        assert self.article.id is not None
-        return self.article.id
+        article_id = self.article.id
+        if article_id is None:  # the store always assigns one; this guards the type only
+            raise ValueError("ingested article has no id")
+        return article_id
 
 
 class Ingestor:
