@@ -89,9 +89,14 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         )
     else:
         print(result.id)
-        state = "stored" if result.created else "already stored"
-        alert = f", alert {result.alert_id} queued" if result.alert_id else ""
-        print(f"{state}{alert}", file=sys.stderr)
+        if not result.created:
+            # A repeat never alerts again: saying "queued" would make the newsroom expect a
+            # second push (and fear a duplicate).
+            alert = f" (alert {result.alert_id}: never sent twice)" if result.alert_id else ""
+            print(f"already stored{alert}", file=sys.stderr)
+        else:
+            alert = f", alert {result.alert_id} queued" if result.alert_id else ""
+            print(f"stored{alert}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -112,6 +112,8 @@ def test_ingest_twice_gives_the_same_id_and_latest_lists_it_once(redis_url: str)
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == article_id
     assert "already stored" in second.stderr
+    # The newsroom must not be told a second alert is on its way.
+    assert "queued" in first.stderr and "queued" not in second.stderr
     latest = newsbot("latest", "-n", "5", env=env)
     assert latest.returncode == 0, latest.stderr
     rows = latest.stdout.strip().splitlines()
