@@ -107,6 +107,21 @@ class ChatKind(StrEnum):
         return self is not ChatKind.PRIVATE
 
 
+class SubscribeResult(StrEnum):
+    """What subscribing a chat did: a new subscriber, one that came back, or no change."""
+
+    NEW = "new"
+    REACTIVATED = "reactivated"
+    ALREADY = "already"
+
+
+class Audience(StrEnum):
+    """Who receives a push: everybody active (breaking), or those who want all news."""
+
+    BREAKING = "breaking"
+    ALL_NEWS = "all"
+
+
 class Subscriber(BaseModel):
     """A chat that receives news from the bot."""
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import NewsContext
-from bot.models import ChatKind
-from bot.store import SubscribeResult
+from bot.models import ChatKind, SubscribeResult
 from formatters import format_article
 from formatters.callback_data import parse_deep_link
 from formatters.message import OutgoingMessage

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.delivery.status import recent_alerts
-from bot.store import Audience, Store
+from bot.models import Audience
+from bot.store import Store
 from formatters.replies.stats import AlertSummary, StatsSnapshot
 
 #: Recent alerts listed by ``/stats``.

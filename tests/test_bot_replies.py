@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import unicodedata
 
 import pytest
@@ -10,10 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 
-from bot.models import ChatKind, Preference
+from bot.models import ChatKind, Preference, SubscribeResult
 from bot.parser import ParseError
 from bot.redaction import redact
-from bot.store import SubscribeResult
 from formatters import validate_html, visible_text
 from formatters.callback_data import SetPreference, deep_link_url, parse_callback, parse_deep_link
 from formatters.message import OutgoingMessage
@@ -367,3 +368,16 @@ def test_group_read_button_link_opens_the_article_in_a_private_chat() -> None:
     url = deep_link_url("newsbot_sandbox_bot", "Ab_9")
     assert url == "https://t.me/newsbot_sandbox_bot?start=a_Ab_9"
     assert parse_deep_link(url.partition("start=")[2]) == "Ab_9"
+
+
+def test_formatters_are_pure_they_import_no_store_or_telegram_client() -> None:
+    code = (
+        "import sys, formatters, formatters.replies, formatters.callback_data\n"
+        "loaded = {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(loaded & {'redis', 'telegram', 'aiohttp', 'httpx'}))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('bot.')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.splitlines() == ["[]", "['bot.models']"]

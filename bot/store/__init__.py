@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from bot.models import Audience, SubscribeResult  # re-exported: callers import them from here
 from bot.store.articles import ArticleStore, SaveResult
 from bot.store.feeds import FeedState, FeedStore
 from bot.store.keys import Keys
 from bot.store.stats import StatsStore
-from bot.store.subscribers import Audience, SubscribeResult, SubscriberStore
+from bot.store.subscribers import SubscriberStore
 
 
 @dataclass(frozen=True)

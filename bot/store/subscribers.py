@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from redis.asyncio import Redis
 
-from bot.models import ChatKind, Preference, Subscriber
+# SubscribeResult and Audience live in bot.models (formatters use them without Redis).
+from bot.models import Audience, ChatKind, Preference, Subscriber, SubscribeResult
 from bot.store.keys import Keys
 
 # KEYS: sub hash, active zset, all-news zset ; ARGV: chat id, kind, now
@@ -53,21 +53,6 @@ return 1
 """
 
 PAGE_SIZE = 1000
-
-
-class SubscribeResult(StrEnum):
-    """What ``subscribe`` did."""
-
-    NEW = "new"
-    REACTIVATED = "reactivated"
-    ALREADY = "already"
-
-
-class Audience(StrEnum):
-    """Who receives a push: everybody active (breaking), or those who want all news."""
-
-    BREAKING = "breaking"
-    ALL_NEWS = "all"
 
 
 class SubscriberStore:

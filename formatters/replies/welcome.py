@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.models import ChatKind
-from bot.store import SubscribeResult
+from bot.models import ChatKind, SubscribeResult
 from formatters.labels import arabic_number
 from formatters.message import OutgoingMessage
 from formatters.replies.base import chat_who, command, echo, lines_message
