@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -20,6 +22,7 @@ logger = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
 class CliError(Exception):
@@ -165,6 +168,32 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return await run_demo(settings, once=args.once, port=args.port)
 
 
+async def until_terminated(work: Coroutine[Any, Any, int]) -> int:
+    """Run a command; SIGTERM cancels it as Ctrl-C does, so it cleans up, then exits 143.
+
+    Python's default SIGTERM ends the process on the spot, with no ``finally``: an embedded
+    Redis the command started (``demo``, ``ingest`` …) would be left running, orphaned.
+    ``run`` and ``worker`` install their own graceful stop while they serve.
+    """
+    task = asyncio.current_task()
+    terminated = asyncio.Event()
+
+    def terminate() -> None:
+        terminated.set()
+        if task is not None:
+            task.cancel()
+
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if terminated.is_set():
+            return EXIT_TERMINATED
+        raise
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``newsbot`` command."""
     parser = argparse.ArgumentParser(
@@ -273,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if settings.telegram_bot_token is not None:
             redactor.add_token(settings.telegram_bot_token.get_secret_value())
-        return asyncio.run(handler(args, settings))
+        return asyncio.run(until_terminated(handler(args, settings)))
     except KeyboardInterrupt:
         return 130
     except ParseError as exc:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -268,3 +270,49 @@ def test_run_refuses_a_worker_count_out_of_range(option: str, value: str) -> Non
 def test_demo_refuses_a_negative_port() -> None:
     result = newsbot("demo", "--port", "-5")
     assert result.returncode == 2 and "must be from 0 to 65535" in result.stderr
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    """Command lines of running processes that contain ``text`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def test_sigterm_stops_the_demo_cleanly_without_an_orphaned_redis(tmp_path: Path) -> None:
+    """`timeout` or a cancelled CI job sends SIGTERM: the demo's embedded Redis must go too."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "TELEGRAM_"))}
+    env.pop("REDIS_URL", None)
+    env.update(TMPDIR=str(tmp_path), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo", "--once"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the stack is up once the readers have subscribed
+            if "/settings" in line:
+                break
+        assert _processes_mentioning(str(tmp_path)), "the demo's embedded Redis should run"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in err
+    deadline = time.monotonic() + 5
+    while _processes_mentioning(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_mentioning(str(tmp_path)) == []
+    assert list(tmp_path.glob("newsbot-demo-*")) == []
