@@ -13,7 +13,7 @@ from telegram.error import Forbidden, TelegramError
 from bot.context import NewsContext
 from bot.delivery.sender import classify_error
 from bot.redaction import redact
-from formatters.replies.fallback import something_went_wrong
+from formatters.replies.fallback import service_unavailable, something_went_wrong
 from handlers.replies import reply
 
 logger = logging.getLogger(__name__)
@@ -56,8 +56,16 @@ async def on_error(update: object, context: NewsContext) -> None:
             except RedisError as exc:
                 logger.warning("%s: could not mark the chat inactive: %s", where, exc)
         return
-    details = "".join(traceback.format_exception(error)) if error is not None else "no exception"
-    logger.error("handler failed: %s\n%s", where, redact(details, token))
+    if isinstance(error, RedisError):
+        # The store is down or restarting: an outage, not a bug. One line per update is
+        # enough (a traceback per reader's command would flood the log), and the reader is
+        # told to come back rather than that something broke.
+        logger.warning("%s: store unavailable: %s", where, redact(str(error), token))
+        apology = service_unavailable()
+    else:
+        details = "".join(traceback.format_exception(error)) if error else "no exception"
+        logger.error("handler failed: %s\n%s", where, redact(details, token))
+        apology = something_went_wrong()
     if not isinstance(update, Update):
         return
     if update.callback_query is not None:
@@ -65,6 +73,6 @@ async def on_error(update: object, context: NewsContext) -> None:
         with contextlib.suppress(TelegramError):
             await update.callback_query.answer()
     try:
-        await reply(update, context.bot, [something_went_wrong()])
+        await reply(update, context.bot, [apology])
     except TelegramError as exc:
         logger.warning("%s: could not send the apology: %s", where, redact(str(exc), token))

@@ -11,6 +11,7 @@ from formatters.replies.base import LRM, MAX_ECHO_CHARS, MAX_NOTICE_CHARS, chat_
 from formatters.replies.fallback import (
     notice_invalid_button,
     plain_text_hint,
+    service_unavailable,
     something_went_wrong,
     unknown_command,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "search_no_results",
     "search_usage",
     "search_words_dropped",
+    "service_unavailable",
     "settings_menu",
     "settings_need_subscription",
     "something_went_wrong",

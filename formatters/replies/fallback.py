@@ -11,6 +11,11 @@ def something_went_wrong() -> OutgoingMessage:
     return lines_message("⚠️ حدث خطأ غير متوقع، يرجى المحاولة مرة أخرى بعد قليل.")
 
 
+def service_unavailable() -> OutgoingMessage:
+    """The news store cannot be reached for a moment (Redis restarting, network trouble)."""
+    return lines_message("⏳ الخدمة غير متاحة مؤقتاً، يرجى المحاولة مرة أخرى بعد دقيقة.")
+
+
 def unknown_command() -> OutgoingMessage:
     """A command newsbot does not know (private chats only)."""
     return lines_message(f"لا أعرف هذا الأمر. اكتب {command('help')} لقائمة الأوامر.")
