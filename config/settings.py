@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
@@ -102,11 +102,18 @@ class Settings(BaseSettings):
             text = value.strip()
             if not text:
                 return ()
-            path = Path(text)
-            if "://" not in text and path.is_file():
-                lines = path.read_text(encoding="utf-8").splitlines()
-                return tuple(ln.strip() for ln in lines if ln.strip() and not ln.startswith("#"))
-            return tuple(item.strip() for item in text.split(",") if item.strip())
+            if "://" in text:
+                return tuple(item.strip() for item in text.split(",") if item.strip())
+            # Not a URL list: a file with one URL per line ('#' starts a comment line).
+            try:
+                lines = Path(text).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+                raise ValueError(
+                    f"neither feed URLs nor a readable file: {text} ({reason})"
+                ) from None
+            stripped = (ln.strip() for ln in lines)
+            return tuple(ln for ln in stripped if ln and not ln.startswith("#"))
         return value
 
     @field_validator("feeds")
@@ -117,6 +124,18 @@ class Settings(BaseSettings):
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ValueError(f"{url!r} is not an http(s) feed URL")
         return value
+
+    @model_validator(mode="after")
+    def _https_webhook(self) -> Settings:
+        # api.telegram.org delivers webhooks over HTTPS only; a self-hosted Bot API server
+        # (or the sandbox) may call a plain-HTTP URL, so only the official API is held to it.
+        url = self.webhook_url
+        official = self.telegram_api_url == DEFAULT_TELEGRAM_API_URL
+        if url and official and urlsplit(url).scheme != "https":
+            raise ValueError(
+                "NEWSBOT_WEBHOOK_URL: must be an https:// URL, Telegram calls webhooks over HTTPS"
+            )
+        return self
 
     def require_token(self) -> str:
         """The bot token, or a ``ConfigError`` naming the missing variable."""
@@ -140,9 +159,11 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = first.get("loc") or ("?",)
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        loc = first.get("loc")
+        if not loc:  # a check across settings: its message names the variables itself
+            raise ConfigError(message) from None
         name = str(loc[0])
         field = Settings.model_fields.get(name)
         env_name = field.alias if field is not None and field.alias else name.upper()
-        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
         raise ConfigError(f"{env_name}: {message}") from None

@@ -9,6 +9,7 @@ import pytest
 from config import DEFAULT_TELEGRAM_API_URL, ConfigError, load_settings
 
 ALL_VARS = [
+    "NEWSBOT_WEBHOOK_URL",
     "TELEGRAM_BOT_TOKEN",
     "TELEGRAM_API_URL",
     "REDIS_URL",
@@ -74,6 +75,7 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
             "ftp://x/feed",
             "NEWSBOT_FEEDS: 'ftp://x/feed' is not an http(s) feed URL",
         ),
+        ("NEWSBOT_FEEDS", "/no/such/feeds.txt", "NEWSBOT_FEEDS: neither feed URLs nor a readable"),
     ],
 )
 def test_bad_values_name_the_variable(
@@ -104,3 +106,14 @@ def test_token_is_hidden_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -
     settings = load_settings()
     assert "SECRET-TOKEN-VALUE" not in repr(settings)
     assert "SECRET-TOKEN-VALUE" not in str(settings.model_dump())
+
+
+def test_http_webhook_only_with_a_self_hosted_bot_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEWSBOT_WEBHOOK_URL", "http://bot.example/hook")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert str(err.value).startswith("NEWSBOT_WEBHOOK_URL: must be an https:// URL")
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/bot")
+    assert load_settings().webhook_url == "http://bot.example/hook"
