@@ -115,7 +115,7 @@ async def cmd_latest(args: argparse.Namespace, settings: Settings) -> int:
     if not articles:
         print("no articles stored yet", file=sys.stderr)
     for article in articles:
-        when = article.published_at.isoformat(timespec="minutes") if article.published_at else ""
+        when = article.published_at.isoformat(timespec="minutes") if article.published_at else "-"
         flag = "عاجل " if article.breaking else ""
         print(f"{article.id}\t{when}\t{flag}{article.title}")
     return EXIT_OK
