@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sandbox.errors import bad_request, conflict
+from sandbox.membership import chat_member, refusal
 from sandbox.message_rules import MAX_ANSWER_TEXT, check_inline_keyboard, outgoing_text
 from sandbox.records import ChatMessage, SandboxChat
 from sandbox.state import SandboxState
@@ -57,6 +58,7 @@ class BotApi:
             "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands,
             "sendChatAction": self.send_chat_action,
+            "getChatMember": self.get_chat_member,
             "close": self.trivially_true,
             "logOut": self.trivially_true,
         }
@@ -282,6 +284,33 @@ class BotApi:
         state.typing[chat.id] = time.time()
         state.chat_log.bump(chat.id)
         return True
+
+    async def get_chat_member(self, params: Params) -> object:
+        """getChatMember: a person's (or the bot's) ChatMember, with Telegram's errors.
+
+        In a private chat both parties are members and anyone else is ``member not found``; a
+        group or channel the bot is no longer in answers as sendMessage there would; a user
+        Telegram never showed the bot is ``user not found``; one not in the group has left.
+        """
+        state = self.state
+        chat = state.resolve_chat(params["chat_id"])
+        user_id = params["user_id"]
+        bot = state.bot_user()
+        if chat.type == "private":
+            if user_id == chat.id:
+                return chat_member(state.users[chat.id].to_api(), "member", chat.type)
+            if user_id == bot["id"]:
+                return chat_member(bot, "member", chat.type)
+            raise bad_request("member not found")
+        problem = refusal(chat)
+        if problem is not None:
+            raise problem
+        if user_id == bot["id"]:
+            return chat_member(bot, chat.bot_status, chat.type)
+        user = state.users.get(user_id)
+        if user is None:
+            raise bad_request("user not found")
+        return chat_member(user.to_api(), chat.member_status(user.id), chat.type)
 
     async def trivially_true(self, params: Params) -> object:
         """close / logOut: nothing to do in a sandbox."""

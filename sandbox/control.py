@@ -82,23 +82,46 @@ class ControlApi:
         return [c.to_json() for c in self.state.list_chats()]
 
     async def add_chat(self, request: web.Request) -> object:
-        """POST /sandbox/chats {id, type, title?, username?}."""
+        """POST /sandbox/chats {id, type, title?, username?, by_user_id?} (the creator)."""
         body = await _body(request)
         chat_type: ChatType = body["type"]
+        creator = body.get("by_user_id")
         chat = self.state.add_chat(
-            int(body["id"]), chat_type, body.get("title"), body.get("username")
+            int(body["id"]),
+            chat_type,
+            body.get("title"),
+            body.get("username"),
+            by_user_id=int(creator) if creator is not None else None,
+        )
+        return chat.to_json()
+
+    async def chat_admin(self, request: web.Request) -> object:
+        """POST /sandbox/chat_admin {chat_id, user_id, admin?}: promote (or demote) a member."""
+        body = await _body(request)
+        chat = self.state.set_chat_admin(
+            int(body["chat_id"]), int(body["user_id"]), bool(body.get("admin", True))
+        )
+        return chat.to_json()
+
+    async def chat_member(self, request: web.Request) -> object:
+        """POST /sandbox/chat_member {chat_id, user_id, status}: creator, member, left, kicked."""
+        body = await _body(request)
+        chat = self.state.set_member_status(
+            int(body["chat_id"]), int(body["user_id"]), str(body["status"])
         )
         return chat.to_json()
 
     async def send(self, request: web.Request) -> object:
         """POST /sandbox/send {user_id, text, chat_id?, chat_type?, edited_of?, reply_to?}.
 
-        ``reply_to_message_id`` makes the message an answer to an earlier one of the chat.
+        ``reply_to_message_id`` makes the message an answer to an earlier one of the chat;
+        ``sender_chat_id`` sends it on behalf of the group (an anonymous admin) or a channel.
         """
         body = await _body(request)
         chat_id = body.get("chat_id")
         edited_of = body.get("edited_of", body.get("message_id"))
         reply_to = body.get("reply_to_message_id")
+        sender_chat = body.get("sender_chat_id")
         return self.state.user_sends(
             int(body["user_id"]),
             str(body["text"]),
@@ -106,6 +129,7 @@ class ControlApi:
             chat_type=body.get("chat_type", "private"),
             edited_of=int(edited_of) if edited_of is not None else None,
             reply_to_message_id=int(reply_to) if reply_to is not None else None,
+            sender_chat_id=int(sender_chat) if sender_chat is not None else None,
         )
 
     async def edit(self, request: web.Request) -> object:
@@ -231,10 +255,13 @@ class ControlApi:
         return self.state.flood.injected()
 
     async def inject_errors(self, request: web.Request) -> object:
-        """POST /sandbox/inject_errors {rate: 0.1 | count: 3, status?: 500}."""
+        """POST /sandbox/inject_errors {rate: 0.1 | count: 3, status?: 500, method?}."""
         body = await _body(request)
         amount: float = float(body["rate"]) if "rate" in body else int(body["count"])
-        self.state.inject_errors(amount, int(body.get("status", 500)))
+        method = body.get("method")
+        self.state.inject_errors(
+            amount, int(body.get("status", 500)), method=str(method) if method else None
+        )
         return self.state.flood.injected()
 
     async def stats(self, request: web.Request) -> object:
@@ -272,6 +299,8 @@ def add_control_routes(app: web.Application, state: SandboxState) -> None:
         ("POST", "/sandbox/{action:block|unblock|deactivate|reactivate}", api.user_flag),
         ("POST", "/sandbox/remove_bot", api.remove_bot),
         ("POST", "/sandbox/add_bot", api.add_bot),
+        ("POST", "/sandbox/chat_admin", api.chat_admin),
+        ("POST", "/sandbox/chat_member", api.chat_member),
         ("GET", "/sandbox/config", api.get_config),
         ("POST", "/sandbox/config", api.set_config),
         ("POST", "/sandbox/flood", api.set_flood),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox.errors import bad_request, forbidden
-from sandbox.membership import joined_status, refusal
+from sandbox.membership import MEMBER_STATUSES, joined_status, refusal
 from sandbox.records import CHAT_TYPES, ChatType, SandboxChat, SandboxUser
 
 
@@ -41,11 +41,14 @@ class Directory:
         chat_type: ChatType,
         title: str | None = None,
         username: str | None = None,
+        *,
+        by_user_id: int | None = None,
     ) -> SandboxChat:
         """Create a group, supergroup or channel the bot is a member of (ids are negative).
 
-        Silent: no update tells the bot (``SandboxState.add_bot_to_chat`` does). Calling it for
-        a known chat renames it and keeps its members and the bot's status.
+        ``by_user_id`` is the person who creates it: its creator (owner). Silent: no update
+        tells the bot (``SandboxState.add_bot_to_chat`` does). Calling it for a known chat
+        renames it and keeps its members, their statuses and the bot's status.
         """
         if chat_type not in CHAT_TYPES or chat_type == "private":
             raise ValueError(f"chat_type must be group, supergroup or channel, not {chat_type!r}")
@@ -54,11 +57,37 @@ class Directory:
         known = self.chats.get(chat_id)
         chat = SandboxChat(chat_id, chat_type, title or f"محادثة {chat_id}", username)
         if known is not None and known.type == chat_type:
-            chat.bot_status, chat.members = known.bot_status, known.members
+            chat.bot_status, chat.members, chat.roles = known.bot_status, known.members, known.roles
         else:
             chat.bot_status = joined_status(chat)
+            if by_user_id is not None:
+                chat.set_member_status(self._user(by_user_id).id, "creator")
         self.chats[chat_id] = chat
         return chat
+
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> SandboxChat:
+        """Give ``user_id`` a status in a group or channel, as its admins would (silent).
+
+        ``status``: creator, administrator, member, left or kicked (banned for ever). A user
+        who left writes there again by simply writing; a banned one cannot.
+        """
+        if status not in MEMBER_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(MEMBER_STATUSES)}, not {status!r}")
+        chat = self.chats.get(chat_id)
+        if chat is None or chat.type == "private":
+            raise ValueError(f"chat {chat_id} is not a known group or channel")
+        chat.set_member_status(self._user(user_id).id, status)
+        return chat
+
+    def set_chat_admin(self, chat_id: int, user_id: int, admin: bool = True) -> SandboxChat:
+        """Promote ``user_id`` to administrator of a group or channel (``admin=False``: demote).
+
+        Demoting makes them a plain member; promoting the creator leaves them the creator.
+        """
+        chat = self.chats.get(chat_id)
+        if admin and chat is not None and chat.member_status(user_id) == "creator":
+            return chat
+        return self.set_member_status(chat_id, user_id, "administrator" if admin else "member")
 
     def list_chats(self) -> list[SandboxChat]:
         """Every known chat: private chats in user order, then groups and channels."""

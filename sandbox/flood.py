@@ -38,6 +38,34 @@ def _prune(window: deque[float], span: float, now: float) -> None:
         window.popleft()
 
 
+@dataclass(slots=True)
+class _Faults:
+    """Injected error answers: the next ``count`` calls fail, or a ``rate`` fraction of them."""
+
+    count: int = 0
+    rate: float = 0.0
+    status: int = 500
+
+    @classmethod
+    def of(cls, rate_or_count: float, status: int) -> _Faults:
+        """An ``int`` is a count of failures, a ``float`` a failure rate (0 to 1)."""
+        if isinstance(rate_or_count, int):
+            return cls(count=max(0, rate_or_count), status=status)
+        return cls(rate=min(max(rate_or_count, 0.0), 1.0), status=status)
+
+    def due(self, rng: random.Random) -> bool:
+        """Whether this call fails (using up one of ``count``)."""
+        if self.count > 0:
+            self.count -= 1
+            return True
+        return bool(self.rate) and rng.random() < self.rate
+
+    @property
+    def spent(self) -> bool:
+        """Nothing more will fail."""
+        return self.count == 0 and not self.rate
+
+
 class FloodGuard:
     """Decides whether an outgoing message is allowed now; raises the 429/5xx answer if not."""
 
@@ -48,9 +76,8 @@ class FloodGuard:
         self._storm_count = 0
         self._storm_until = 0.0
         self._storm_retry_after = 1
-        self._error_count = 0
-        self._error_rate = 0.0
-        self._error_status = 500
+        self._errors = _Faults()
+        self._method_errors: dict[str, _Faults] = {}
         self._rng = random.Random(seed)
 
     def configure(self, config: FloodConfig) -> None:
@@ -65,18 +92,24 @@ class FloodGuard:
         self._storm_until = time.monotonic() + seconds if seconds > 0 else 0.0
         self._storm_retry_after = max(1, retry_after)
 
-    def errors(self, rate_or_count: float, status: int = 500) -> None:
-        """An ``int`` fails that many next sends; a ``float`` fails that fraction of sends."""
-        if isinstance(rate_or_count, int):
-            self._error_count, self._error_rate = max(0, rate_or_count), 0.0
+    def errors(self, rate_or_count: float, status: int = 500, *, method: str | None = None) -> None:
+        """An ``int`` fails that many next sends; a ``float`` fails that fraction of sends.
+
+        ``method`` (a canonical Bot API method name) fails calls of that method instead.
+        """
+        faults = _Faults.of(rate_or_count, status)
+        if method is None:
+            self._errors = faults
+        elif faults.spent:
+            self._method_errors.pop(method, None)
         else:
-            self._error_count, self._error_rate = 0, min(max(rate_or_count, 0.0), 1.0)
-        self._error_status = status
+            self._method_errors[method] = faults
 
     def clear_injections(self) -> None:
         """Stop every injected failure."""
         self.storm()
         self.errors(0)
+        self._method_errors.clear()
 
     def injected(self) -> dict[str, Any]:
         """The injections still pending, for the control API."""
@@ -85,9 +118,10 @@ class FloodGuard:
             "storm_count": self._storm_count,
             "storm_seconds_left": round(left, 3),
             "storm_retry_after": self._storm_retry_after,
-            "error_count": self._error_count,
-            "error_rate": self._error_rate,
-            "error_status": self._error_status,
+            "error_count": self._errors.count,
+            "error_rate": self._errors.rate,
+            "error_status": self._errors.status,
+            "method_errors": {name: asdict(f) for name, f in self._method_errors.items()},
         }
 
     def check_injected(self) -> None:
@@ -97,11 +131,19 @@ class FloodGuard:
             raise too_many_requests(self._storm_retry_after)
         if self._storm_until and time.monotonic() < self._storm_until:
             raise too_many_requests(self._storm_retry_after)
-        if self._error_count > 0:
-            self._error_count -= 1
-            raise server_error(self._error_status)
-        if self._error_rate and self._rng.random() < self._error_rate:
-            raise server_error(self._error_status)
+        if self._errors.due(self._rng):
+            raise server_error(self._errors.status)
+
+    def check_method(self, method: str) -> None:
+        """Raise the error injected for calls of ``method`` (canonical name), if one is due."""
+        faults = self._method_errors.get(method)
+        if faults is None:
+            return
+        failing = faults.due(self._rng)
+        if faults.spent:
+            del self._method_errors[method]
+        if failing:
+            raise server_error(faults.status)
 
     def check(self, chat_id: int, chat_type: str, *, per_chat: bool) -> None:
         """Raise 429 when this send would exceed a limit; otherwise count it."""

@@ -1,4 +1,4 @@
-"""The bot's own membership in chats: statuses, ``ChatMember`` objects and ``my_chat_member``."""
+"""Standing in chats: statuses, ``ChatMember`` objects, and the bot's ``my_chat_member`` updates."""
 
 from __future__ import annotations
 
@@ -9,10 +9,29 @@ from sandbox.records import SandboxChat
 
 BotStatus = Literal["member", "administrator", "left", "kicked"]
 BOT_STATUSES: tuple[BotStatus, ...] = ("member", "administrator", "left", "kicked")
+MemberStatus = Literal["creator", "administrator", "member", "left", "kicked"]
+MEMBER_STATUSES: tuple[MemberStatus, ...] = ("creator", "administrator", "member", "left", "kicked")
+ADMIN_STATUSES: frozenset[str] = frozenset({"creator", "administrator"})
 GONE: frozenset[str] = frozenset({"left", "kicked"})
 
-# A bot can only post in a channel as an administrator; these are the rights it usually gets.
-_CHANNEL_ADMIN_RIGHTS: dict[str, bool] = {
+# Who Telegram puts in ``from`` of a message sent on behalf of a chat (``sender_chat``): kept
+# for old clients, so a bot must look at ``sender_chat`` instead.
+ANONYMOUS_ADMIN: dict[str, Any] = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+CHANNEL_BOT: dict[str, Any] = {
+    "id": 136817688,
+    "is_bot": True,
+    "first_name": "Channel",
+    "username": "Channel_Bot",
+}
+
+# The rights every ChatMemberAdministrator states (all required by the spec), as an
+# administrator usually has them; in channels the posting rights come on top.
+_ADMIN_RIGHTS: dict[str, bool] = {
     "can_be_edited": False,
     "is_anonymous": False,
     "can_manage_chat": True,
@@ -25,9 +44,9 @@ _CHANNEL_ADMIN_RIGHTS: dict[str, bool] = {
     "can_post_stories": False,
     "can_edit_stories": False,
     "can_delete_stories": False,
-    "can_post_messages": True,
-    "can_edit_messages": True,
 }
+_CHANNEL_RIGHTS: dict[str, bool] = {"can_post_messages": True, "can_edit_messages": True}
+_GROUP_RIGHTS: dict[str, bool] = {"can_pin_messages": True}
 
 
 def joined_status(chat: SandboxChat) -> BotStatus:
@@ -40,15 +59,22 @@ def removed_status(chat: SandboxChat) -> BotStatus:
     return "left" if chat.type == "group" else "kicked"
 
 
-def chat_member(user: dict[str, Any], status: str) -> dict[str, Any]:
-    """The Bot API ``ChatMember`` object for ``user`` with ``status``."""
-    if status not in BOT_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(BOT_STATUSES)}, not {status!r}")
+def chat_member(user: dict[str, Any], status: str, chat_type: str = "channel") -> dict[str, Any]:
+    """The Bot API ``ChatMember`` object for ``user`` with ``status`` in a chat of ``chat_type``.
+
+    ``creator`` is a ChatMemberOwner, ``administrator`` a ChatMemberAdministrator with every
+    required right, ``kicked`` a ChatMemberBanned (for ever), ``member``/``left`` the plain ones.
+    """
+    if status not in MEMBER_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(MEMBER_STATUSES)}, not {status!r}")
     member: dict[str, Any] = {"status": status, "user": user}
-    if status == "kicked":
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "kicked":
         member["until_date"] = 0  # banned for ever, as a block or a removal is
     elif status == "administrator":
-        member.update(_CHANNEL_ADMIN_RIGHTS)
+        member.update(_ADMIN_RIGHTS)
+        member.update(_CHANNEL_RIGHTS if chat_type == "channel" else _GROUP_RIGHTS)
     return member
 
 
@@ -65,8 +91,8 @@ def member_update(
         "chat": chat.to_api(),
         "from": performer,
         "date": date,
-        "old_chat_member": chat_member(bot, old),
-        "new_chat_member": chat_member(bot, new),
+        "old_chat_member": chat_member(bot, old, chat.type),
+        "new_chat_member": chat_member(bot, new, chat.type),
     }
 
 

@@ -39,7 +39,8 @@ class SandboxChat:
     """A chat the bot can write to: a user's private chat, a group or a channel.
 
     ``bot_status`` is the bot's own membership (member, administrator, left, kicked) in a group
-    or channel; ``members`` are the users seen in it, in order of appearance.
+    or channel; ``members`` are the users seen in it, in order of appearance; ``roles`` the
+    people whose status is not plain "member": creator, administrator, left or kicked.
     """
 
     id: int
@@ -49,6 +50,7 @@ class SandboxChat:
     first_name: str | None = None
     bot_status: str = "member"
     members: list[int] = field(default_factory=list)
+    roles: dict[int, str] = field(default_factory=dict)
 
     def to_api(self) -> dict[str, Any]:
         """The Bot API ``Chat`` object."""
@@ -62,13 +64,46 @@ class SandboxChat:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """Control-API view: the Chat object plus the bot's status and the known members."""
-        return {**self.to_api(), "bot_status": self.bot_status, "members": list(self.members)}
+        """Control-API view: the Chat object plus the bot's status, members and admins."""
+        return {
+            **self.to_api(),
+            "bot_status": self.bot_status,
+            "members": list(self.members),
+            "admins": self.admins(),
+        }
 
     def note_member(self, user_id: int) -> None:
-        """Remember that ``user_id`` takes part in this group or channel."""
-        if self.type != "private" and user_id not in self.members:
+        """Remember that ``user_id`` takes part in this group or channel (back, if they left)."""
+        if self.type == "private":
+            return
+        if user_id not in self.members:
             self.members.append(user_id)
+        if self.roles.get(user_id) == "left":
+            del self.roles[user_id]
+
+    def member_status(self, user_id: int) -> str:
+        """A person's status here: their role, else "member" once seen here, else "left"."""
+        role = self.roles.get(user_id)
+        if role is not None:
+            return role
+        return "member" if user_id in self.members else "left"
+
+    def set_member_status(self, user_id: int, status: str) -> None:
+        """Give a person a status here; a new creator leaves the previous one an administrator."""
+        if status == "creator":
+            for other, role in self.roles.items():
+                if role == "creator":
+                    self.roles[other] = "administrator"
+        if user_id not in self.members:
+            self.members.append(user_id)
+        if status == "member":
+            self.roles.pop(user_id, None)
+        else:
+            self.roles[user_id] = status
+
+    def admins(self) -> list[int]:
+        """The creator and the administrators, in order of appearance."""
+        return [u for u in self.members if self.roles.get(u) in ("creator", "administrator")]
 
 
 @dataclass(slots=True)

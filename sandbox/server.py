@@ -99,6 +99,7 @@ class BotApiEndpoint:
             if handler is None:
                 raise not_found(f"method {name} is not implemented by the newsbot sandbox")
             params = state.spec.parse_params(method, await read_params(request))
+            state.flood.check_method(name)
             result = await handler(params)
             if state.config.check_answers:
                 problem = state.spec.check_result(method, result)

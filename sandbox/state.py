@@ -11,9 +11,24 @@ from sandbox.directory import Directory
 from sandbox.errors import ApiError
 from sandbox.flood import FloodConfig, FloodGuard
 from sandbox.history import History
-from sandbox.membership import GONE, joined_status, member_update, removed_status
+from sandbox.membership import (
+    ADMIN_STATUSES,
+    ANONYMOUS_ADMIN,
+    CHANNEL_BOT,
+    GONE,
+    joined_status,
+    member_update,
+    removed_status,
+)
 from sandbox.message_rules import incoming_entities
-from sandbox.records import CallbackRecord, ChatMessage, ChatType, HistoryEntry, SandboxChat
+from sandbox.records import (
+    CallbackRecord,
+    ChatMessage,
+    ChatType,
+    HistoryEntry,
+    SandboxChat,
+    SandboxUser,
+)
 from sandbox.spec import shipped_spec
 from sandbox.stats import SandboxStats
 from sandbox.updates import UpdateQueue
@@ -89,13 +104,16 @@ class SandboxState(Directory):
         chat_type: ChatType = "private",
         edited_of: int | None = None,
         reply_to_message_id: int | None = None,
+        sender_chat_id: int | None = None,
     ) -> dict[str, Any] | None:
         """A user writes (or, with ``edited_of``, edits) a message; returns the queued Update.
 
         ``chat_id``/``chat_type`` put the message in a group, supergroup or channel (created on
-        first use); channel posts become ``channel_post`` updates. ``reply_to_message_id``
-        answers an earlier message of the same chat: the update carries the whole replied
-        message as ``reply_to_message``, as Telegram sends it. ``None`` when the bot's
+        first use, with the writer as its creator); channel posts become ``channel_post``
+        updates. ``reply_to_message_id`` answers an earlier message of the same chat: the
+        update carries the whole replied message as ``reply_to_message``, as Telegram sends
+        it. ``sender_chat_id`` sends on behalf of a chat, as an administrator can: the group
+        itself (an anonymous admin) or a channel they administer. ``None`` when the bot's
         allowed_updates filter the update out, or the bot is no longer in the group.
         """
         user = self._user(user_id)
@@ -103,19 +121,19 @@ class SandboxState(Directory):
             chat = self._private_chat(user)
         else:
             chat = self.chats.get(chat_id) or self.add_chat(
-                chat_id, "group" if chat_type == "private" else chat_type
+                chat_id, "group" if chat_type == "private" else chat_type, by_user_id=user.id
             )
-        chat.note_member(user.id)
+            if chat.member_status(user.id) == "kicked":
+                raise ValueError(f"user {user.id} is banned from chat {chat.id}")
         now = int(time.time())
         old = self.chat_log.find_message(chat.id, edited_of) if edited_of is not None else None
+        sender = self._sender(chat, user, sender_chat_id, old)
+        chat.note_member(user.id)
         replied = self._replied(chat, old, reply_to_message_id)
         message_id = edited_of if edited_of is not None else self.chat_log.next_message_id(chat.id)
         entities = incoming_entities(text)
         api: dict[str, Any] = {"message_id": message_id, "date": old.date if old else now}
-        if chat.type == "channel":
-            api["sender_chat"] = chat.to_api()
-        else:
-            api["from"] = user.to_api()
+        api.update(sender)
         api["chat"] = chat.to_api()
         if replied is not None:
             api["reply_to_message"] = replied
@@ -140,6 +158,31 @@ class SandboxState(Directory):
         if edited_of is not None:
             kind = "edited_" + kind
         return self._enqueue(kind, api)
+
+    def _sender(
+        self,
+        chat: SandboxChat,
+        user: SandboxUser,
+        sender_chat_id: int | None,
+        edited: ChatMessage | None,
+    ) -> dict[str, Any]:
+        """The ``from``/``sender_chat`` fields of a message ``user`` writes in ``chat``."""
+        if chat.type == "channel":
+            return {"sender_chat": chat.to_api()}  # channel posts are signed by the channel
+        if edited is not None:
+            return {k: edited.api[k] for k in ("from", "sender_chat") if k in edited.api}
+        if sender_chat_id is None:
+            return {"from": user.to_api()}
+        speaker = self.chats.get(sender_chat_id)
+        if chat.type == "private" or speaker is None:
+            raise ValueError(f"chat {sender_chat_id} can't speak in chat {chat.id}")
+        if speaker.id != chat.id and speaker.type != "channel":
+            raise ValueError("a group speaks as itself or as a channel, not as another group")
+        if speaker.member_status(user.id) not in ADMIN_STATUSES:
+            raise ValueError(f"user {user.id} is no administrator of chat {speaker.id}")
+        # Telegram keeps a placeholder bot in ``from`` for old clients.
+        stand_in = ANONYMOUS_ADMIN if speaker.id == chat.id else CHANNEL_BOT
+        return {"from": dict(stand_in), "sender_chat": speaker.to_api()}
 
     def _replied(
         self, chat: SandboxChat, edited: ChatMessage | None, reply_to: int | None
@@ -253,7 +296,7 @@ class SandboxState(Directory):
         """
         chat = self.chats.get(chat_id)
         if chat is None:
-            chat = self.add_chat(chat_id, chat_type, title)
+            chat = self.add_chat(chat_id, chat_type, title, by_user_id=by_user_id)
             chat.bot_status = "left"
         elif chat.type == "private":
             raise ValueError(f"chat {chat_id} is a private chat: use unblock")
@@ -347,9 +390,21 @@ class SandboxState(Directory):
         """Make the next ``count`` sends (and all sends for ``seconds``) answer 429."""
         self.flood.storm(count=count, seconds=seconds, retry_after=retry_after)
 
-    def inject_errors(self, rate_or_count: float, status: int = 500) -> None:
-        """Fail sends with ``status``: an int fails that many, a float that fraction of them."""
-        self.flood.errors(rate_or_count, status)
+    def inject_errors(
+        self, rate_or_count: float, status: int = 500, *, method: str | None = None
+    ) -> None:
+        """Fail sends with ``status``: an int fails that many, a float that fraction of them.
+
+        ``method`` fails calls of that Bot API method instead (any method of the spec, e.g.
+        ``"getChatMember"``), after their parameters were checked.
+        """
+        if method is None:
+            self.flood.errors(rate_or_count, status)
+            return
+        found = self.spec.method(method)
+        if found is None:
+            raise ValueError(f"{method!r} is not a Bot API method")
+        self.flood.errors(rate_or_count, status, method=found.name)
 
     def set_latency(self, latency_ms: float) -> None:
         """Delay every Bot API answer by ``latency_ms`` milliseconds."""

@@ -108,6 +108,33 @@ async def test_injected_server_errors(bot: telegram.Bot, server: SandboxServer) 
     assert len(server.state.bot_messages(USER)) == 2  # failed sends leave no message behind
 
 
+async def test_errors_injected_for_one_method_fail_that_method_only(
+    bot: telegram.Bot, server: SandboxServer
+) -> None:
+    state = server.state
+    state.inject_errors(2, status=500, method="getchatmember")  # Telegram's names ignore case
+    assert state.flood.injected()["method_errors"] == {
+        "getChatMember": {"count": 2, "rate": 0.0, "status": 500}
+    }
+    await bot.send_message(USER, "sends are not affected")
+    for _ in range(2):
+        with pytest.raises(telegram.error.NetworkError, match="Internal Server Error"):
+            await bot.get_chat_member(USER, USER)
+    assert (await bot.get_chat_member(USER, USER)).status == "member"
+    assert state.flood.injected()["method_errors"] == {}
+
+    state.inject_errors(1.0, status=503, method="getChatMember")
+    with pytest.raises(telegram.error.NetworkError, match="Service Unavailable"):
+        await bot.get_chat_member(USER, USER)
+    state.inject_errors(0, method="getChatMember")  # stopped
+    await bot.get_chat_member(USER, USER)
+    with pytest.raises(ValueError, match="not a Bot API method"):
+        state.inject_errors(1, method="getChatMembers")
+    state.inject_errors(3, method="getChatMember")
+    state.reset()
+    assert state.flood.injected()["method_errors"] == {}
+
+
 async def test_latency_is_added(bot: telegram.Bot, server: SandboxServer) -> None:
     server.state.set_latency(150)
     started = time.monotonic()
