@@ -56,7 +56,7 @@ def harness_settings(
         "NEWSBOT_SEND_RETRIES": 1,
     }
     values.update(extra)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 async def wait_for(
@@ -121,16 +121,21 @@ class BotHarness:
         chat_type: str = "private",
         expect: int = 1,
         edited_of: int | None = None,
+        sender_chat_id: int | None = None,
     ) -> list[ChatMessage]:
-        """A user writes ``text``; wait for the bot's ``expect`` answers in that chat."""
+        """A user writes ``text``; wait for the bot's ``expect`` answers in that chat.
+
+        ``sender_chat_id``: an admin writes on behalf of the group itself or of a channel.
+        """
         target = user_id if chat_id is None else chat_id
         before = len(self.bot_messages(target))
         self.state.user_sends(
             user_id,
             text,
             chat_id=chat_id,
-            chat_type=chat_type,
-            edited_of=edited_of,  # type: ignore[arg-type]
+            chat_type=chat_type,  # type: ignore[arg-type]
+            edited_of=edited_of,
+            sender_chat_id=sender_chat_id,
         )
         if expect == 0:
             return []

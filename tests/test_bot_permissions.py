@@ -1,96 +1,54 @@
-"""Groups and channels: only their admins may stop, resume or reconfigure the news."""
+"""Groups and channels: only their admins may stop, resume or reconfigure the news.
+
+Everything runs the real path: the bot asks the sandbox's ``getChatMember``, which knows who
+created each chat and whom its owner promoted; nothing in ``handlers.permissions`` is patched.
+"""
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
-from typing import Any, cast
 
 import pytest
 from redis.asyncio import Redis
-from telegram import Bot, ChatMember, ChatMemberAdministrator, ChatMemberMember, ChatMemberOwner
-from telegram import User as TgUser
-from telegram.error import BadRequest
+from telegram import Bot
 
 from bot.models import Preference
 from formatters.callback_data import set_preference
-from handlers import permissions
 from handlers.permissions import is_chat_admin
-from sandbox import ChatMessage
-from tests.e2e_harness import BotHarness, open_bot_harness
+from tests.e2e_harness import BotHarness, open_bot_harness, wait_for
 
-ADMIN = 301
+ADMIN = 301  # creates GROUP and CHANNEL: their owner
 MEMBER = 302
+DEPUTY = 303  # promoted to administrator by the owner when a test needs it
+STRANGER = 304  # talks to the bot privately, never wrote in the group
 GROUP = -100401
 CHANNEL = -100402
 REFUSAL = "من صلاحيات مشرفيها فقط"
 
 
-class _MemberBot:
-    """Answers ``getChatMember`` from a table (or fails), like the Bot API would."""
-
-    def __init__(self, statuses: dict[int, ChatMember] | None = None) -> None:
-        self.statuses = statuses
-        self.calls: list[tuple[int, int]] = []
-
-    async def get_chat_member(self, chat_id: int, user_id: int) -> ChatMember:
-        self.calls.append((chat_id, user_id))
-        if self.statuses is None:
-            raise BadRequest("Not Found: method getChatMember is not implemented")
-        return self.statuses[user_id]
-
-
-def _user(user_id: int) -> TgUser:
-    return TgUser(user_id, "م", is_bot=False)
-
-
-async def test_owner_and_administrators_are_admins_members_are_not() -> None:
-    fake = _MemberBot(
-        {
-            1: ChatMemberOwner(_user(1), is_anonymous=False),
-            2: ChatMemberAdministrator(_user(2), *([False] * 12)),
-            3: ChatMemberMember(_user(3)),
-        }
-    )
-    bot = cast(Bot, fake)
-    assert await is_chat_admin(bot, GROUP, 1)
-    assert await is_chat_admin(bot, GROUP, 2)
-    assert not await is_chat_admin(bot, GROUP, 3)
-    assert fake.calls == [(GROUP, 1), (GROUP, 2), (GROUP, 3)]
-
-
-async def test_a_failing_member_lookup_counts_as_no_admin_and_is_logged(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    with caplog.at_level(logging.WARNING, logger="handlers.permissions"):
-        assert not await is_chat_admin(cast(Bot, _MemberBot(None)), GROUP, 3)
-    assert "getChatMember" in caplog.text and "BadRequest" in caplog.text
-
-
-# Through the running bot -----------------------------------------------------------------------
-
-
 @pytest.fixture
 async def bot(redis_url: str, redis: Redis) -> AsyncIterator[BotHarness]:
-    """A running bot; ADMIN administers GROUP, MEMBER is an ordinary member."""
+    """A running bot in GROUP (a supergroup ADMIN created) where MEMBER and DEPUTY wrote."""
     async with open_bot_harness(redis_url) as harness:
         harness.add_user(ADMIN, "مشرفة", "group_admin")
         harness.add_user(MEMBER, "عضو")
+        harness.add_user(DEPUTY, "نائب")
+        harness.add_user(STRANGER, "زائر")
+        harness.state.add_bot_to_chat(GROUP, ADMIN, chat_type="supergroup", title="غرفة الأخبار")
+        for user in (MEMBER, DEPUTY):
+            await harness.send(user, "مرحبا بالجميع", chat_id=GROUP, expect=0)
         yield harness
 
 
-@pytest.fixture
-def admins(monkeypatch: pytest.MonkeyPatch) -> set[int]:
-    """Users ``getChatMember`` reports as admins (the sandbox does not implement the method)."""
-    ids = {ADMIN}
+def _api(bot: BotHarness) -> Bot:
+    """The running bot's own Bot API client (pointed at the sandbox)."""
+    return bot.stack.application.bot
 
-    async def fake_is_chat_admin(bot: Bot, chat_id: int, user_id: int) -> bool:
-        del bot, chat_id
-        return user_id in ids
 
-    monkeypatch.setattr(permissions, "is_chat_admin", fake_is_chat_admin)
-    return ids
+def _lookups(bot: BotHarness) -> int:
+    """How many getChatMember requests the sandbox has answered so far."""
+    return int(bot.state.stats()["by_method"].get("getChatMember", 0))
 
 
 async def _group_active(bot: BotHarness) -> bool:
@@ -98,10 +56,42 @@ async def _group_active(bot: BotHarness) -> bool:
     return subscriber is not None and subscriber.active
 
 
-async def test_a_member_cannot_stop_or_reconfigure_the_group_an_admin_can(
-    bot: BotHarness, admins: set[int]
+async def test_owner_and_administrators_are_admins_members_are_not(bot: BotHarness) -> None:
+    api = _api(bot)
+    assert await is_chat_admin(api, GROUP, ADMIN)  # the creator
+    assert not await is_chat_admin(api, GROUP, DEPUTY)
+    bot.state.set_chat_admin(GROUP, DEPUTY)
+    assert await is_chat_admin(api, GROUP, DEPUTY)
+    assert not await is_chat_admin(api, GROUP, MEMBER)
+    assert not await is_chat_admin(api, GROUP, STRANGER)  # not in the group: "left"
+    bot.state.set_member_status(GROUP, MEMBER, "kicked")
+    assert not await is_chat_admin(api, GROUP, MEMBER)
+    assert _lookups(bot) == 6
+
+
+async def test_a_failing_member_lookup_counts_as_no_admin_and_is_logged(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await bot.send(MEMBER, "/start", chat_id=GROUP, chat_type="supergroup")
+    api = _api(bot)
+    bot.state.inject_errors(1, status=500, method="getChatMember")
+    with caplog.at_level(logging.WARNING, logger="handlers.permissions"):
+        assert not await is_chat_admin(api, GROUP, ADMIN)
+    assert "getChatMember" in caplog.text and "NetworkError" in caplog.text
+    assert await is_chat_admin(api, GROUP, ADMIN)  # the failure, not the answer, refused
+    caplog.clear()
+    bot.state.remove_bot_from_chat(GROUP, ADMIN)  # a bot that was removed can't ask either
+    with caplog.at_level(logging.WARNING, logger="handlers.permissions"):
+        assert not await is_chat_admin(api, GROUP, ADMIN)
+    assert "Forbidden" in caplog.text
+
+
+# Through the running bot -----------------------------------------------------------------------
+
+
+async def test_a_member_cannot_stop_or_reconfigure_the_group_an_admin_can(
+    bot: BotHarness,
+) -> None:
+    await bot.send(MEMBER, "/start", chat_id=GROUP)
     assert await _group_active(bot)  # any member may subscribe a group the bot joined
 
     [refused] = await bot.send(MEMBER, "/stop", chat_id=GROUP)
@@ -126,77 +116,72 @@ async def test_a_member_cannot_stop_or_reconfigure_the_group_an_admin_can(
 
 
 async def test_a_member_cannot_undo_an_admins_stop_with_start_or_subscribe(
-    bot: BotHarness, admins: set[int]
+    bot: BotHarness,
 ) -> None:
-    await bot.send(ADMIN, "/start", chat_id=GROUP, chat_type="supergroup")
+    await bot.send(ADMIN, "/start", chat_id=GROUP)
     await bot.send(ADMIN, "/stop", chat_id=GROUP)
     for command in ("/start", "/subscribe"):
         [refused] = await bot.send(MEMBER, command, chat_id=GROUP)
         assert REFUSAL in refused.visible_text, command
         assert not await _group_active(bot)
-    [resumed] = await bot.send(ADMIN, "/subscribe", chat_id=GROUP)
+    # An administrator the owner promoted may resume; once demoted, no more.
+    bot.state.set_chat_admin(GROUP, DEPUTY)
+    [resumed] = await bot.send(DEPUTY, "/subscribe", chat_id=GROUP)
     assert "تم تفعيل اشتراك هذه المجموعة" in resumed.visible_text
+    assert await _group_active(bot)
+    bot.state.set_chat_admin(GROUP, DEPUTY, admin=False)
+    [refused] = await bot.send(DEPUTY, "/stop", chat_id=GROUP)
+    assert REFUSAL in refused.visible_text
     assert await _group_active(bot)
 
 
 async def test_members_may_still_start_after_the_bot_was_removed_and_added_back(
-    bot: BotHarness, admins: set[int]
+    bot: BotHarness,
 ) -> None:
-    await bot.send(MEMBER, "/start", chat_id=GROUP, chat_type="group")
-    await bot.store.subscribers.deactivate(GROUP, "kicked")
+    await bot.send(MEMBER, "/start", chat_id=GROUP)
+    bot.state.remove_bot_from_chat(GROUP, ADMIN)  # my_chat_member: the bot is kicked
+
+    async def removed() -> bool:
+        return not await _group_active(bot)
+
+    await wait_for(removed, what="the group deactivated by the removal")
+    bot.state.add_bot_to_chat(GROUP, ADMIN)
     [greeting] = await bot.send(MEMBER, "/start", chat_id=GROUP)
     assert "عادت هذه المجموعة" in greeting.visible_text
     assert await _group_active(bot)
 
 
-async def test_anonymous_admins_and_channel_posts_speak_as_the_chat(
-    bot: BotHarness, admins: set[int]
-) -> None:
-    admins.clear()  # nobody passes the member lookup: only sender_chat can allow
-    await bot.send(MEMBER, "/start", chat_id=GROUP, chat_type="supergroup")
-    [stopped] = await _send_as_chat(bot, GROUP, "/stop")
+async def test_anonymous_admins_and_channel_posts_speak_as_the_chat(bot: BotHarness) -> None:
+    state = bot.state
+    await bot.send(MEMBER, "/start", chat_id=GROUP)
+    lookups = _lookups(bot)
+    [stopped] = await bot.send(ADMIN, "/stop", chat_id=GROUP, sender_chat_id=GROUP)
     assert "تم إيقاف التنبيهات" in stopped.visible_text
     assert not await _group_active(bot)
+    assert _lookups(bot) == lookups  # allowed by sender_chat alone: nobody's status was asked
 
-    [other] = await _send_as_chat(bot, GROUP, "/subscribe", sender_chat_id=CHANNEL)
-    assert REFUSAL in other.visible_text  # a linked channel is not an admin of the group
+    # The owner of the group, writing as a channel they own: the channel is no admin of it.
+    state.add_chat(CHANNEL, "channel", "قناة مرتبطة", by_user_id=ADMIN)
+    [other] = await bot.send(ADMIN, "/subscribe", chat_id=GROUP, sender_chat_id=CHANNEL)
+    assert REFUSAL in other.visible_text
+    assert not await _group_active(bot)
 
-    await bot.send(MEMBER, "/start", chat_id=CHANNEL, chat_type="channel")
-    [channel_stop] = await bot.send(MEMBER, "/stop", chat_id=CHANNEL, chat_type="channel")
+    # In the channel itself every post is signed by the channel.
+    await bot.send(ADMIN, "/start", chat_id=CHANNEL, chat_type="channel")
+    [channel_stop] = await bot.send(ADMIN, "/stop", chat_id=CHANNEL, chat_type="channel")
     assert "تم إيقاف التنبيهات في هذه القناة" in channel_stop.visible_text
 
 
 async def test_when_the_bot_api_cannot_tell_who_is_admin_the_group_stays_as_it_is(
     bot: BotHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # No monkeypatch: the sandbox has no getChatMember, so the lookup fails.
-    await bot.send(ADMIN, "/start", chat_id=GROUP, chat_type="supergroup")
+    await bot.send(ADMIN, "/start", chat_id=GROUP)
+    bot.state.inject_errors(1, status=500, method="getChatMember")  # a real failing lookup
     with caplog.at_level(logging.WARNING, logger="handlers.permissions"):
         [refused] = await bot.send(ADMIN, "/stop", chat_id=GROUP)
     assert REFUSAL in refused.visible_text
     assert await _group_active(bot)
     assert "getChatMember" in caplog.text
-
-
-async def _send_as_chat(
-    bot: BotHarness, chat_id: int, text: str, *, sender_chat_id: int | None = None
-) -> list[ChatMessage]:
-    """A message in a group sent "as the group" (anonymous admin) or as another chat."""
-    state = bot.state
-    chat = state.chats[chat_id].to_api()
-    sender: dict[str, Any] = (
-        chat
-        if sender_chat_id is None
-        else {"id": sender_chat_id, "type": "channel", "title": "قناة مرتبطة"}
-    )
-    api: dict[str, Any] = {
-        "message_id": state.chat_log.next_message_id(chat_id),
-        "date": int(time.time()),
-        "sender_chat": sender,
-        "chat": chat,
-        "text": text,
-        "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
-    }
-    before = len(bot.bot_messages(chat_id))
-    state.updates.push("message", api)
-    return await bot.expect(chat_id, 1, after=before)
+    # Once Telegram answers again, the same admin is obeyed.
+    [stopped] = await bot.send(ADMIN, "/stop", chat_id=GROUP)
+    assert "تم إيقاف التنبيهات في هذه المجموعة" in stopped.visible_text
