@@ -231,14 +231,14 @@ class SandboxState(Directory):
 
     # -- the bot's membership ----------------------------------------------------------------
 
-    def block(self, user_id: int, *, notify: bool = False) -> dict[str, Any] | None:
+    def block(self, user_id: int, *, notify: bool = True) -> dict[str, Any] | None:
         """The user blocks the bot: sends to them answer 403 ``bot was blocked by the user``.
 
-        With ``notify`` the bot also gets what Telegram sends it, a ``my_chat_member`` update
-        (old status member, new status kicked), queued only on a real change and only if
-        allowed_updates lets ``my_chat_member`` through; returns it, else ``None``. Without
-        it the block goes unnoticed until a send fails, as when the update was lost; that is
-        the default because existing tests rely on the bot hearing of a block only by a 403.
+        The bot also gets what Telegram always sends it, a ``my_chat_member`` update (old
+        status member, new status kicked), queued only on a real change and only if
+        allowed_updates lets ``my_chat_member`` through; returns it, else ``None``. With
+        ``notify=False`` the block goes unnoticed until a send fails: the bot has not handled
+        the update yet (or it was lost) when it next writes to the user.
         """
         if not self.set_blocked(user_id, True):
             return None
@@ -249,8 +249,8 @@ class SandboxState(Directory):
             self._private_chat(self._user(user_id)), user_id, "member", "kicked"
         )
 
-    def unblock(self, user_id: int, *, notify: bool = False) -> dict[str, Any] | None:
-        """The user unblocks the bot; ``notify``: ``my_chat_member`` from kicked to member."""
+    def unblock(self, user_id: int, *, notify: bool = True) -> dict[str, Any] | None:
+        """The user unblocks the bot: ``my_chat_member`` from kicked to member (unless silent)."""
         if not self.set_blocked(user_id, False):
             return None
         self.chat_log.bump(user_id)

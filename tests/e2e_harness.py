@@ -144,29 +144,9 @@ class BotHarness:
     async def send_reply(
         self, user_id: int, text: str, *, to_message_id: int, expect: int = 1
     ) -> list[ChatMessage]:
-        """A user answers one of their earlier private messages (``reply_to_message``).
-
-        The sandbox's ``user_sends`` has no reply option, so the Update is built here from the
-        replied-to message's API form and queued like any other.
-        """
-        state = self.state
-        original = state.chat_log.find_message(user_id, to_message_id)
-        if original is None:
-            raise ValueError(f"no message {to_message_id} in chat {user_id}")
-        user = state.users[user_id]
-        api: dict[str, Any] = {
-            "message_id": state.chat_log.next_message_id(user_id),
-            "date": int(time.time()),
-            "from": user.to_api(),
-            "chat": {"id": user_id, "type": "private", "first_name": user.first_name},
-            "text": text,
-            "reply_to_message": original.api,
-        }
-        if text.startswith("/"):
-            length = len(text.split(maxsplit=1)[0])
-            api["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        """A user answers an earlier message of their private chat (``reply_to_message``)."""
         before = len(self.bot_messages(user_id))
-        state.updates.push("message", api)
+        self.state.user_sends(user_id, text, reply_to_message_id=to_message_id)
         return await self.expect(user_id, expect, after=before) if expect else []
 
     def last_user_message_id(self, chat_id: int) -> int:

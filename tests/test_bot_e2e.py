@@ -430,7 +430,9 @@ async def test_blocked_subscriber_is_marked_inactive_and_others_still_get_alerts
 ) -> None:
     for user in (LAYLA, OMAR, HUDA):
         await bot.send(user, "/start")
-    bot.state.block(OMAR)
+    # The alert goes out before the bot has heard of the block (its my_chat_member update is
+    # still on the way): the send to Omar answers 403 and that marks him inactive.
+    bot.state.block(OMAR, notify=False)
     result = await bot.ingest(seed_text)
     status = await bot.alert_done(str(result.alert_id))
     assert status.sent == 2 and status.blocked == 1

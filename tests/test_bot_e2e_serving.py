@@ -216,18 +216,6 @@ async def test_arabic_command_menu_is_registered(redis_url: str, redis: Redis) -
     assert "publish" in [c["command"] for c in admin]
 
 
-def _member_update(chat: dict[str, Any], user_id: int, status: str) -> dict[str, Any]:
-    bot_user = {"id": 123456, "is_bot": True, "first_name": "newsbot"}
-    return {
-        "chat": chat,
-        "from": {"id": user_id, "is_bot": False, "first_name": "سلمى"},
-        "date": int(time.time()),
-        "old_chat_member": {"status": "member", "user": bot_user},
-        "new_chat_member": {"status": status, "user": bot_user}
-        | ({"until_date": 0} if status == "kicked" else {}),
-    }
-
-
 async def test_blocking_or_removing_the_bot_deactivates_the_chat(
     redis_url: str, redis: Redis
 ) -> None:
@@ -235,10 +223,9 @@ async def test_blocking_or_removing_the_bot_deactivates_the_chat(
         bot.add_user(READER, "سلمى")
         await bot.send(READER, "/start")
         await bot.send(READER, "/start", chat_id=-100777, chat_type="supergroup")
-        private = {"id": READER, "type": "private", "first_name": "سلمى"}
-        bot.state.updates.push("my_chat_member", _member_update(private, READER, "kicked"))
-        group = {"id": -100777, "type": "supergroup", "title": "مجموعة"}
-        bot.state.updates.push("my_chat_member", _member_update(group, READER, "left"))
+        # What Telegram sends the bot: my_chat_member, member -> kicked / member -> left.
+        assert bot.state.block(READER) is not None
+        assert bot.state.remove_bot_from_chat(-100777, READER, status="left") is not None
 
         async def both_inactive() -> bool:
             mine = await bot.store.subscribers.get(READER)
@@ -250,6 +237,7 @@ async def test_blocking_or_removing_the_bot_deactivates_the_chat(
         grp = await bot.store.subscribers.get(-100777)
         assert mine is not None and mine.inactive_reason == "blocked"
         assert grp is not None and grp.inactive_reason == "left" and grp.kind is ChatKind.SUPERGROUP
+        assert bot.state.stats()["errors_403"] == 0  # learnt from the updates, not from a send
 
 
 async def test_run_bot_serves_until_sigterm(redis_url: str, redis: Redis, seed_text: str) -> None:

@@ -105,15 +105,15 @@ async def test_replying_to_an_unknown_message_is_refused(server: SandboxServer) 
 # Blocking ----------------------------------------------------------------------------------------
 
 
-async def test_blocking_with_notify_sends_my_chat_member_like_telegram(
+async def test_blocking_sends_my_chat_member_like_telegram(
     bot: telegram.Bot, server: SandboxServer
 ) -> None:
     state = server.state
-    _valid(state.block(USER, notify=True))
-    assert state.block(USER, notify=True) is None  # blocking twice changes nothing
+    _valid(state.block(USER))  # Telegram always tells the bot
+    assert state.block(USER) is None  # blocking twice changes nothing
     with pytest.raises(telegram.error.Forbidden, match=r"(?i)bot was blocked by the user"):
         await bot.send_message(USER, "x")
-    _valid(state.unblock(USER, notify=True))
+    _valid(state.unblock(USER))
     blocked, unblocked = await bot.get_updates()
     change = blocked.my_chat_member
     assert change is not None and change.chat.id == USER and change.chat.type == "private"
@@ -131,10 +131,14 @@ async def test_blocking_with_notify_sends_my_chat_member_like_telegram(
 
 
 async def test_a_silent_block_only_shows_as_a_403(bot: telegram.Bot, server: SandboxServer) -> None:
-    assert server.state.block(USER) is None
+    # notify=False: the bot has not heard of the block (yet) when it next writes.
+    assert server.state.block(USER, notify=False) is None
     assert await bot.get_updates() == ()
     with pytest.raises(telegram.error.Forbidden):
         await bot.send_message(USER, "x")
+    assert server.state.unblock(USER, notify=False) is None
+    assert await bot.get_updates() == ()
+    await bot.send_message(USER, "عدت")
 
 
 async def test_the_chat_page_block_tells_the_bot(
