@@ -47,13 +47,20 @@ _JSON_FIELDS = frozenset(Article.model_fields) | {"body"}
 
 
 class ParseError(ValueError):
-    """Input that cannot become an article; ``message`` is English, ``arabic`` is for admins."""
+    """Input that cannot become an article; ``message`` is English, ``arabic`` is for admins.
 
-    def __init__(self, code: ParseErrorCode, message: str, arabic: str) -> None:
+    ``field`` names the JSON field (dotted for nested ones, e.g. ``sections.0.text``) that
+    failed validation, and is ``None`` when the refusal is not about one field.
+    """
+
+    def __init__(
+        self, code: ParseErrorCode, message: str, arabic: str, *, field: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code: ParseErrorCode = code
         self.message = message
         self.arabic = arabic
+        self.field = field
 
 
 def _empty() -> ParseError:
@@ -73,20 +80,26 @@ def _invalid(field: str, problem: str, arabic_problem: str) -> ParseError:
         "invalid_article",
         f"invalid article: field '{field}' {problem}",
         f"مقال غير صالح: الحقل «{field}» {arabic_problem}",
+        field=field,
     )
 
 
 def _from_validation_error(exc: ValidationError) -> ParseError:
     """The first pydantic error as a one-line ParseError naming the field."""
     first = exc.errors()[0]
-    field = ".".join(str(part) for part in first.get("loc", ())) or "article"
+    loc = ".".join(str(part) for part in first.get("loc", ()))
+    field = loc or "article"
     kind = first.get("type", "")
     message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
     if kind == "missing":
-        return _invalid(field, "is required", "مطلوب")
-    if kind == "extra_forbidden":
-        return _invalid(field, "is not a known field", "غير معروف")
-    return _invalid(field, f"is invalid: {message}", f"غير صالح: {message}")
+        refusal = _invalid(field, "is required", "مطلوب")
+    elif kind == "extra_forbidden":
+        refusal = _invalid(field, "is not a known field", "غير معروف")
+    else:
+        refusal = _invalid(field, f"is invalid: {message}", f"غير صالح: {message}")
+    if not loc:
+        refusal.field = None  # a problem of the whole article: "article" is no JSON field
+    return refusal
 
 
 def _check_text(text: str) -> None:

@@ -16,8 +16,8 @@ from handlers.stats import gather_stats
 
 logger = logging.getLogger(__name__)
 
-#: The field name in the parser's Arabic refusal, and Latin text outside it.
-_FIELD_RE = re.compile(r"«([^»]*)»")
+#: Names the parser quotes in its Arabic («field»), and Latin text left outside them.
+_QUOTED_RE = re.compile(r"«[^»]*»")
 _LATIN_RE = re.compile(r"[A-Za-z]")
 
 
@@ -49,18 +49,17 @@ def publish_source(message: Message) -> str:
 
 
 def rejected_field(exc: ParseError) -> str | None:
-    """The field of an ``invalid_article`` refusal whose Arabic text embeds an English detail.
+    """The field (``exc.field``) of a refusal whose Arabic text embeds an English detail.
 
-    The parser's Arabic names the field in «…» and, for a refused value, appends pydantic's
-    English message; the editor then gets the field's name only. ``None`` when the parser's text
-    is Arabic throughout (a missing or unknown field) or the refusal is not about a field.
+    For a refused value the parser's Arabic appends pydantic's English message; the editor then
+    gets the field's name only. ``None`` when the refusal is about no field, or its Arabic is
+    Arabic throughout apart from quoted field names (a missing or unknown field).
     """
-    if exc.code != "invalid_article":
+    if exc.code != "invalid_article" or exc.field is None:
         return None
-    match = _FIELD_RE.search(exc.arabic)
-    if match is None or not _LATIN_RE.search(_FIELD_RE.sub("", exc.arabic)):
+    if not _LATIN_RE.search(_QUOTED_RE.sub("", exc.arabic)):
         return None
-    return match.group(1)
+    return exc.field
 
 
 async def publish(update: Update, context: NewsContext) -> None:

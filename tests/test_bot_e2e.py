@@ -407,6 +407,24 @@ async def test_publish_bad_input_and_non_admins(bot: BotHarness) -> None:
     assert await bot.store.articles.count() == 0
 
 
+async def test_publish_refusals_of_json_fields_stay_arabic(bot: BotHarness) -> None:
+    body = '"body": "نص الخبر."'
+    # A refused value: pydantic's English detail is replaced by the field the parser named.
+    [bad_url] = await bot.send(ADMIN_ID, f'/publish {{"title": "عنوان", {body}, "url": "ftp://x"}}')
+    assert "قيمة الحقل «url» غير مقبولة" in bad_url.visible_text
+    assert "http" not in bad_url.visible_text and "must" not in bad_url.visible_text
+    [bad_id] = await bot.send(ADMIN_ID, f'/publish {{"title": "عنوان", {body}, "id": "a b"}}')
+    assert "قيمة الحقل «id» غير مقبولة" in bad_id.visible_text
+    # Refusals the parser words in Arabic throughout are shown as it wrote them.
+    [missing] = await bot.send(ADMIN_ID, f"/publish {{{body}}}")
+    assert "الحقل «title» مطلوب" in missing.visible_text
+    [unknown] = await bot.send(ADMIN_ID, f'/publish {{"title": "عنوان", {body}, "author": "x"}}')
+    assert "الحقل «author» غير معروف" in unknown.visible_text
+    [both] = await bot.send(ADMIN_ID, f'/publish {{"title": "عنوان", {body}, "sections": [1]}}')
+    assert "«body» لا يجتمع مع «sections»" in both.visible_text
+    assert await bot.store.articles.count() == 0
+
+
 async def test_stats_for_admins(bot: BotHarness, seed_text: str) -> None:
     await bot.send(LAYLA, "/start")
     await bot.send(OMAR, "/start")
