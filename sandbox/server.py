@@ -73,10 +73,12 @@ class BotApiEndpoint:
         self._last_token = ""
 
     def _token(self, token: str) -> None:
+        rejected = self.state.config.rejected_tokens
+        # Checked before the cache: a token revoked mid-run is refused from its next call on.
+        if rejected and token in rejected:
+            raise ApiError(401, "Unauthorized")  # what Telegram answers for a revoked token
         if token == self._last_token:
             return
-        if token in self.state.config.rejected_tokens:
-            raise ApiError(401, "Unauthorized")  # what Telegram answers for a revoked token
         match = TOKEN_RE.fullmatch(token)
         if match is None:
             raise not_found()  # Telegram answers 404 Not Found for a malformed token

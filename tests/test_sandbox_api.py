@@ -112,6 +112,19 @@ async def test_a_revoked_token_is_unauthorized(server: SandboxServer) -> None:
             pass
 
 
+async def test_a_token_revoked_mid_run_is_refused_from_its_next_call(
+    bot: telegram.Bot, server: SandboxServer
+) -> None:
+    await bot.send_message(USER, "قبل")  # the token was accepted
+    server.state.configure(rejected_tokens={TOKEN})
+    with pytest.raises(telegram.error.InvalidToken):
+        await bot.send_message(USER, "بعد")
+    assert [m.text for m in server.state.bot_messages(USER)] == ["قبل"]
+    server.state.configure(rejected_tokens=set())  # a valid token again
+    await bot.send_message(USER, "من جديد")
+    assert server.state.stats()["by_method"]["sendMessage"] == 3
+
+
 async def test_bad_json_field_types_are_rejected(
     http: aiohttp.ClientSession, server: SandboxServer
 ) -> None:
