@@ -215,7 +215,9 @@ def test_latest_clamped_repeats_the_asked_count_and_the_ceiling() -> None:
 
 def test_publish_refusal_of_a_field_value_is_arabic_with_the_field_name() -> None:
     english = "مقال غير صالح: الحقل «url» غير صالح: url must be an http(s) URL"
-    refusal = ParseError("invalid_article", "invalid article: field 'url' ...", english)
+    refusal = ParseError(
+        "invalid_article", "invalid article: field 'url' ...", english, field="url"
+    )
     field = rejected_field(refusal)
     assert field == "url"
     text = visible_text(publish_failed(refusal.arabic, invalid_field=field).text)
@@ -223,7 +225,7 @@ def test_publish_refusal_of_a_field_value_is_arabic_with_the_field_name() -> Non
     assert not re.search(r"[A-Za-z]", text.replace("url", ""))
     # A refusal that is Arabic throughout is shown as the parser wrote it.
     missing = ParseError("invalid_article", "invalid article: field 'title' is required",
-                         "مقال غير صالح: الحقل «title» مطلوب")  # fmt: skip
+                         "مقال غير صالح: الحقل «title» مطلوب", field="title")  # fmt: skip
     assert rejected_field(missing) is None
     assert rejected_field(ParseError("empty", "article text is empty", "نص المقال فارغ")) is None
 

@@ -488,6 +488,7 @@ def test_json_invalid_article_names_the_field(payload: dict[str, object], field:
     assert info.value.code == "invalid_article"
     assert f"'{field}'" in info.value.message
     assert f"«{field}»" in info.value.arabic
+    assert info.value.field == field
 
 
 @pytest.mark.parametrize("text", ['{"title": "x",', "not json", "[1, 2]", '"title"', "[" * 100_000])
