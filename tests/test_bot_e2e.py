@@ -381,6 +381,7 @@ async def test_admin_publish_by_text_alerts_and_confirms(bot: BotHarness, seed_t
 
     [repeat] = await bot.send(ADMIN_ID, "/publish\n" + seed_text)
     assert "منشور من قبل" in repeat.visible_text
+    assert "لن يُرسل مرة أخرى" in repeat.visible_text
     status = await bot.alert_done(article.id)
     assert status.sent == 1  # a repeat never alerts twice
 

@@ -239,6 +239,11 @@ def test_publish_confirmation_names_the_id_and_the_alert() -> None:
         publish_done("Xy_9", "عنوان", created=False, alert_queued=False, breaking=True).text
     )
     assert "منشور من قبل" in silent and "لم يُرسل أي تنبيه" in silent
+    repeat = visible_text(
+        publish_done("Xy_9", "عنوان", created=False, alert_queued=True, breaking=True).text
+    )
+    assert "منشور من قبل" in repeat and "لن يُرسل مرة أخرى" in repeat
+    assert "أُرسل التنبيه العاجل" not in repeat
 
 
 @given(st.text(max_size=300))

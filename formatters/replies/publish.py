@@ -32,7 +32,10 @@ def publish_done(
 ) -> OutgoingMessage:
     """Confirmation of ``/publish``: the id, and whether an alert went out."""
     first = "✅ تم نشر الخبر." if created else "ℹ️ هذا الخبر منشور من قبل، لم يُنشر مرة ثانية."
-    if alert_queued:
+    if alert_queued and not created:
+        # A repeat never pushes again: the alert is the one queued the first time.
+        alert = "🔔 تنبيهه أُرسل إلى قائمة الإرسال في المرة الأولى، ولن يُرسل مرة أخرى."
+    elif alert_queued:
         alert = (
             "🔔 أُرسل التنبيه العاجل إلى قائمة الإرسال."
             if breaking
