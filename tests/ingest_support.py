@@ -33,7 +33,7 @@ def make_settings(**overrides: Any) -> Settings:
     """Settings for tests (no .env, no environment surprises for the values that matter)."""
     values: dict[str, Any] = {"api_token": API_TOKEN, "feed_interval": 60.0}
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass

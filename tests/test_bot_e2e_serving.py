@@ -100,7 +100,7 @@ async def test_webhook_mode_answers_updates_and_checks_the_secret(
 
 
 def test_webhook_needs_a_valid_secret(redis_url: str) -> None:
-    base = {"NEWSBOT_WEBHOOK_URL": "https://bot.example/hook"}
+    base: dict[str, Any] = {"NEWSBOT_WEBHOOK_URL": "https://bot.example/hook"}
     with pytest.raises(ConfigError, match="NEWSBOT_WEBHOOK_SECRET is required"):
         webhook_secret(harness_settings(redis_url, **base))
     bad = harness_settings(redis_url, NEWSBOT_WEBHOOK_SECRET="has spaces!", **base)

@@ -24,7 +24,7 @@ SEED_HEADINGS = (
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings as a fresh checkout has them (a production data dir the demo must not touch)."""
-    return Settings(_env_file=None, NEWSBOT_DATA_DIR=str(tmp_path / "data"))  # type: ignore[call-arg]
+    return Settings(_env_file=None, NEWSBOT_DATA_DIR=str(tmp_path / "data"))
 
 
 async def test_demo_once_prints_alert_button_and_full_text(

@@ -284,7 +284,7 @@ async def test_fetch_failures_are_recorded_not_raised(
 ) -> None:
     body = serve.pop("body", (FEEDS_DIR / "rss_duplicates.xml").read_bytes())
     assert isinstance(body, bytes)
-    url = feed_server.put("/f.xml", body, **serve)  # type: ignore[arg-type]
+    url = feed_server.put("/f.xml", body, **serve)
     metrics = Metrics()
     result = await make_poller(store, http, [url], metrics=metrics, **options).poll_once(url)
     assert result.outcome is PollOutcome.ERROR

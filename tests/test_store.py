@@ -14,7 +14,7 @@ from bot.store import Audience, Store, SubscribeResult
 
 
 def make_article(title: str, body: str, **extra: object) -> Article:
-    return Article(title=title, sections=[Section(paragraphs=[body])], **extra)  # type: ignore[arg-type]
+    return Article(title=title, sections=[Section(paragraphs=[body])], **extra)
 
 
 async def test_save_assigns_short_stable_id_and_get_returns_the_article(store: Store) -> None:
@@ -86,6 +86,7 @@ async def test_delete_removes_article_and_its_indexes(store: Store) -> None:
 async def _rewrite_stored(store: Store, article_id: str, **changes: object) -> None:
     """Edit an article's stored JSON as another version of newsbot might have written it."""
     raw = await store.redis.get(store.keys.article(article_id))
+    assert raw is not None
     data = json.loads(raw)
     for name, value in changes.items():
         if value is None:
