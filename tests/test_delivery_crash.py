@@ -49,24 +49,29 @@ def _duplicates(per_chat: dict[int, int]) -> int:
     return sum(n - 1 for n in per_chat.values())
 
 
-async def test_worker_killed_mid_alert_is_taken_over_without_loss(
-    store: Store, server: SandboxServer, redis_url: str, tmp_path: Path
-) -> None:
-    chats = await seed(store, server, 400)
-    log = record_sends(server)
+async def start_worker(redis_url: str, api_url: str, cwd: Path) -> asyncio.subprocess.Process:
+    """A ``newsbot worker`` process (a real one, so that it can be killed with SIGKILL)."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": server.api_url,
+        "TELEGRAM_API_URL": api_url,
         "REDIS_URL": redis_url,
         "NEWSBOT_RATE_LIMIT": "100",
         "NEWSBOT_MAX_IN_FLIGHT": str(IN_FLIGHT),
         "NEWSBOT_CLAIM_IDLE_SECONDS": "1",
     }
-    worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "worker", env=env, cwd=tmp_path,
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "worker", env=env, cwd=cwd,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+
+
+async def test_worker_killed_mid_alert_is_taken_over_without_loss(
+    store: Store, server: SandboxServer, redis_url: str, tmp_path: Path
+) -> None:
+    chats = await seed(store, server, 400)
+    log = record_sends(server)
+    worker = await start_worker(redis_url, server.api_url, tmp_path)
     try:
         alert_id = await publish(store, await stored_article(store))
         await wait_for(lambda: log.count() >= 120, within=20)
@@ -82,6 +87,35 @@ async def test_worker_killed_mid_alert_is_taken_over_without_loss(
     assert set(per_chat) == set(chats)  # nobody lost
     assert _duplicates(per_chat) <= IN_FLIGHT  # at most what was in flight at the kill
     assert status.sent == 400 and status.pending == 0
+
+
+async def test_worker_killed_with_two_alerts_in_progress_loses_neither(
+    store: Store, server: SandboxServer, redis_url: str, tmp_path: Path
+) -> None:
+    chats = await seed(store, server, 300)
+    log = record_sends(server)
+    titles = ("عاجل: الخبر الأول", "عاجل: الخبر الثاني")
+    worker = await start_worker(redis_url, server.api_url, tmp_path)
+    try:
+        first = await publish(store, await stored_article(store, title=titles[0]))
+        await wait_for(lambda: log.count() >= 60, within=20)
+        second = await publish(store, await stored_article(store, title=titles[1]))
+        await wait_for(lambda: log.count(lambda m: titles[1] in m.text) >= 30, within=20)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        await worker.wait()
+    for title in titles:  # both really killed mid-alert
+        assert sum(1 for m in log.messages if title in m.text) < 300
+    config = engine_config(server, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=1.0)
+    async with running(store, config):
+        statuses = [await wait_done(store, a, within=30) for a in (first, second)]
+    received: dict[tuple[int, str], int] = {}
+    for message in log.messages:
+        (title,) = [t for t in titles if t in message.text]
+        received[(message.chat_id, title)] = received.get((message.chat_id, title), 0) + 1
+    assert set(received) == {(c, t) for c in chats for t in titles}  # nobody lost
+    assert sum(n - 1 for n in received.values()) <= IN_FLIGHT  # what was in flight at the kill
+    assert [(s.sent, s.pending) for s in statuses] == [(300, 0), (300, 0)]
 
 
 def _free_port() -> int:

@@ -50,6 +50,8 @@ async def queued_entries(store: Store) -> int:
     for priority in PRIORITIES:
         total += await store.redis.xlen(store.keys.jobs_stream(priority.value))
         total += await store.redis.xlen(store.keys.batches_stream(priority.value))
+        async for key in store.redis.scan_iter(match=store.keys.alert_batches(priority, "*")):
+            total += await store.redis.xlen(key)
     return total
 
 

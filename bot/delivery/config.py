@@ -54,14 +54,15 @@ class DeliveryConfig:
     #: 1 (strict) by default.  Groups, channels and broadcasts always keep the strict spacing.
     reply_burst: int = 1
     batch_size: int = 100
-    #: Batches written per expansion step, and how many unread batches a queue may hold before
-    #: expansion waits (keeps Redis memory bounded for huge audiences).
+    #: Batches written per expansion step, and how many unread batches an alert's stream may
+    #: hold before its expansion waits (keeps Redis memory bounded for huge audiences).
     expand_chunk: int = 10
     expand_lag: int = 30
     retry_base: float = 0.5
     retry_cap: float = 30.0
     request_timeout: float = 15.0
-    #: Chats a worker keeps in hand (None: about 2 s of sending, see ``prefetch``).
+    #: Chats a worker keeps in hand (None: about 2 s of sending, see ``prefetch``), plus up to
+    #: one batch of each urgent alert in progress it holds nothing of (so a new one starts).
     prefetch_chats: int | None = None
     #: Days the per-chat outcomes of a finished alert are kept (idempotent replays).
     outcomes_ttl_days: int = 7

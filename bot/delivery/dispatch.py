@@ -1,10 +1,12 @@
 """The send loop of one worker: book slots, send concurrently, decide what each answer means.
 
-Chats waiting in this worker sit in one queue per priority (breaking first).  The scheduler
-books rate-limit slots for as many of them as there are free in-flight places, in one Redis
-call, and starts a task per granted slot that sleeps until its time, sends, and records the
-outcome.  A chat that must wait (its own spacing, a backoff after an error) is parked in a
-timer heap, so one slow or failing chat never holds up the others.
+Chats waiting in this worker sit in one queue per alert, grouped by priority (breaking first);
+within a priority the alerts take turns, one chat each, so a new alert is not held up by the
+chats of an earlier one.  The scheduler books rate-limit slots for as many of them as there
+are free in-flight places, in one Redis call, and starts a task per granted slot that sleeps
+until its time, sends, and records the outcome.  A chat that must wait (its own spacing, a
+backoff after an error) is parked in a timer heap, so one slow or failing chat never holds up
+the others.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import math
 import random
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
@@ -68,7 +70,10 @@ class Dispatcher:
         self._sender = sender
         self._recorder = recorder
         self._metrics = metrics
-        self._ready: dict[Priority, deque[Delivery]] = {p: deque() for p in PRIORITIES}
+        # Per priority, per alert (in turn order): the chats ready to be booked.
+        self._ready: dict[Priority, OrderedDict[str, deque[Delivery]]] = {
+            p: OrderedDict() for p in PRIORITIES
+        }
         self._timers: list[tuple[float, int, Delivery]] = []
         self._seq = itertools.count()
         self._held = 0
@@ -87,9 +92,9 @@ class Dispatcher:
 
     # Feeding ----------------------------------------------------------------------------------
     def add(self, deliveries: list[Delivery]) -> None:
-        """Take deliveries into the queue of their alert's priority."""
+        """Take deliveries into their alert's queue (a new alert joins the turns last)."""
         for delivery in deliveries:
-            self._ready[delivery.alert.priority].append(delivery)
+            self._queue_of(delivery).append(delivery)
         self._held += len(deliveries)
         self._update_hunger()
         self._wake.set()
@@ -162,10 +167,22 @@ class Dispatcher:
         while self._timers and self._timers[0][0] <= now and len(picks) < count:
             self._keep(heapq.heappop(self._timers)[2], picks)
         for priority in PRIORITIES:
-            queue = self._ready[priority]
-            while queue and len(picks) < count:
+            alerts = self._ready[priority]
+            while alerts and len(picks) < count:
+                alert_id, queue = next(iter(alerts.items()))
                 self._keep(queue.popleft(), picks)
+                if queue:
+                    alerts.move_to_end(alert_id)  # the next alert's turn
+                else:
+                    del alerts[alert_id]
         return picks
+
+    def _queue_of(self, delivery: Delivery) -> deque[Delivery]:
+        alerts = self._ready[delivery.alert.priority]
+        queue = alerts.get(delivery.alert.alert_id)
+        if queue is None:
+            queue = alerts[delivery.alert.alert_id] = deque()
+        return queue
 
     def _keep(self, delivery: Delivery, picks: list[Delivery]) -> None:
         if delivery.ticket.lost:  # another worker took the batch over: it sends this chat
@@ -175,7 +192,7 @@ class Dispatcher:
 
     def _push_back(self, deliveries: list[Delivery]) -> None:
         for delivery in reversed(deliveries):
-            self._ready[delivery.alert.priority].appendleft(delivery)
+            self._queue_of(delivery).appendleft(delivery)
 
     def _park(self, delivery: Delivery, delay: float) -> None:
         due = asyncio.get_running_loop().time() + delay

@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from redis.exceptions import RedisError
 
+from bot.delivery.config import Priority
 from bot.store import Store
 from bot.store.stats import MESSAGES_PREFIX
 
@@ -38,25 +39,41 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # left (or changed preference) before its turn came
 
 
-#: Lua: mark an alert done once it is fully expanded and every queued chat has an outcome.
-#: Expects ``now`` (seconds string) and ``ttl`` (outcomes retention, seconds) in scope.
+#: Lua: mark an alert done once it is fully expanded and every queued chat has an outcome, and
+#: retire its batch stream from the active alerts.  Called with the alert hash, its outcomes
+#: hash, ``now`` (seconds string), ``ttl`` (outcomes retention, seconds), its batch stream, the
+#: active set of its priority and its id.  The stream is not deleted but left to expire after
+#: ``FINISHED_STREAM_TTL`` seconds: a worker that read the active set a moment ago may still be
+#: about to read (or ack) it, and a stream vanishing under a blocked XREADGROUP is an error there.
+FINISHED_STREAM_TTL = 3600
 FINISH_FUNCTION = """
-local function finish(alert, outcomes, now, ttl)
+local function retire(batches, active, id)
+  redis.call('ZREM', active, id)
+  redis.call('EXPIRE', batches, STREAM_TTL)
+end
+local function finish(alert, outcomes, now, ttl, batches, active, id)
   local v = redis.call('HMGET', alert, 'expanded', 'state', 'queued', 'sent', 'blocked',
     'failed', 'bad_request', 'skipped')
+  if not v[2] then
+    retire(batches, active, id)  -- the alert record is gone: nothing more will be sent
+    return {0}
+  end
   if v[1] ~= '1' or v[2] == 'done' then return {0} end
   local done = 0
   for i = 4, 8 do done = done + tonumber(v[i] or '0') end
   if done < tonumber(v[3] or '0') then return {0} end
   redis.call('HSET', alert, 'state', 'done', 'finished_at', now)
   redis.call('EXPIRE', outcomes, ttl)
+  retire(batches, active, id)
   return {1, v[3], v[4], v[5], v[6], v[7], v[8]}
 end
-"""
+""".replace("STREAM_TTL", str(FINISHED_STREAM_TTL))
 
-# KEYS: alert hash, outcomes hash, batches stream, stats
-# ARGV: group, outcomes ttl, stats field prefix of the outcome counters, n, then n pairs
-# (chat, outcome), then batch entry ids to ack.
+# KEYS: alert hash, outcomes hash, the batches' stream, stats, the alert's batch stream, the
+# active alerts of its priority (the last two are the same stream as the third, except for
+# entries drained from the shared stream of an older version)
+# ARGV: group, outcomes ttl, stats field prefix of the outcome counters, alert id, n, then n
+# pairs (chat, outcome), then batch entry ids to ack.
 # Returns finish()'s answer: {1, queued, sent, blocked, failed, bad_request, skipped} or {0}.
 _RECORD = (
     FINISH_FUNCTION
@@ -64,11 +81,11 @@ _RECORD = (
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
-local n = tonumber(ARGV[4])
+local n = tonumber(ARGV[5])
 local added = {}
 for i = 0, n - 1 do
-  local out = ARGV[6 + 2 * i]
-  if redis.call('HSETNX', KEYS[2], ARGV[5 + 2 * i], out) == 1 then
+  local out = ARGV[7 + 2 * i]
+  if redis.call('HSETNX', KEYS[2], ARGV[6 + 2 * i], out) == 1 then
     added[out] = (added[out] or 0) + 1
   end
 end
@@ -80,11 +97,11 @@ if added['sent'] then
   redis.call('HSETNX', KEYS[1], 'first_delivery_at', now)
   redis.call('HSET', KEYS[1], 'last_delivery_at', now)
 end
-for i = 5 + 2 * n, #ARGV do
+for i = 6 + 2 * n, #ARGV do
   redis.call('XACK', KEYS[3], ARGV[1], ARGV[i])
   redis.call('XDEL', KEYS[3], ARGV[i])
 end
-return finish(KEYS[1], KEYS[2], now, tonumber(ARGV[2]))
+return finish(KEYS[1], KEYS[2], now, tonumber(ARGV[2]), KEYS[5], KEYS[6], ARGV[4])
 """
 )
 
@@ -94,6 +111,7 @@ class BatchTicket:
     """One batch stream entry in this worker's hands: acked when its last chat is recorded."""
 
     alert_id: str
+    priority: Priority
     stream: str
     entry_id: str
     remaining: int
@@ -207,7 +225,13 @@ class Recorder:
         keys = self._store.keys
         ticket = flush.ticket
         # The counters are named ``messages_field(outcome)``: the script appends the outcome.
-        args: list[str | int] = [self._group, self._ttl, MESSAGES_PREFIX, len(flush.pairs) // 2]
+        args: list[str | int] = [
+            self._group,
+            self._ttl,
+            MESSAGES_PREFIX,
+            ticket.alert_id,
+            len(flush.pairs) // 2,
+        ]
         args += flush.pairs
         args += flush.acks
         delay = 0.05
@@ -219,6 +243,8 @@ class Recorder:
                         keys.alert_outcomes(ticket.alert_id),
                         ticket.stream,
                         keys.stats,
+                        keys.alert_batches(ticket.priority.value, ticket.alert_id),
+                        keys.active_alerts(ticket.priority.value),
                     ],
                     args=args,
                 )

@@ -2,12 +2,18 @@
 
 ``jobs:<priority>`` holds one entry per published alert.  A worker that reads a job *expands*
 it: it pages through the audience (a sorted set of chat ids, so the page cursor is just the
-last chat id) and appends batch entries of ~100 chat ids to ``batches:<priority>``.  Each step
-writes its batches, advances the cursor and bumps the queued count in one script, guarded by
-the expected cursor, so a crash (or two workers racing for the same job) can neither skip nor
-duplicate a chat.  The job entry is acknowledged by the step that finds the audience exhausted.
-Expansion only runs ahead of sending by ``expand_lag`` unread batches: Redis memory stays
-bounded however large the audience.
+last chat id) and appends batch entries of ~100 chat ids to the alert's own stream,
+``batches:<priority>:<alert>``.  Each step writes its batches, advances the cursor and bumps
+the queued count in one script, guarded by the expected cursor, so a crash (or two workers
+racing for the same job) can neither skip nor duplicate a chat.  The job entry is acknowledged
+by the step that finds the audience exhausted.  Expansion only runs ahead of sending by
+``expand_lag`` unread batches per alert: Redis memory stays bounded however large the audience.
+
+One stream per alert is what lets alerts of the same priority interleave: the first step of an
+alert creates its stream (and the group on it) and lists the alert in ``active:<priority>``;
+workers read from every active alert of a priority, so a new alert's batches never queue behind
+the look-ahead of the alerts before it.  The step or outcome that finishes an alert takes it
+off the active list and leaves its empty stream to expire.
 
 Entries stay in their consumer's pending list until acknowledged; a worker refreshes the
 entries it holds, and takes over entries that nobody touched for ``claim_idle`` seconds.
@@ -16,6 +22,7 @@ entries it holds, and takes over entries that nobody touched for ``claim_idle`` 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,12 +31,12 @@ from redis.exceptions import ResponseError
 
 from bot.delivery.codec import as_text
 from bot.delivery.config import PRIORITIES, DeliveryConfig, Priority
-from bot.delivery.outcomes import FINISH_FUNCTION, log_finished
+from bot.delivery.outcomes import FINISH_FUNCTION, FINISHED_STREAM_TTL, log_finished
 from bot.store import Audience, Store
 
 logger = logging.getLogger(__name__)
 
-# KEYS: alert hash, batches stream, jobs stream, outcomes hash
+# KEYS: alert hash, the alert's batch stream, jobs stream, outcomes hash, active alerts
 # ARGV: group, job entry id, expected cursor, new cursor, last page (0/1), alert id,
 #       outcomes ttl, then pairs (batch size, comma-separated chat ids)
 # Returns {code, started, finish...}: code 1 = expanded, 2 = already expanded (job acked),
@@ -42,7 +49,10 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if not state or redis.call('HGET', KEYS[1], 'expanded') == '1' then
   redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])
   redis.call('XDEL', KEYS[3], ARGV[2])
-  if not state then return {-2, 0} end
+  if not state then
+    retire(KEYS[2], KEYS[5], ARGV[6])
+    return {-2, 0}
+  end
   return {2, 0}
 end
 if (redis.call('HGET', KEYS[1], 'cursor') or '') ~= ARGV[3] then return {-1, 0} end
@@ -52,6 +62,16 @@ local started = 0
 if state == 'queued' then
   redis.call('HSET', KEYS[1], 'state', 'expanding', 'started_at', now)
   started = 1
+end
+if #ARGV > 7 then
+  -- The stream and its group are born with the alert's first batches.  PERSIST: an alert
+  -- re-published after its record was deleted may find its old stream still set to expire.
+  if redis.call('EXISTS', KEYS[2]) == 0 then
+    redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[1], '0', 'MKSTREAM')
+  else
+    redis.call('PERSIST', KEYS[2])
+  end
+  redis.call('ZADD', KEYS[5], 'NX', now, ARGV[6])
 end
 local queued = 0
 for i = 8, #ARGV, 2 do
@@ -65,15 +85,20 @@ redis.call('HSET', KEYS[1], 'expanded', '1')
 if state ~= 'done' then redis.call('HSET', KEYS[1], 'state', 'sending') end
 redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[3], ARGV[2])
-local f = finish(KEYS[1], KEYS[4], now, tonumber(ARGV[7]))
+local f = finish(KEYS[1], KEYS[4], now, tonumber(ARGV[7]), KEYS[2], KEYS[5], ARGV[6])
 return {1, started, unpack(f)}
 """
 )
 
 # KEYS[1] stream ; ARGV: group, consumer, ids...  Resets the idle time of the entries this
-# consumer still owns; returns the ids it no longer owns (taken over by another worker).
+# consumer still owns; returns the ids it no longer owns (taken over by another worker, or the
+# stream of a finished alert expired).
 _REFRESH = """
 local lost = {}
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  for i = 3, #ARGV do lost[#lost + 1] = ARGV[i] end
+  return lost
+end
 for i = 3, #ARGV do
   local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])
   if #p == 0 then
@@ -86,6 +111,19 @@ return lost
 """
 
 
+# KEYS[1] stream ; ARGV[1] group.  Entries nobody has read yet (length minus pending); 0 for
+# an alert whose stream does not exist yet (or expired).
+_LAG = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local p = redis.call('XPENDING', KEYS[1], ARGV[1])
+return redis.call('XLEN', KEYS[1]) - p[1]
+"""
+
+#: Most active alerts of one priority a worker reads from (oldest first); more would make
+#: every read long.  Alerts beyond it wait for older ones to finish.
+_ACTIVE_MAX = 64
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One stream entry read through the consumer group."""
@@ -93,6 +131,7 @@ class Entry:
     stream: str
     entry_id: str
     fields: dict[str, str]
+    priority: Priority
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +154,17 @@ class ExpansionStep:
     last: bool  # the page is the audience's end
 
 
-def _entries(response: Any) -> list[Entry]:
+def _entries(response: Any, priorities: Mapping[str, Priority]) -> list[Entry]:
     """Flatten an XREADGROUP answer (RESP2 list or RESP3 dict) into entries."""
     items = response.items() if isinstance(response, dict) else (response or [])
     out: list[Entry] = []
     for stream, messages in items:
         # RESP3 nests the message list one level deeper.
         rows = messages[0] if messages and isinstance(messages[0], list) else messages
+        name = str(stream)
         for entry_id, fields in rows:
             if fields is not None:
-                out.append(Entry(str(stream), str(entry_id), dict(fields)))
+                out.append(Entry(name, str(entry_id), dict(fields), priorities[name]))
     return out
 
 
@@ -140,22 +180,52 @@ class Queues:
         self.group = store.keys.consumer_group
         self._expand = self._redis.register_script(_EXPAND)
         self._refresh = self._redis.register_script(_REFRESH)
+        self._lag = self._redis.register_script(_LAG)
 
     def jobs(self, priority: Priority) -> str:
         """The jobs stream of a priority."""
         return self._keys.jobs_stream(priority.value)
 
-    def batches(self, priority: Priority) -> str:
-        """The batches stream of a priority."""
+    def batches(self, priority: Priority, alert_id: str) -> str:
+        """The batch stream of one alert."""
+        return self._keys.alert_batches(priority.value, alert_id)
+
+    def shared_batches(self, priority: Priority) -> str:
+        """The batch stream all alerts of a priority shared before per-alert streams.
+
+        Nothing writes it any more; workers still drain it, so batches queued by an older
+        version before an upgrade are delivered too.
+        """
         return self._keys.batches_stream(priority.value)
 
-    def all_streams(self) -> list[str]:
-        """Every stream the workers consume, most urgent first."""
-        return [s for p in PRIORITIES for s in (self.jobs(p), self.batches(p))]
+    def fixed_streams(self) -> dict[str, Priority]:
+        """The streams that always exist (jobs, shared batches), most urgent first."""
+        return {s: p for p in PRIORITIES for s in (self.jobs(p), self.shared_batches(p))}
+
+    def job_streams(self) -> dict[str, Priority]:
+        """The jobs streams, most urgent first."""
+        return {self.jobs(p): p for p in PRIORITIES}
+
+    async def active(self, priority: Priority) -> list[str]:
+        """Ids of the alerts of a priority being sent (with a batch stream), oldest first."""
+        ids = await self._redis.zrange(self._keys.active_alerts(priority.value), 0, _ACTIVE_MAX - 1)
+        return [as_text(i) for i in ids]
+
+    async def batch_streams(self) -> dict[str, Priority]:
+        """Every batch stream with work, most urgent first (the shared ones included)."""
+        streams: dict[str, Priority] = {}
+        for priority in PRIORITIES:
+            streams[self.shared_batches(priority)] = priority
+            for alert_id in await self.active(priority):
+                streams[self.batches(priority, alert_id)] = priority
+        return streams
 
     async def ensure_groups(self) -> None:
-        """Create the consumer group on every stream; from id 0 so nothing queued is missed."""
-        for stream in self.all_streams():
+        """Create the consumer group on the fixed streams; from id 0 so nothing is missed.
+
+        (An alert's own stream gets its group from the script that creates the stream.)
+        """
+        for stream in self.fixed_streams():
             try:
                 await self._redis.xgroup_create(stream, self.group, id="0", mkstream=True)
             except ResponseError as exc:
@@ -163,9 +233,11 @@ class Queues:
                     raise
 
     async def read(
-        self, streams: list[str], count: int, block_ms: int | None = None
+        self, streams: Mapping[str, Priority], count: int, block_ms: int | None = None
     ) -> list[Entry]:
-        """New entries for this consumer (recreating the group if Redis lost it)."""
+        """New entries for this consumer, up to ``count`` from each stream."""
+        if not streams:
+            return []
         try:
             response = await self._redis.xreadgroup(
                 self.group, self.consumer, {s: ">" for s in streams}, count=count, block=block_ms
@@ -173,11 +245,13 @@ class Queues:
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
+            # Redis lost a fixed stream's group (recreate it), or an alert's stream expired
+            # after the caller listed it (the next listing no longer has it).
             await self.ensure_groups()
             return []
-        return _entries(response)
+        return _entries(response, streams)
 
-    async def claim_idle(self, stream: str, count: int) -> list[Entry]:
+    async def claim_idle(self, stream: str, priority: Priority, count: int) -> list[Entry]:
         """Take over entries idle longer than ``claim_idle`` (their worker is gone)."""
         min_idle = int(self._config.claim_idle * 1000)
         try:
@@ -191,7 +265,7 @@ class Queues:
             return []
         claimed = response[1] if len(response) > 1 else []
         return [
-            Entry(stream, str(entry_id), dict(fields))
+            Entry(stream, str(entry_id), dict(fields), priority)
             for entry_id, fields in claimed
             if entry_id is not None and fields is not None
         ]
@@ -208,32 +282,62 @@ class Queues:
         if entry_ids:
             idle = int(self._config.claim_idle * 1000) + 1000
             ids: list[int | bytes | str | memoryview] = list(entry_ids)
-            await self._redis.xclaim(
-                stream, self.group, self.consumer, 0, ids, idle=idle, justid=True
-            )
+            try:
+                await self._redis.xclaim(
+                    stream, self.group, self.consumer, 0, ids, idle=idle, justid=True
+                )
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):  # the stream of a finished alert expired
+                    raise
 
     async def forget_idle_consumers(self, idle_seconds: float) -> None:
-        """Remove consumers (dead workers) idle that long and holding nothing from the group."""
-        for stream in self.all_streams():
+        """Remove consumers (dead workers) idle that long and holding nothing from the group.
+
+        Only the fixed streams keep consumers for long: an alert's stream expires with them.
+        """
+        for stream in self.fixed_streams():
             for consumer in await self._redis.xinfo_consumers(stream, self.group):
                 name = as_text(consumer.get("name", ""))
                 idle_ms = int(consumer.get("idle", 0))
                 if int(consumer.get("pending", 1)) == 0 and idle_ms > idle_seconds * 1000:
                     await self._redis.xgroup_delconsumer(stream, self.group, name)
 
+    async def sweep_active(self) -> int:
+        """Take finished (or deleted) alerts off the active lists; returns how many.
+
+        Finishing an alert does this already; this catches alerts finished by a worker of an
+        older version during an upgrade, which knows nothing of the active lists.
+        """
+        swept = 0
+        for priority in PRIORITIES:
+            ids = await self.active(priority)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for alert_id in ids:
+                    pipe.hget(self._keys.alert(alert_id), "state")
+                states = await pipe.execute()
+            over = [a for a, state in zip(ids, states, strict=True) if state in (None, "done")]
+            if over:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.zrem(self._keys.active_alerts(priority.value), *over)
+                    for alert_id in over:
+                        pipe.expire(self.batches(priority, alert_id), FINISHED_STREAM_TTL)
+                    await pipe.execute()
+            swept += len(over)
+        return swept
+
     async def lag(self, stream: str) -> int:
         """Entries not yet read by any worker (length minus pending)."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.xlen(stream)
-            pipe.xpending(stream, self.group)
-            length, pending = await pipe.execute()
-        return int(length) - int(pending.get("pending", 0) if pending else 0)
+        return int(await self._lag(keys=[stream], args=[self.group]))
 
-    async def expand(self, job: Entry, priority: Priority) -> ExpandResult:
+    async def expand(self, job: Entry) -> ExpandResult:
         """Append the next chunk of an alert's audience as batches (one atomic step)."""
-        return await self.write_step(await self.read_step(job, priority))
+        return await self.write_step(await self.read_step(job))
 
-    async def read_step(self, job: Entry, priority: Priority) -> ExpansionStep:
+    def job_batches(self, job: Entry) -> str:
+        """The batch stream a job expands into."""
+        return self.batches(job.priority, job.fields.get("alert", ""))
+
+    async def read_step(self, job: Entry) -> ExpansionStep:
         """The first half of a step: the cursor, and the audience page after it."""
         alert_id = job.fields.get("alert", "")
         raw = await self._redis.hmget(self._keys.alert(alert_id), ["audience", "cursor"])
@@ -244,7 +348,8 @@ class Queues:
         if audience is not None:
             after = int(cursor) if cursor else None
             ids = await self._store.subscribers.page(audience, after=after, count=chunk)
-        return ExpansionStep(job, priority, alert_id, cursor or "", tuple(ids), len(ids) < chunk)
+        last = len(ids) < chunk
+        return ExpansionStep(job, job.priority, alert_id, cursor or "", tuple(ids), last)
 
     async def write_step(self, step: ExpansionStep) -> ExpandResult:
         """The second half: queue the page's batches, unless the cursor moved meanwhile."""
@@ -265,9 +370,10 @@ class Queues:
         result = await self._expand(
             keys=[
                 keys.alert(alert_id),
-                self.batches(step.priority),
+                self.batches(step.priority, alert_id),
                 step.job.stream,
                 keys.alert_outcomes(alert_id),
+                keys.active_alerts(step.priority.value),
             ],
             args=args,
         )

@@ -1,10 +1,15 @@
 """One delivery worker: a consumer of the queue that feeds its dispatcher and keeps its claims.
 
-Three loops run side by side: the *feeder* (claim new jobs, expand them a step at a time, read
+Three loops run side by side: the *feeder* (claim new jobs, expand each a step at a time, read
 batches into the dispatcher, breaking first), the *dispatcher* (book slots and send, see
 ``dispatch``) and *maintenance* (heartbeat, refresh the entries held so they do not look
 abandoned, take over entries abandoned by dead workers).  A stop lets in-flight sends finish
 and be recorded, then hands what is left back to the group for others to claim at once.
+
+Alerts of the same priority share the sending: the feeder reads from every active alert's
+stream, favouring the alerts it holds fewest chats of, and always takes a batch of an urgent
+alert it holds nothing of (even with its hands full), so a new alert starts going out at once
+instead of after the chats of the alerts before it.
 """
 
 from __future__ import annotations
@@ -87,12 +92,11 @@ class Worker:
             on_outcome=lambda outcome: metrics.incr(outcome.value),
         )
         self._dispatcher = Dispatcher(config, store, limiter, sender, self._recorder, metrics)
-        self._jobs: dict[tuple[str, str], tuple[Entry, Priority]] = {}
+        self._jobs: dict[tuple[str, str], Entry] = {}
         self._batches: dict[tuple[str, str], BatchTicket] = {}
         self._stopping = asyncio.Event()
         self._last_cleanup = 0.0
-        self._priority_of = {self._queues.jobs(p): p for p in PRIORITIES}
-        self._priority_of.update({self._queues.batches(p): p for p in PRIORITIES})
+        self._job_streams = set(self._queues.job_streams())
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set, then stop gracefully."""
@@ -151,7 +155,8 @@ class Worker:
         if await self._feed_once():
             return
         if self._dispatcher.held() == 0 and not self._jobs:
-            await self._take(await self._queues.read(self._queues.all_streams(), 1, 250))
+            streams = {**self._queues.job_streams(), **await self._queues.batch_streams()}
+            await self._take(await self._queues.read(streams, 1, 250))
         else:
             self._dispatcher.hungry.clear()
             with contextlib.suppress(TimeoutError):
@@ -159,39 +164,77 @@ class Worker:
 
     async def _feed_once(self) -> bool:
         queues = self._queues
-        jobs = await queues.read([queues.jobs(p) for p in PRIORITIES], 1)
+        jobs = await queues.read(queues.job_streams(), 1)
         await self._take(jobs)
         progressed = bool(jobs)
-        by_urgency = sorted(self._jobs.items(), key=lambda item: PRIORITIES.index(item[1][1]))
-        for key, (entry, priority) in by_urgency:
-            if await queues.lag(queues.batches(priority)) >= self._config.expand_lag:
+        # One step per job and pass: every alert's expansion advances, each bounded by its own
+        # look-ahead, so none waits for another's audience to be expanded.
+        by_urgency = sorted(self._jobs.items(), key=lambda i: PRIORITIES.index(i[1].priority))
+        for key, entry in by_urgency:
+            if await queues.lag(queues.job_batches(entry)) >= self._config.expand_lag:
                 continue
-            result = await queues.expand(entry, priority)
+            result = await queues.expand(entry)
             if result.done or result.moved:
                 self._jobs.pop(key, None)
             progressed = progressed or not result.moved
+        urgent = True  # only the most urgent priority with alerts in progress may overfill
         for priority in PRIORITIES:
-            want = self._config.prefetch - self._dispatcher.held()
-            if want <= 0:
-                break
-            # Small reads keep each admission step short (the event loop also drives the sends).
-            count = min(-(-want // self._config.batch_size), _READ_BATCHES)
-            entries = await queues.read([queues.batches(priority)], count)
-            await self._take(entries)
+            active = await queues.active(priority)
+            entries = await self._read_batches(priority, active, overfill=urgent)
+            urgent = urgent and not active
             progressed = progressed or bool(entries)
         return progressed
 
-    async def _take(self, entries: list[Entry]) -> None:
-        """Adopt jobs and admit batches read or claimed from the queue."""
+    async def _read_batches(
+        self, priority: Priority, active: list[str], *, overfill: bool
+    ) -> list[Entry]:
+        """Read batches of one priority's alerts, spreading this worker's hands over them."""
+        queues = self._queues
+        held = self._held_per_alert()
+        entries: list[Entry] = []
+        if overfill:
+            # An alert this worker holds nothing of gets a batch even when the hands are full:
+            # its first messages then go out within a few slots (the dispatcher alternates
+            # between alerts) instead of after everything already held.  At most one batch per
+            # alert in progress beyond ``prefetch``: memory stays bounded.
+            starved = [a for a in active if held.get(a, 0) == 0][:_READ_BATCHES]
+            if starved:
+                streams = {queues.batches(priority, a): priority for a in starved}
+                entries += await self._take(await queues.read(streams, 1))
+        want = self._config.prefetch - self._dispatcher.held()
+        if want <= 0:
+            return entries
+        if entries:
+            held = self._held_per_alert()
+        # Small reads keep each admission step short (the event loop also drives the sends).
+        budget = min(-(-want // self._config.batch_size), _READ_BATCHES)
+        # The alerts this worker holds fewest chats of first (oldest first among equals).
+        fewest = sorted(active, key=lambda a: held.get(a, 0))[:budget]
+        count = -(-budget // max(1, len(fewest)))
+        streams = {queues.batches(priority, a): priority for a in fewest}
+        streams[queues.shared_batches(priority)] = priority
+        entries += await self._take(await queues.read(streams, count))
+        return entries
+
+    def _held_per_alert(self) -> dict[str, int]:
+        """Chats of each alert in this worker's hands (without an outcome yet)."""
+        held: dict[str, int] = {}
+        for ticket in self._batches.values():
+            if ticket.remaining > 0 and not ticket.lost:
+                held[ticket.alert_id] = held.get(ticket.alert_id, 0) + ticket.remaining
+        return held
+
+    async def _take(self, entries: list[Entry]) -> list[Entry]:
+        """Adopt jobs and admit batches read or claimed from the queue; returns them."""
         batches: list[Entry] = []
         for entry in entries:
-            priority = self._priority_of.get(entry.stream, Priority.BREAKING)
-            if entry.stream == self._queues.jobs(priority):
-                self._jobs[(entry.stream, entry.entry_id)] = (entry, priority)
+            if entry.stream in self._job_streams:
+                self._jobs[(entry.stream, entry.entry_id)] = entry
             elif (entry.stream, entry.entry_id) not in self._batches:
                 batches.append(entry)
         if batches:
             await self._admit(batches)
+        return entries
 
     async def _admit(self, entries: list[Entry]) -> None:
         """Turn batch entries into deliveries, skipping chats already done or gone."""
@@ -212,7 +255,8 @@ class Worker:
                     pipe.zmscore(audience, [str(c) for c in chats])
             answers = iter(await pipe.execute())
         for entry, alert, chats in plans:
-            ticket = BatchTicket(alert.alert_id if alert else "", entry.stream, entry.entry_id, 0)
+            alert_id = entry.fields.get("alert", "")
+            ticket = BatchTicket(alert_id, entry.priority, entry.stream, entry.entry_id, 0)
             if alert is None or not chats:
                 self._recorder.ack_empty(ticket)
                 continue
@@ -262,6 +306,7 @@ class Worker:
         if now - self._last_cleanup > _CLEANUP_EVERY:
             self._last_cleanup = now
             await self._queues.forget_idle_consumers(_FORGET_WORKERS_AFTER)
+            await self._queues.sweep_active()
 
     def _held_by_stream(self) -> dict[str, list[str]]:
         for key in [k for k, t in self._batches.items() if t.remaining <= 0 or t.lost]:
@@ -280,13 +325,22 @@ class Worker:
                 self._jobs.pop((stream, entry_id), None)
 
     async def _take_over(self) -> None:
+        queues = self._queues
         for priority in PRIORITIES:
-            await self._take(await self._queues.claim_idle(self._queues.jobs(priority), 10))
-            want = self._config.prefetch - self._dispatcher.held()
-            if want > 0:
-                count = min(-(-want // self._config.batch_size), _READ_BATCHES)
-                stream = self._queues.batches(priority)
-                await self._take(await self._queues.claim_idle(stream, count))
+            await self._take(await queues.claim_idle(queues.jobs(priority), priority, 10))
+        urgent = True  # as when reading: an urgent alert this worker holds nothing of is taken
+        for priority in PRIORITIES:
+            active = await queues.active(priority)
+            streams = {queues.batches(priority, a): a for a in active}
+            streams[queues.shared_batches(priority)] = ""
+            for stream, alert_id in streams.items():
+                want = self._config.prefetch - self._dispatcher.held()
+                starved = urgent and alert_id != "" and alert_id not in self._held_per_alert()
+                if want <= 0 and not starved:
+                    continue
+                count = max(1, min(-(-want // self._config.batch_size), _READ_BATCHES))
+                await self._take(await queues.claim_idle(stream, priority, count))
+            urgent = urgent and not active
 
     async def _hand_back(self) -> None:
         """Make what this worker still holds claimable by the others right away."""

@@ -89,8 +89,16 @@ class Keys:
         return f"{self.ns}:q:jobs:{priority}"
 
     def batches_stream(self, priority: str) -> str:
-        """Stream of batches (alert id + chat ids) waiting to be sent."""
+        """The shared batch stream of a priority: no longer written, drained after upgrades."""
         return f"{self.ns}:q:batches:{priority}"
+
+    def alert_batches(self, priority: str, alert_id: str) -> str:
+        """Stream of one alert's batches (alert id + chat ids) waiting to be sent."""
+        return f"{self.ns}:q:batches:{priority}:{alert_id}"
+
+    def active_alerts(self, priority: str) -> str:
+        """Sorted set: alerts of a priority whose batch stream is being sent, by start time."""
+        return f"{self.ns}:q:active:{priority}"
 
     @property
     def consumer_group(self) -> str:

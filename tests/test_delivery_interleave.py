@@ -1,0 +1,148 @@
+"""Several alerts of the same priority at once: they share the sending instead of queueing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from bot.delivery.config import Priority
+from bot.store import Store
+from sandbox.server import SandboxServer
+from tests.delivery_support import (
+    Received,
+    engine_config,
+    max_in_window,
+    publish,
+    record_sends,
+    running,
+    seed,
+    stored_article,
+    wait_done,
+    wait_for,
+)
+
+FIRST, SECOND, THIRD = "عاجل: الخبر الأول", "عاجل: الخبر الثاني", "عاجل: الخبر الثالث"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[SandboxServer]:
+    """A fresh sandbox for each test."""
+    sandbox = SandboxServer()
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
+
+
+def about(title: str) -> Callable[[Received], bool]:
+    """A predicate: the message is the alert with that title."""
+
+    def check(message: Received) -> bool:
+        return title in message.text
+
+    return check
+
+
+def received_once_each(log_messages: list[Received], chats: list[int], titles: list[str]) -> bool:
+    """Whether every chat got exactly one message of each alert, and nothing else."""
+    got = sorted((m.chat_id, t) for m in log_messages for t in titles if t in m.text)
+    return len(got) == len(log_messages) and got == sorted((c, t) for c in chats for t in titles)
+
+
+async def test_a_second_alert_starts_within_seconds_while_the_first_is_sent(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 300)
+    server.state.set_flood(True, global_per_second=20)  # the sandbox would answer 429
+    log = record_sends(server)
+    first = await stored_article(store, title=FIRST)
+    second = await stored_article(store, title=SECOND)
+    is_first, is_second = about(FIRST), about(SECOND)
+    async with running(store, engine_config(server, rate=20.0)):
+        first_id = await publish(store, first)
+        await wait_for(lambda: log.count() >= 40, within=15)  # the first alert in full swing
+        published = time.monotonic()
+        second_id = await publish(store, second)
+        await wait_for(lambda: log.count(is_second) >= 1, within=15)
+        first_sent_by_then = log.count(is_first)
+        first_status = await wait_done(store, first_id, within=90)
+        second_status = await wait_done(store, second_id, within=90)
+    second_first_at = min(m.at for m in log.messages if SECOND in m.text)
+    # Queued behind the first alert, the second would have waited for its remaining ~250
+    # messages (~13 s at 20/s); sharing the sending, it starts within a few slots.
+    assert second_first_at - published < 2.0
+    assert second_status.first_delivery_latency is not None
+    assert second_status.first_delivery_latency < 2.0
+    assert first_sent_by_then < 200  # the first alert was far from finished
+    # While both were in progress they took turns: about half the messages each.
+    first_last_at = max(m.at for m in log.messages if FIRST in m.text)
+    both = [m for m in log.messages if second_first_at <= m.at <= first_last_at]
+    share = sum(1 for m in both if SECOND in m.text) / len(both)
+    assert 0.3 <= share <= 0.7
+    # Every reader got each alert exactly once, and the shared limit held throughout.
+    assert received_once_each(log.messages, chats, [FIRST, SECOND])
+    assert (first_status.sent, second_status.sent) == (300, 300)
+    assert max_in_window(log.times()) <= 20
+    assert server.state.stats()["errors_429"] == 0
+    # Finished alerts leave no work behind: off the active list, their streams empty and
+    # expiring.
+    keys = store.keys
+    assert await store.redis.zcard(keys.active_alerts(Priority.BREAKING.value)) == 0
+    for alert_id in (first_id, second_id):
+        stream = keys.alert_batches(Priority.BREAKING.value, alert_id)
+        assert await store.redis.xlen(stream) == 0
+        assert 0 < await store.redis.ttl(stream) <= 3600
+
+
+async def test_alerts_queued_together_interleave_across_two_workers_without_duplicates(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 300)
+    log = record_sends(server)
+    titles = [FIRST, SECOND, THIRD]
+    # All three wait in the queue before any worker runs: a FIFO would finish them in order.
+    ids = [await publish(store, await stored_article(store, title=t)) for t in titles]
+    config = engine_config(server, rate=150.0, prefetch_chats=100, max_in_flight=8)
+    async with running(store, config) as one, running(store, config) as two:
+        statuses = [await wait_done(store, alert_id, within=30) for alert_id in ids]
+    assert received_once_each(log.messages, chats, titles)
+    assert [s.sent for s in statuses] == [300, 300, 300]
+    assert one.metrics.get("sent") > 0 and two.metrics.get("sent") > 0
+    assert one.metrics.get("sent") + two.metrics.get("sent") == 900
+    # The last alert started long before the first one ended (one after the other, the first
+    # would end after ~2 s, the last start after ~4 s).  All three go to the same chats in the
+    # same order, so each waits a chat's 1-second spacing after the one before: the last
+    # starts after ~2 s, while the first, sharing the rate, ends after ~6 s.
+    first, last = statuses[0], statuses[2]
+    assert first.last_delivery_at is not None and last.first_delivery_at is not None
+    assert last.first_delivery_at < first.last_delivery_at
+
+
+async def test_batches_left_in_the_shared_stream_by_an_older_version_are_delivered(
+    store: Store, server: SandboxServer
+) -> None:
+    chats = await seed(store, server, 25)
+    log = record_sends(server)
+    alert_id = await publish(store, await stored_article(store))
+    # What an older worker left behind when it was upgraded: the job expanded into the
+    # priority's shared batch stream (20 chats), the last 5 chats still to be expanded.
+    keys, redis = store.keys, store.redis
+    jobs = keys.jobs_stream(Priority.BREAKING.value)
+    shared = keys.batches_stream(Priority.BREAKING.value)
+    await redis.xgroup_create(jobs, keys.consumer_group, id="0", mkstream=True)
+    await redis.xgroup_create(shared, keys.consumer_group, id="0", mkstream=True)
+    for part in (chats[:10], chats[10:20]):
+        await redis.xadd(shared, {"alert": alert_id, "chats": ",".join(map(str, part))})
+    await redis.hset(
+        keys.alert(alert_id),
+        mapping={"state": "sending", "cursor": str(chats[19]), "queued": "20"},
+    )
+    async with running(store, engine_config(server)):
+        status = await wait_done(store, alert_id)
+    assert log.per_chat() == {chat: 1 for chat in chats}
+    assert (status.queued, status.sent) == (25, 25)
+    assert await redis.xlen(shared) == 0
+    assert await redis.zcard(keys.active_alerts(Priority.BREAKING.value)) == 0
