@@ -2,6 +2,7 @@
 
     python -m bench.delivery --subscribers 10000 [--latency-ms 50] [--rate 100000]
     python -m bench.delivery --mode limit            # 60 s at 30 msg/s, sandbox flood limits on
+    python -m bench.delivery --mode second --subscribers 2004   # a 2nd alert while the 1st runs
 
 The sandbox runs in its own process (``python -m sandbox``) so that its CPU is not charged to
 the engine; Redis is an embedded server in a temporary directory.  Prints a Markdown table.
@@ -282,6 +283,61 @@ async def limit_mode(args: argparse.Namespace, store: Store) -> None:
     _print_table(rows)
 
 
+async def second_alert(args: argparse.Namespace, store: Store) -> None:
+    """Two breaking alerts to the same audience, the second published while the first is sent.
+
+    Measures how long the second one waits for its first delivery (sandbox flood limits on).
+    """
+    rate = args.rate
+    async with sandbox_process(latency_ms=args.latency_ms, flood=True) as box:
+        config = DeliveryConfig(api_url=box.api_url, token=TOKEN, rate=rate)
+        await seed(store, args.subscribers)
+        first = (await store.articles.save(bench_article())).article
+        second_article = bench_article().model_copy(
+            update={
+                "title": "عاجل: هزة ارتدادية بقوة 4.2 درجات في الجنوب",
+                "url": "https://example.com/news/aftershock",
+            }
+        )
+        second = (await store.articles.save(second_article)).article
+        publisher = DeliveryPublisher(store)
+        service = DeliveryService(store, config)
+        stop = asyncio.Event()
+        task = asyncio.create_task(service.run(stop))
+        try:
+            await asyncio.sleep(0.5)  # the worker is up and idle, like a running bot
+            first_id = await publisher.publish(first)
+            await asyncio.sleep(args.second_after)
+            second_id = await publisher.publish(second)
+            assert first_id is not None and second_id is not None
+            published = time.monotonic()
+            while not (await _finished(store, first_id) and await _finished(store, second_id)):
+                if time.monotonic() - published > args.subscribers:  # far slower than 2/s
+                    raise RuntimeError("the alerts did not finish")
+                await asyncio.sleep(0.1)
+        finally:
+            stop.set()
+            await task
+        stats = await box.control("GET", "stats")
+    a, b = await alert_status(store, first_id), await alert_status(store, second_id)
+    assert a is not None and b is not None
+    rows = [
+        ("subscribers", f"{args.subscribers:,}"),
+        ("rate limit", f"{rate:g} msg/s (sandbox flood limits on)"),
+        ("second alert published", f"{args.second_after:g} s after the first"),
+        ("first alert: publish → first / last delivery", _latencies(a)),
+        ("second alert: publish → first / last delivery", _latencies(b)),
+        ("delivered", f"{a.sent:,} + {b.sent:,} sent, {a.failed + b.failed} failed"),
+        ("429 answers", str(stats["errors_429"])),  # type: ignore[index]
+    ]
+    _print_table(rows)
+
+
+def _latencies(status: AlertStatus) -> str:
+    first, last = status.first_delivery_latency, status.last_delivery_latency
+    return f"{first or 0:.2f} s / {last or 0:.2f} s"
+
+
 def _cpu(pid: int | None) -> float:
     if pid is None:
         return 0.0
@@ -308,6 +364,8 @@ async def main_async(args: argparse.Namespace) -> None:
             store = Store.create(redis, "bench")
             if args.mode == "limit":
                 await limit_mode(args, store)
+            elif args.mode == "second":
+                await second_alert(args, store)
             else:
                 await throughput(args, store, redis_pid)
         finally:
@@ -318,10 +376,12 @@ async def main_async(args: argparse.Namespace) -> None:
 def main() -> None:
     """Parse arguments and run."""
     parser = argparse.ArgumentParser(prog="python -m bench.delivery", description=__doc__)
-    parser.add_argument("--mode", choices=("throughput", "limit"), default="throughput")
+    parser.add_argument("--mode", choices=("throughput", "limit", "second"), default="throughput")
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument("--rate", type=float, default=100_000.0)
+    parser.add_argument(
+        "--rate", type=float, default=None, help="throughput: 100,000; second: 30 (msg/s)"
+    )
     parser.add_argument(
         "--api",
         choices=("sandbox", "stub"),
@@ -331,7 +391,13 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=128)
     parser.add_argument("--baseline-sample", type=int, default=2000)
     parser.add_argument("--duration", type=float, default=60.0, help="limit mode: seconds")
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument(
+        "--second-after", type=float, default=5.0, help="second mode: seconds between alerts"
+    )
+    args = parser.parse_args()
+    if args.rate is None:
+        args.rate = 30.0 if args.mode == "second" else 100_000.0
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":
