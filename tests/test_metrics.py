@@ -14,11 +14,14 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from bot.delivery.config import PRIORITIES
+from bot.delivery.config import PRIORITIES, DeliveryConfig
 from bot.delivery.metrics import token_listener
+from bot.delivery.publisher import DeliveryPublisher
+from bot.delivery.queue import Queues
 from bot.ingest.feeds import FeedOptions, FeedPoller
 from bot.ingest.health import ReadinessProbe
 from bot.ingest.metrics import Metrics
+from bot.models import Article
 from bot.store import Store
 from bot.store.delivery_stats import QUEUE_PRIORITIES, queue_depths
 from tests.delivery_e2e_support import (
@@ -92,6 +95,25 @@ async def test_queue_depths_count_waiting_stream_entries(store: Store) -> None:
         "jobs:routine": 0,
         "batches:routine": 2,
     }
+
+
+async def test_queue_depths_count_the_batches_of_alerts_in_progress(store: Store) -> None:
+    # Batches of an alert being sent live in the alert's own stream: the backlog must show
+    # them, or newsbot_queue_depth reads 0 in the middle of a 100,000-reader alert.
+    for chat in range(1, 26):
+        await store.subscribers.subscribe(chat)
+    article = (await store.articles.save(Article(title="عاجل: خبر", breaking=True))).article
+    await DeliveryPublisher(store).publish(article)
+    config = DeliveryConfig(api_url="http://unused/bot", token="", batch_size=10)
+    queues = Queues(store, config, "worker-a")
+    await queues.ensure_groups()
+    assert (await queue_depths(store))["jobs:breaking"] == 1
+    (job,) = await queues.read(queues.job_streams(), 1)
+    while not (await queues.expand(job)).done:
+        pass
+    depths = await queue_depths(store)
+    assert depths["batches:breaking"] == 3  # 25 readers in batches of 10
+    assert depths["jobs:breaking"] == 0
 
 
 async def test_metrics_show_what_a_real_worker_did_from_another_process(

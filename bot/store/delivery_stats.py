@@ -13,18 +13,28 @@ QUEUE_PRIORITIES: tuple[str, ...] = ("breaking", "routine")
 
 
 async def queue_depths(store: Store) -> dict[str, int]:
-    """Unfinished entries per delivery stream (``jobs:breaking``, ``batches:routine``, ...).
+    """Unfinished entries per delivery queue (``jobs:breaking``, ``batches:routine``, ...).
 
-    Workers delete entries once done, so a stream's length is its backlog.
+    Workers delete entries once done, so a stream's length is its backlog. Batches live in one
+    stream per alert in progress (plus the shared stream of older versions): they are summed.
     """
-    names: list[str] = []
+    keys = store.keys
     async with store.redis.pipeline(transaction=False) as pipe:
         for priority in QUEUE_PRIORITIES:
-            for kind, key in (
-                ("jobs", store.keys.jobs_stream(priority)),
-                ("batches", store.keys.batches_stream(priority)),
-            ):
-                names.append(f"{kind}:{priority}")
-                pipe.xlen(key)
+            pipe.zrange(keys.active_alerts(priority), 0, -1)
+        active = await pipe.execute()
+    names: list[str] = []
+    async with store.redis.pipeline(transaction=False) as pipe:
+        for priority, alert_ids in zip(QUEUE_PRIORITIES, active, strict=True):
+            names.append(f"jobs:{priority}")
+            pipe.xlen(keys.jobs_stream(priority))
+            names.append(f"batches:{priority}")
+            pipe.xlen(keys.batches_stream(priority))
+            for alert_id in alert_ids:
+                names.append(f"batches:{priority}")
+                pipe.xlen(keys.alert_batches(priority, str(alert_id)))
         lengths = await pipe.execute()
-    return {name: int(length) for name, length in zip(names, lengths, strict=True)}
+    depths: dict[str, int] = {}
+    for name, length in zip(names, lengths, strict=True):
+        depths[name] = depths.get(name, 0) + int(length)
+    return depths
