@@ -42,7 +42,7 @@ async def server() -> AsyncIterator[SandboxServer]:
         await sandbox.stop()
 
 
-def reply_bot(store: Store, server: SandboxServer, rate: float) -> ExtBot[None]:
+def reply_bot(store: Store, server: SandboxServer, rate: float) -> ExtBot[int]:
     """The bot as the Application builds it: aiohttp transport, shared Redis limiter."""
     config = engine_config(server, rate=rate)
     limiter = RedisReplyLimiter(RateLimiter(store.redis, store.keys, config))
