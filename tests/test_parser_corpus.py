@@ -11,7 +11,7 @@ from types import MappingProxyType
 import pytest
 
 from bot.parser import parse_json, parse_text
-from tests.conftest import corpus_articles
+from tests.corpus_support import corpus_params
 from tests.parser_wordcheck import article_texts, line_words, text_words
 
 #: Lines each file is expected to lose as residue (all others must survive word for word):
@@ -34,7 +34,7 @@ def _headings(path: Path) -> list[str]:
     return [s.heading for s in article.sections if s.heading is not None]
 
 
-@pytest.mark.parametrize("path", corpus_articles(), ids=_number)
+@pytest.mark.parametrize("path", corpus_params(_number))
 def test_corpus_article_parses_and_loses_only_residue_lines(path: Path) -> None:
     raw = path.read_text(encoding="utf-8")
     article = parse_text(raw)
@@ -59,7 +59,7 @@ def test_corpus_article_parses_and_loses_only_residue_lines(path: Path) -> None:
     assert len(dropped) == EXPECTED_DROPPED.get(_number(path), 0), dropped
 
 
-@pytest.mark.parametrize("path", corpus_articles(), ids=_number)
+@pytest.mark.parametrize("path", corpus_params(_number))
 def test_corpus_article_survives_json_round_trip(path: Path) -> None:
     article = parse_text(path.read_text(encoding="utf-8"))
     assert parse_json(article.model_dump_json()) == article
@@ -111,7 +111,7 @@ def test_corpus_related_links_and_tweets_are_not_headings(
     assert len(_headings(path)) == count
 
 
-@pytest.mark.parametrize("path", corpus_articles(), ids=_number)
+@pytest.mark.parametrize("path", corpus_params(_number))
 def test_corpus_breaking_flag_matches_text_label(corpus_dir: Path, path: Path) -> None:
     # 31 is breaking on the outlet's site only (no label in its text), so it parses as not.
     entry = _manifest(corpus_dir)[_number(path)]
