@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from tests.e2e_harness import open_bot_harness
-from tests.test_delivery_crash import RedisServer
+from tests.redis_support import RedisServer, redis_server_fixture  # noqa: F401  (redis_server)
 
 READER = 4242
 
@@ -35,32 +33,20 @@ async def wait_until_up(url: str, within: float = 10.0) -> None:
         await client.aclose()
 
 
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A redis-server this test may stop (the shared one must stay up)."""
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        if server.process is not None and server.process.poll() is None:
-            server.kill()
-
-
 async def test_store_outage_gets_a_notice_not_a_traceback_and_the_bot_recovers(
-    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with open_bot_harness(own_redis.url, workers=0) as bot:
+    async with open_bot_harness(redis_server.url, workers=0) as bot:
         bot.add_user(READER, "سلمى")
         await bot.send(READER, "/start")
-        own_redis.kill()
+        redis_server.kill()
         caplog.clear()
         with caplog.at_level(logging.WARNING):
             [notice] = await bot.send(READER, "/latest")
         assert "الخدمة غير متاحة مؤقتاً" in notice.visible_text
         assert "Traceback" not in caplog.text
         assert "store unavailable" in caplog.text
-        own_redis.start()
-        await wait_until_up(own_redis.url)
+        redis_server.start()
+        await wait_until_up(redis_server.url)
         [answer] = await bot.send(READER, "/latest")
         assert "غير متاحة" not in answer.visible_text

