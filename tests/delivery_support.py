@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from redis.exceptions import RedisError
 
 from bot.delivery.config import DeliveryConfig
@@ -23,6 +24,17 @@ from sandbox.server import SandboxServer
 
 TOKEN = "123456789:delivery-test-token-0123456789abcdef"
 FIRST_CHAT = 1000
+
+
+@pytest.fixture(name="server")
+async def server_fixture() -> AsyncIterator[SandboxServer]:
+    """``server``: a fresh sandbox for each test (import it into a test module to use it)."""
+    sandbox = SandboxServer()
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
 
 
 @dataclass

@@ -24,6 +24,7 @@ from tests.delivery_support import (
     record_sends,
     running,
     seed,
+    server_fixture,  # noqa: F401  (the server fixture)
     stored_article,
     wait_done,
     wait_for,
@@ -31,17 +32,6 @@ from tests.delivery_support import (
 from tests.redis_support import RedisServer, redis_server_fixture  # noqa: F401  (redis_server)
 
 IN_FLIGHT = 16
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[SandboxServer]:
-    """A fresh sandbox for each test."""
-    sandbox = SandboxServer()
-    await sandbox.start()
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
 
 
 def _duplicates(per_chat: dict[int, int]) -> int:

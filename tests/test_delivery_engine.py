@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-
-import pytest
 
 from bot.delivery.config import PRIORITIES
 from bot.delivery.metrics import token_listener
@@ -27,21 +24,11 @@ from tests.delivery_support import (
     record_sends,
     running,
     seed,
+    server_fixture,  # noqa: F401  (the server fixture)
     stored_article,
     wait_done,
     wait_for,
 )
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[SandboxServer]:
-    """A fresh sandbox (flood limits off) for each test."""
-    sandbox = SandboxServer()
-    await sandbox.start()
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
 
 
 async def queued_entries(store: Store) -> int:

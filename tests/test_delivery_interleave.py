@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
-
-import pytest
+from collections.abc import Callable
 
 from bot.delivery.config import Priority
 from bot.store import Store
@@ -18,23 +16,13 @@ from tests.delivery_support import (
     record_sends,
     running,
     seed,
+    server_fixture,  # noqa: F401  (the server fixture)
     stored_article,
     wait_done,
     wait_for,
 )
 
 FIRST, SECOND, THIRD = "عاجل: الخبر الأول", "عاجل: الخبر الثاني", "عاجل: الخبر الثالث"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[SandboxServer]:
-    """A fresh sandbox for each test."""
-    sandbox = SandboxServer()
-    await sandbox.start()
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
 
 
 def about(title: str) -> Callable[[Received], bool]:

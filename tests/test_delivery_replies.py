@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from telegram.ext import ExtBot
@@ -21,6 +20,7 @@ from tests.delivery_support import (
     record_sends,
     running,
     seed,
+    server_fixture,  # noqa: F401  (the server fixture)
     stored_article,
     wait_for,
 )
@@ -29,17 +29,11 @@ READERS = (777, 778, 779)
 READER = READERS[0]
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[SandboxServer]:
-    """A fresh sandbox with readers who are not subscribers."""
-    sandbox = SandboxServer()
-    await sandbox.start()
+@pytest.fixture(autouse=True)
+def readers(server: SandboxServer) -> None:
+    """Readers who are not subscribers, in every test's sandbox."""
     for reader in READERS:
-        sandbox.state.add_user(reader, "قارئ")
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
+        server.state.add_user(reader, "قارئ")
 
 
 def reply_bot(store: Store, server: SandboxServer, rate: float) -> ExtBot[int]:
