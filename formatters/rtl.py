@@ -27,6 +27,8 @@ from enum import Enum
 RLM = "\u200f"
 
 _RTL_CLASSES = frozenset({"R", "AL"})
+_LTR_CLASSES = frozenset({"L"})
+_LTR_OR_NUMBER_CLASSES = frozenset({"L", "EN", "AN"})
 _ISOLATE_OPENERS = frozenset({"LRI", "RLI", "FSI"})
 _TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
 
@@ -38,8 +40,8 @@ class Direction(Enum):
     RTL = "rtl"
 
 
-def first_strong(text: str) -> Direction | None:
-    """Direction of the first strong character (isolates skipped); ``None`` if there is none."""
+def _first_direction(text: str, ltr_classes: frozenset[str]) -> Direction | None:
+    """Direction of the first RTL letter or ``ltr_classes`` character outside isolates."""
     depth = 0
     for char in text:
         bidi = unicodedata.bidirectional(char)
@@ -51,27 +53,19 @@ def first_strong(text: str) -> Direction | None:
             continue
         elif bidi in _RTL_CLASSES:
             return Direction.RTL
-        elif bidi == "L":
+        elif bidi in ltr_classes:
             return Direction.LTR
     return None
+
+
+def first_strong(text: str) -> Direction | None:
+    """Direction of the first strong character (isolates skipped); ``None`` if there is none."""
+    return _first_direction(text, _LTR_CLASSES)
 
 
 def leading_direction(text: str) -> Direction | None:
     """Like :func:`first_strong`, but a number met first counts as LTR (see module docstring)."""
-    depth = 0
-    for char in text:
-        bidi = unicodedata.bidirectional(char)
-        if bidi in _ISOLATE_OPENERS:
-            depth += 1
-        elif bidi == "PDI":
-            depth = max(0, depth - 1)
-        elif depth:
-            continue
-        elif bidi in _RTL_CLASSES:
-            return Direction.RTL
-        elif bidi in ("L", "EN", "AN"):
-            return Direction.LTR
-    return None
+    return _first_direction(text, _LTR_OR_NUMBER_CLASSES)
 
 
 def contains_rtl(text: str) -> bool:
