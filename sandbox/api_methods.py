@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sandbox.errors import bad_request, conflict
+from sandbox.html_check import ParsedText
 from sandbox.membership import chat_member, refusal
 from sandbox.message_rules import MAX_ANSWER_TEXT, check_inline_keyboard, outgoing_text
 from sandbox.records import ChatMessage, SandboxChat
@@ -120,17 +121,22 @@ class BotApi:
         state.check_reachable(chat)
         return chat
 
-    async def send_message(self, params: Params) -> object:
-        """sendMessage: validate like Telegram, apply limits, record, return the Message."""
-        state = self.state
+    def _checked_content(self, params: Params) -> tuple[ParsedText, Any]:
+        """A send's or edit's text and keyboard, validated like Telegram; (parsed text, markup)."""
         parsed = outgoing_text(
             params["text"],
             params.get("parse_mode"),
             params.get("entities"),
-            strict=state.config.strict_html,
+            strict=self.state.config.strict_html,
         )
         markup = params.get("reply_markup")
         check_inline_keyboard(markup)
+        return parsed, markup
+
+    async def send_message(self, params: Params) -> object:
+        """sendMessage: validate like Telegram, apply limits, record, return the Message."""
+        state = self.state
+        parsed, markup = self._checked_content(params)
         chat = self._chat_for_send(params["chat_id"])
         reply_to = self._reply_target(chat, params.get("reply_parameters"))
         state.flood.check(chat.id, chat.type, per_chat=True)
@@ -187,14 +193,7 @@ class BotApi:
             raise bad_request("message identifier is not specified")
         if "text" not in params or params["text"] == "":
             raise bad_request("message text is empty")
-        parsed = outgoing_text(
-            params["text"],
-            params.get("parse_mode"),
-            params.get("entities"),
-            strict=state.config.strict_html,
-        )
-        markup = params.get("reply_markup")
-        check_inline_keyboard(markup)
+        parsed, markup = self._checked_content(params)
         chat = self._chat_for_send(params["chat_id"])
         message_id = params["message_id"]
         old = state.chat_log.find_message(chat.id, message_id)
