@@ -20,7 +20,7 @@ from bot.app import build_application
 from bot.models import ChatKind
 from bot.runtime import build_services, open_services, open_store, run_bot
 from bot.serving import SECRET_HEADER, serving, webhook_secret
-from config import ConfigError
+from config import ConfigError, Settings
 from sandbox import SandboxServer
 from sandbox.api_methods import BotApi
 from sandbox.errors import bad_request
@@ -36,6 +36,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def webhook_settings(redis_url: str, sandbox: SandboxServer, port: int, path: str) -> Settings:
+    """Settings for webhook mode on ``port`` of localhost (with ``SECRET``), against the sandbox."""
+    return harness_settings(
+        redis_url,
+        TELEGRAM_API_URL=sandbox.api_url,
+        NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}{path}",
+        NEWSBOT_WEBHOOK_SECRET=SECRET,
+        NEWSBOT_WEBHOOK_LISTEN="127.0.0.1",
+        NEWSBOT_WEBHOOK_PORT=port,
+    )
+
+
 async def test_webhook_mode_answers_updates_and_checks_the_secret(
     redis_url: str, redis: Redis
 ) -> None:
@@ -43,14 +55,7 @@ async def test_webhook_mode_answers_updates_and_checks_the_secret(
     sandbox = SandboxServer()
     await sandbox.start()
     try:
-        settings = harness_settings(
-            redis_url,
-            TELEGRAM_API_URL=sandbox.api_url,
-            NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/hook",
-            NEWSBOT_WEBHOOK_SECRET=SECRET,
-            NEWSBOT_WEBHOOK_LISTEN="127.0.0.1",
-            NEWSBOT_WEBHOOK_PORT=port,
-        )
+        settings = webhook_settings(redis_url, sandbox, port, "/telegram/hook")
         sandbox.state.add_user(READER, "سلمى")
         async with open_store(settings) as store:
             application = build_application(settings, build_services(settings, store))
@@ -121,14 +126,7 @@ async def test_busy_webhook_port_or_refused_webhook_names_the_setting(
     await sandbox.start()
     try:
         port = _free_port()
-        settings = harness_settings(
-            redis_url,
-            TELEGRAM_API_URL=sandbox.api_url,
-            NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
-            NEWSBOT_WEBHOOK_SECRET=SECRET,
-            NEWSBOT_WEBHOOK_LISTEN="127.0.0.1",
-            NEWSBOT_WEBHOOK_PORT=port,
-        )
+        settings = webhook_settings(redis_url, sandbox, port, "/hook")
         async with open_store(settings) as store:
             services = build_services(settings, store)
             with socket.socket() as busy:
