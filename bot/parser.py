@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -336,7 +337,8 @@ def parse_bytes(
     """Parse an uploaded/posted article: size-checked, strictly UTF-8, JSON or text.
 
     JSON is chosen by ``content_type`` (``application/json`` or ``+json``) or, without one, by a
-    payload starting with ``{``. ``breaking`` forces the flag for either form.
+    payload that opens like a JSON object (:func:`looks_like_json`). ``breaking`` forces the
+    flag for either form.
     """
     if len(data) > max_bytes:
         raise ParseError(
@@ -345,12 +347,22 @@ def parse_bytes(
             f"حجم المقال {len(data)} بايت، وهو أكبر من الحد المسموح ({max_bytes} بايت)",
         )
     text = _decode(data)
-    is_json = (
-        _is_json_type(content_type)
-        if content_type is not None
-        else text.lstrip("\ufeff \t\r\n").startswith("{")
-    )
+    is_json = _is_json_type(content_type) if content_type is not None else looks_like_json(text)
     logger.debug("parsing %d bytes as %s", len(data), "json" if is_json else "text")
     if is_json:
         return _parse_json(text, breaking)
     return parse_text(text, breaking=breaking)
+
+
+#: The opening of a JSON object: a brace, then a quoted member name or the closing brace.
+_JSON_OPENING_RE = re.compile(r"^\{\s*[\"}]")
+
+
+def looks_like_json(text: str) -> bool:
+    """Whether untyped input is meant as the JSON form: it opens like a JSON object.
+
+    Headlines may begin with a brace (``{الشرق الأوسط} تنشر …``, a real newspaper style), so a
+    leading ``{`` alone does not make JSON; ``{"`` or ``{}`` does, and such input that then
+    fails to parse is refused as malformed JSON rather than published as a garbled headline.
+    """
+    return _JSON_OPENING_RE.match(text.lstrip("\ufeff \t\r\n")) is not None

@@ -408,6 +408,14 @@ async def test_publish_bad_input_and_non_admins(bot: BotHarness) -> None:
     assert await bot.store.articles.count() == 0
 
 
+async def test_publish_of_a_headline_that_opens_with_a_brace(bot: BotHarness) -> None:
+    text = "{الشرق الأوسط} تنشر مذكرات فاتن حمامة (3): الحب الأول\nكانت وما زالت فاتن حمامة."
+    [confirm] = await bot.send(ADMIN_ID, "/publish\n" + text)
+    assert "JSON" not in confirm.visible_text
+    [stored] = await bot.store.articles.latest(1)
+    assert stored.title.startswith("{الشرق الأوسط} تنشر مذكرات فاتن حمامة")
+
+
 async def test_publish_refusals_of_json_fields_stay_arabic(bot: BotHarness) -> None:
     body = '"body": "نص الخبر."'
     # A refused value: pydantic's English detail is replaced by the field the parser named.

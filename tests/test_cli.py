@@ -104,6 +104,17 @@ def test_preview_reads_standard_input() -> None:
     assert "زلزال بقوة 6 درجات يضرب المنطقة" in result.stdout
 
 
+def test_preview_and_ingest_of_a_headline_that_opens_with_a_brace(redis_url: str) -> None:
+    text = "{الشرق الأوسط} تنشر مذكرات فاتن حمامة (3): الحب الأول\nكانت وما زالت فاتن حمامة.\n"
+    preview = newsbot("preview", "-", stdin=text.encode())
+    assert preview.returncode == 0, preview.stderr
+    assert "{الشرق الأوسط} تنشر مذكرات فاتن حمامة" in preview.stdout
+    env = {"REDIS_URL": redis_url, "NEWSBOT_REDIS_NAMESPACE": "cli-brace"}
+    ingested = newsbot("ingest", "--json", "-", stdin=text.encode(), env=env)
+    assert ingested.returncode == 0, ingested.stderr
+    assert json.loads(ingested.stdout)["article"]["title"].startswith("{الشرق الأوسط}")
+
+
 def test_ingest_twice_gives_the_same_id_and_latest_lists_it_once(redis_url: str) -> None:
     env = {"REDIS_URL": redis_url, "NEWSBOT_REDIS_NAMESPACE": "cli-ingest"}
     first = newsbot("ingest", str(SAMPLE_ARTICLE), env=env)

@@ -407,6 +407,27 @@ def test_bytes_route_json_by_content_type_and_by_sniffing() -> None:
     assert as_text.title.startswith("{")
 
 
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "{الشرق الأوسط} تنشر مذكرات فاتن حمامة (3): الحب الأول",
+        "{رأي} لماذا تأخر الإصلاح؟",
+        "{ نص بين قوسين } ثم بقية العنوان",
+    ],
+)
+def test_untyped_text_whose_headline_opens_with_a_brace_is_text(headline: str) -> None:
+    data = f"{headline}\n{BODY}\n".encode()
+    article = parse_bytes(data, max_bytes=10_000)
+    assert article.title.startswith("{") and article.paragraphs() == [BODY]
+
+
+@pytest.mark.parametrize("text", ['{"title": "x",', '  {\n  "title" 1}', "{}"])
+def test_untyped_input_that_opens_like_json_must_be_json(text: str) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_bytes(text.encode(), max_bytes=1000)
+    assert info.value.code in ("invalid_json", "invalid_article")
+
+
 def test_bytes_breaking_override_applies_to_json() -> None:
     payload = json.dumps({"title": "عنوان"}).encode()
     with pytest.raises(ParseError):

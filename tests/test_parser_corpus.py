@@ -10,7 +10,7 @@ from types import MappingProxyType
 
 import pytest
 
-from bot.parser import parse_json, parse_text
+from bot.parser import parse_bytes, parse_json, parse_text
 from tests.corpus_support import corpus_params
 from tests.parser_wordcheck import article_texts, line_words, text_words
 
@@ -117,3 +117,18 @@ def test_corpus_breaking_flag_matches_text_label(corpus_dir: Path, path: Path) -
     entry = _manifest(corpus_dir)[_number(path)]
     article = parse_text(path.read_text(encoding="utf-8"))
     assert article.breaking is bool(entry["headline_starts_with_breaking_label"])
+
+
+@pytest.mark.parametrize("path", corpus_params())
+def test_corpus_article_as_untyped_bytes_is_parsed_as_text(path: Path) -> None:
+    """``newsbot preview``/``ingest`` and ``/publish`` give no content type: never JSON here."""
+    data = path.read_bytes()
+    article = parse_bytes(data, max_bytes=len(data) + 1)
+    assert article == parse_text(data.decode("utf-8"))
+
+
+def test_corpus_23_brace_headline_is_kept(corpus_dir: Path) -> None:
+    path = next((corpus_dir / "articles").glob("23_*.txt"))
+    data = path.read_bytes()
+    article = parse_bytes(data, max_bytes=len(data) + 1)
+    assert article.title.startswith("{الشرق الأوسط} تنشر مذكرات فاتن حمامة")
