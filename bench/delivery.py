@@ -29,15 +29,26 @@ import psutil
 from redis.asyncio import Redis
 
 from bot.delivery.config import DeliveryConfig
+from bot.delivery.keys import DeliveryKeys
 from bot.delivery.publisher import DeliveryPublisher
 from bot.delivery.service import DeliveryService
-from bot.delivery.status import AlertStatus, alert_status
+from bot.delivery.status import AlertStatus
 from bot.models import Article, Section
 from bot.redis_conn import EmbeddedRedis, client_options
 from bot.store import Store
 
 TOKEN = "123456789:bench-token-0123456789abcdefghijklmnop"
 FIRST_CHAT = 10_000_000
+
+
+async def _status(store: Store, alert_id: str) -> AlertStatus | None:
+    """An alert's progress through the engine's read API."""
+    keys = DeliveryKeys(store.keys.ns)
+    return await DeliveryService(store.redis, keys, store, _READ_ONLY).reader.alert_status(alert_id)
+
+
+#: The engine's configuration for reading only (no token: nothing is sent).
+_READ_ONLY = DeliveryConfig(api_url="http://unused/bot", token="")
 
 
 @dataclass
@@ -157,14 +168,15 @@ async def run_engine(
 ) -> tuple[AlertStatus, float, Sampler]:
     """Publish one alert and deliver it; returns its status, engine CPU seconds, RSS samples."""
     saved = await store.articles.save(article)
-    service = DeliveryService(store, config)
+    service = DeliveryService(store.redis, DeliveryKeys(store.keys.ns), store, config)
     stop = asyncio.Event()
     with Sampler() as sampler:
         task = asyncio.create_task(service.run(stop))
         await asyncio.sleep(0.5)  # the worker is up and idle, like a running bot
         sampler.reset()
         cpu0 = time.process_time()
-        alert_id = await DeliveryPublisher(store).publish(saved.article)
+        publisher = DeliveryPublisher(store.redis, DeliveryKeys(store.keys.ns))
+        alert_id = await publisher.publish(saved.article)
         assert alert_id is not None
         started = time.monotonic()
         while not await _finished(store, alert_id):
@@ -172,7 +184,7 @@ async def run_engine(
                 break
             await asyncio.sleep(0.05)
         cpu = time.process_time() - cpu0
-        status = await alert_status(store, alert_id)
+        status = await _status(store, alert_id)
         assert status is not None
         stop.set()
         await task
@@ -181,7 +193,7 @@ async def run_engine(
 
 async def _finished(store: Store, alert_id: str) -> bool:
     """Whether the alert is done (every chat has an outcome)."""
-    status = await alert_status(store, alert_id)
+    status = await _status(store, alert_id)
     return status is not None and status.state == "done"
 
 
@@ -300,8 +312,8 @@ async def second_alert(args: argparse.Namespace, store: Store) -> None:
             }
         )
         second = (await store.articles.save(second_article)).article
-        publisher = DeliveryPublisher(store)
-        service = DeliveryService(store, config)
+        publisher = DeliveryPublisher(store.redis, DeliveryKeys(store.keys.ns))
+        service = DeliveryService(store.redis, DeliveryKeys(store.keys.ns), store, config)
         stop = asyncio.Event()
         task = asyncio.create_task(service.run(stop))
         try:
@@ -319,7 +331,7 @@ async def second_alert(args: argparse.Namespace, store: Store) -> None:
             stop.set()
             await task
         stats = await box.control("GET", "stats")
-    a, b = await alert_status(store, first_id), await alert_status(store, second_id)
+    a, b = await _status(store, first_id), await _status(store, second_id)
     assert a is not None and b is not None
     rows = [
         ("subscribers", f"{args.subscribers:,}"),

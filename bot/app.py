@@ -18,10 +18,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.context import BotData, NewsApplication, NewsContext, news_context_types
-from bot.delivery.reply_limiter import RedisReplyLimiter
-from bot.delivery.transport import AiohttpRequest
 from bot.redaction import redact
-from bot.runtime import Services
+from bot.services import Services
 from config import Settings
 from formatters.replies.welcome import CommandInfo, admin_commands, public_commands
 from handlers import (
@@ -162,27 +160,11 @@ def build_application(
     return application
 
 
-def build_production_application(settings: Settings, services: Services) -> NewsApplication:
-    """The Application as ``newsbot run`` uses it: aiohttp transport, shared Redis rate limit.
-
-    Replies go through the delivery engine's limiter at high priority, so a broadcast in
-    progress never makes the bot exceed Telegram's limits, and a reply waits at most a moment.
-    """
-    return build_application(
-        settings,
-        services,
-        request=AiohttpRequest(),
-        get_updates_request=AiohttpRequest(connection_pool_size=1),
-        rate_limiter=RedisReplyLimiter.from_settings(services.store, settings),
-    )
-
-
 __all__ = [
     "ALLOWED_UPDATES",
     "NewsApplication",
     "NewsContext",
     "build_application",
-    "build_production_application",
     "register_commands",
     "register_handlers",
 ]

@@ -13,9 +13,14 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.delivery.status import render_status_text
+from bot.demo import run_demo
 from bot.parser import ParseError, parse_bytes
 from bot.redaction import TokenRedactingFilter
+from bot.runtime import Parts, open_runtime
 from config import ConfigError, Settings, load_settings
+from formatters import format_alert, format_article
+from formatters.preview import render_plain
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +54,6 @@ def _print_json(data: object) -> None:
 
 async def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
     """Print an article's Telegram messages as a reader sees them (or as JSON payloads)."""
-    from formatters import format_alert, format_article
-    from formatters.preview import render_plain
-
     article = parse_bytes(_read_input(args.path), max_bytes=settings.max_article_bytes)
     # A preview has no stored id yet: a placeholder shows where the button's id goes.
     shown = article.model_copy(update={"id": article.id or "preview"})
@@ -77,11 +79,10 @@ async def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Parse, store and (when breaking) queue an alert; print the article id."""
-    from bot.runtime import open_services
-
     data = _read_input(args.path)
-    async with open_services(settings) as services:
-        result = await services.ingestor.ingest_bytes(data, alert=not args.no_alert, source="cli")
+    async with open_runtime(settings, Parts.none()) as runtime:
+        ingestor = runtime.services.ingestor
+        result = await ingestor.ingest_bytes(data, alert=not args.no_alert, source="cli")
     if args.json:
         _print_json(
             {
@@ -105,10 +106,8 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_latest(args: argparse.Namespace, settings: Settings) -> int:
     """List stored articles, newest first."""
-    from bot.runtime import open_store
-
-    async with open_store(settings) as store:
-        articles = await store.articles.latest(args.n)
+    async with open_runtime(settings, Parts.none()) as runtime:
+        articles = await runtime.store.articles.latest(args.n)
     if args.json:
         _print_json([json.loads(a.model_dump_json()) for a in articles])
         return EXIT_OK
@@ -123,17 +122,15 @@ async def cmd_latest(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """Show delivery progress of one alert, or of the most recent ones."""
-    from bot.delivery.status import alert_status, recent_alerts, render_status_text
-    from bot.runtime import open_store
-
-    async with open_store(settings) as store:
+    async with open_runtime(settings, Parts.none()) as runtime:
+        reader = runtime.services.delivery
         if args.alert:
-            status = await alert_status(store, args.alert)
+            status = await reader.alert_status(args.alert)
             if status is None:
                 raise CliError(f"no alert with id {args.alert!r}")
             statuses = [status]
         else:
-            statuses = await recent_alerts(store, args.n)
+            statuses = await reader.recent_alerts(args.n)
     if args.json:
         _print_json([s.model_dump(mode="json") for s in statuses])
     elif not statuses:
@@ -145,26 +142,21 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot (polling or webhook), its delivery worker, the API and the feed poller."""
-    settings.require_token()
-    from bot.runtime import run_bot
-
-    await run_bot(settings, workers=args.workers)
+    workers = settings.workers_in_run if args.workers is None else args.workers
+    async with open_runtime(settings, Parts(workers=workers)) as runtime:
+        await runtime.serve_until_signal()
     return EXIT_OK
 
 
 async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run delivery workers only (scale-out)."""
-    settings.require_token()
-    from bot.runtime import run_workers
-
-    await run_workers(settings, count=args.count)
+    async with open_runtime(settings, Parts.workers_only(args.count)) as runtime:
+        await runtime.serve_until_signal()
     return EXIT_OK
 
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Run everything offline with the sandbox and show what a subscriber receives."""
-    from bot.demo import run_demo
-
     return await run_demo(settings, once=args.once, port=args.port)
 
 

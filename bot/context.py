@@ -7,7 +7,7 @@ from typing import Any, TypeAlias
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.pipeline import Ingestor
-from bot.runtime import Services
+from bot.services import Services
 from bot.store import Store
 from config import Settings
 

@@ -12,14 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.delivery.status import AlertStatus, alert_status
+import aiohttp
+from pydantic import SecretStr
+
+from bot.delivery.status import AlertStatus
 from bot.local_stack import LocalStack, open_local_stack
-from bot.serving import wait_for_stop_signal
+from bot.runtime import Parts
 from config import Settings
 from formatters import format_article
 from formatters.callback_data import read_article
@@ -116,10 +120,10 @@ class DemoScript:
 
     async def alert_done(self, alert_id: str) -> AlertStatus:
         """Wait until every chat of the alert has an outcome (events come from the sandbox)."""
-        store = self.stack.services.store
+        reader = self.stack.services.delivery
 
         async def finished() -> AlertStatus | None:
-            status = await alert_status(store, alert_id)
+            status = await reader.alert_status(alert_id)
             return status if status is not None and status.state == "done" else None
 
         # Outcomes are written to Redis right after each send: poll it briefly, with a bound.
@@ -189,7 +193,36 @@ class DemoScript:
         self.section("٦. /search (spelling variants: اسماعيل هنيه)")
         self.out(f"👤 {OMAR.name}: /search اسماعيل هنيه")
         self.out(render(await self.say(OMAR, "/search اسماعيل هنيه")))
+
+        await self.operations(status.alert_id)
         return status
+
+    async def operations(self, alert_id: str) -> None:
+        """What the newsroom and operations see over HTTP: the API, /readyz and /metrics."""
+        runtime = self.stack.runtime
+        base = f"http://{runtime.settings.api_host}:{runtime.api_port}"
+        token = runtime.settings.api_token
+        headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
+        self.section("٧. الواجهة البرمجية والمراقبة / newsroom API, /readyz, /metrics")
+        async with aiohttp.ClientSession(base, headers=headers) as http:
+            async with http.get(f"/api/alerts/{alert_id}") as resp:
+                alert = await resp.json()
+            self.out(
+                f"GET /api/alerts/{alert_id} → {resp.status}: {alert['state']}, "
+                f"{alert['sent']} sent, {alert['pending']} pending"
+            )
+            async with http.get("/readyz") as resp:
+                ready = await resp.json()
+            checks = ", ".join(
+                f"{name} {'✓' if c['ok'] else '✗'}" for name, c in ready["checks"].items()
+            )
+            self.out(f"GET /readyz → {resp.status} {ready['status']} ({checks})")
+            async with http.get("/metrics") as resp:
+                text = await resp.text()
+            wanted = ("newsbot_messages_sent_total", "newsbot_subscribers_active")
+            for line in text.splitlines():
+                if line.startswith(wanted):
+                    self.out(f"GET /metrics → {line}")
 
 
 @contextlib.contextmanager
@@ -218,6 +251,10 @@ def demo_settings(settings: Settings, data_dir: Path) -> Settings:
             "admin_ids": frozenset({EDITOR.chat_id}),
             "webhook_url": None,
             "redis_namespace": "newsbot-demo",
+            # A throwaway token of this run, so the demo's newsroom API can be tried.
+            "api_token": SecretStr(secrets.token_urlsafe(32)),
+            "api_host": "127.0.0.1",
+            "feeds": (),
         }
     )
 
@@ -234,7 +271,9 @@ async def run_demo(
     out("No token, no network: everything below happens on this machine.")
     with tempfile.TemporaryDirectory(prefix="newsbot-demo-") as tmp, _quiet_logs():
         config = demo_settings(settings, Path(tmp))
-        async with open_local_stack(config, port=0 if once else port) as stack:
+        config = config.model_copy(update={"api_port": 0 if once else port + 1})
+        parts = Parts(poll_timeout=1.0)
+        async with open_local_stack(config, parts, port=0 if once else port) as stack:
             status = await DemoScript(stack, out).run()
             out(
                 f"\n══ alert {status.alert_id}: {status.sent} sent, {status.blocked} blocked, "
@@ -244,6 +283,9 @@ async def run_demo(
                 return 0
             out(f"\nChat with the bot in your browser: {stack.chat_url}")
             out("(choose a user on the left, e.g. «أنت (زائر)», and send /start) — Ctrl-C to stop.")
-            await wait_for_stop_signal()
+            api = f"http://127.0.0.1:{stack.runtime.api_port}"
+            token = config.api_token.get_secret_value() if config.api_token else ""
+            out(f"Newsroom API: {api}/api/articles (Authorization: Bearer {token}), {api}/metrics")
+            await stack.runtime.serve_until_signal()
     out("demo stopped.")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -10,6 +11,13 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
+#: Shortest newsroom API token accepted: 32 random characters are far beyond online guessing.
+MIN_API_TOKEN_LENGTH = 32
+#: What Telegram accepts as a webhook secret, and the shortest we accept (1 could be guessed).
+WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+MIN_WEBHOOK_SECRET_CHARS = 16
+#: Telegram's documented free broadcast limit (messages per second, all chats together).
+FREE_BROADCAST_RATE = 30.0
 
 
 class ConfigError(Exception):
@@ -125,6 +133,23 @@ class Settings(BaseSettings):
                 raise ValueError(f"{url!r} is not an http(s) feed URL")
         return value
 
+    @field_validator("api_token")
+    @classmethod
+    def _api_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # A set token means the operator wants the API: refusing to start says so at once,
+        # where quietly disabling it would only show as 503s in the newsroom's CMS.
+        if value is None or not value.get_secret_value():
+            return None
+        length = len(value.get_secret_value())
+        if length < MIN_API_TOKEN_LENGTH:
+            # The length only: the value itself never reaches a log or the terminal.
+            raise ValueError(
+                f"too short ({length} characters): use at least {MIN_API_TOKEN_LENGTH} "
+                "random characters, e.g. the output of "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
     @model_validator(mode="after")
     def _https_webhook(self) -> Settings:
         # api.telegram.org delivers webhooks over HTTPS only; a self-hosted Bot API server
@@ -137,6 +162,25 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _webhook_secret(self) -> Settings:
+        # A webhook without a secret accepts forged updates from anyone who finds the URL.
+        if not self.webhook_url:
+            return self
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not secret:
+            raise ValueError("NEWSBOT_WEBHOOK_SECRET is required when NEWSBOT_WEBHOOK_URL is set")
+        if not WEBHOOK_SECRET_RE.match(secret):
+            raise ValueError(
+                "NEWSBOT_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        if len(secret) < MIN_WEBHOOK_SECRET_CHARS:
+            raise ValueError(
+                f"NEWSBOT_WEBHOOK_SECRET must be at least {MIN_WEBHOOK_SECRET_CHARS} characters "
+                "long (a short secret can be guessed)"
+            )
+        return self
+
     def require_token(self) -> str:
         """The bot token, or a ``ConfigError`` naming the missing variable."""
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
@@ -146,11 +190,15 @@ class Settings(BaseSettings):
             raise ConfigError("TELEGRAM_BOT_TOKEN is malformed (contains spaces or '/')")
         return token
 
-    def require_api_token(self) -> str:
-        """The newsroom API token, or a ``ConfigError`` naming the variable."""
-        if self.api_token is None or not self.api_token.get_secret_value():
-            raise ConfigError("NEWSBOT_API_TOKEN is not set: the newsroom API needs it")
-        return self.api_token.get_secret_value()
+    def advisories(self) -> list[str]:
+        """Settings that are valid but probably not what the operator wants (logged once)."""
+        notes = []
+        if self.rate_limit > FREE_BROADCAST_RATE and not self.paid_broadcast:
+            notes.append(
+                f"NEWSBOT_RATE_LIMIT={self.rate_limit:g} is above Telegram's free "
+                f"{FREE_BROADCAST_RATE:g} msg/s; expect 429s unless NEWSBOT_PAID_BROADCAST=1"
+            )
+        return notes
 
 
 def load_settings(**overrides: object) -> Settings:

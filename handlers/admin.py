@@ -102,5 +102,5 @@ async def stats(update: Update, context: NewsContext) -> None:
     if not is_admin(update, context):
         await reply(update, context.bot, [admin_only()])
         return
-    snapshot = await gather_stats(context.store)
+    snapshot = await gather_stats(context.services)
     await reply(update, context.bot, [stats_message(snapshot)])

@@ -11,8 +11,8 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import NewsContext
-from bot.delivery.sender import classify_error
 from bot.redaction import redact
+from bot.telegram_errors import classify_error
 from formatters.replies.fallback import service_unavailable, something_went_wrong
 from handlers.replies import reply
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from bot.delivery.status import recent_alerts
 from bot.models import Audience
-from bot.store import Store
+from bot.services import Services
 from formatters.replies.stats import AlertSummary, StatsSnapshot
 
 #: Recent alerts listed by ``/stats``.
 RECENT_ALERTS = 5
 
 
-async def recent_alert_summaries(store: Store, count: int = RECENT_ALERTS) -> list[AlertSummary]:
-    """The latest alerts' delivery progress, from the delivery engine's status functions."""
-    statuses = await recent_alerts(store, count)
+async def recent_alert_summaries(
+    services: Services, count: int = RECENT_ALERTS
+) -> list[AlertSummary]:
+    """The latest alerts' delivery progress, from the delivery engine's read API."""
+    statuses = await services.delivery.recent_alerts(count)
     return [
         AlertSummary(
             alert_id=s.alert_id,
@@ -28,13 +29,15 @@ async def recent_alert_summaries(store: Store, count: int = RECENT_ALERTS) -> li
     ]
 
 
-async def gather_stats(store: Store) -> StatsSnapshot:
-    """Everything ``/stats`` shows, read from the store."""
+async def gather_stats(services: Services) -> StatsSnapshot:
+    """Everything ``/stats`` shows: the store's numbers and the delivery engine's."""
+    store = services.store
+    counters = {**await store.stats.all(), **await services.delivery.counters()}
     return StatsSnapshot(
         active_subscribers=await store.subscribers.count(Audience.BREAKING),
         all_news_subscribers=await store.subscribers.count(Audience.ALL_NEWS),
         articles=await store.articles.count(),
         inactive=await store.subscribers.inactive_reasons(),
-        counters=await store.stats.all(),
-        recent_alerts=await recent_alert_summaries(store),
+        counters=counters,
+        recent_alerts=await recent_alert_summaries(services),
     )

@@ -10,12 +10,10 @@ from typing import Any
 
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.metrics import DeliveryMetrics, Listener
-from bot.delivery.service import DeliveryService
-from bot.delivery.status import recent_alerts
-from bot.ingest.metrics import Metrics
+from bot.ops.metrics import Metrics
 from bot.store import Store
-from bot.store.delivery_stats import queue_depths
 from sandbox import SandboxServer
+from tests.delivery_support import delivery_reader, engine
 
 SANDBOX_TOKEN = "123456:E2E-newsbot-ingestion-test-token-0123456789"
 READERS = (2001, 2002)
@@ -59,7 +57,7 @@ async def delivery_stack(
             counters.add_listener(listener)
         settings = {"claim_idle": 5.0, **config}
         delivery = DeliveryConfig(api_url=sandbox.api_url, token=SANDBOX_TOKEN, **settings)
-        service = DeliveryService(store, delivery, workers=1, metrics=counters)
+        service = engine(store, delivery, workers=1, metrics=counters)
         task = asyncio.create_task(service.run(stop))
         yield DeliveryStack(sandbox, metrics)
     finally:
@@ -75,7 +73,8 @@ async def deliveries_settled(store: Store) -> bool:
     Once this holds nothing more can be sent until something new is published: the point at
     which a test may check that a duplicate did *not* happen.
     """
-    alerts = await recent_alerts(store, 1000)
+    reader = delivery_reader(store)
+    alerts = await reader.recent_alerts(1000)
     if not all(a.state == "done" and a.pending == 0 for a in alerts):
         return False
-    return not any((await queue_depths(store)).values())
+    return not any((await reader.queue_depths()).values())

@@ -13,17 +13,24 @@ import pytest
 from redis.exceptions import RedisError
 
 from bot.delivery.config import DeliveryConfig
+from bot.delivery.keys import DeliveryKeys
 from bot.delivery.metrics import DeliveryMetrics
 from bot.delivery.publisher import DeliveryPublisher
+from bot.delivery.reader import DeliveryReader
 from bot.delivery.service import DeliveryService
-from bot.delivery.status import AlertStatus, alert_status
+from bot.delivery.status import AlertStatus
 from bot.models import Article, ChatKind, Preference, Section
+from bot.pipeline import Ingestor
+from bot.services import Services
 from bot.store import Store
+from config import Settings
 from sandbox.errors import server_error
 from sandbox.server import SandboxServer
 
 TOKEN = "123456789:delivery-test-token-0123456789abcdef"
 FIRST_CHAT = 1000
+#: The delivery engine's keys in the tests' default namespace.
+DKEYS = DeliveryKeys()
 
 
 @pytest.fixture(name="server")
@@ -156,9 +163,44 @@ async def stored_article(
     return (await store.articles.save(article)).article
 
 
+def delivery_keys(store: Store) -> DeliveryKeys:
+    """The delivery engine's keys in the store's namespace."""
+    return DeliveryKeys(store.keys.ns)
+
+
+def delivery_reader(store: Store) -> DeliveryReader:
+    """The engine's read API (alert progress, queue depths, workers) over the store's Redis."""
+    return DeliveryReader(store.redis, delivery_keys(store), store.articles)
+
+
+def engine(
+    store: Store,
+    config: DeliveryConfig,
+    *,
+    workers: int = 1,
+    metrics: DeliveryMetrics | None = None,
+) -> DeliveryService:
+    """A delivery engine over the store's Redis client and namespace."""
+    return DeliveryService(
+        store.redis,
+        delivery_keys(store),
+        store,
+        config,
+        workers=workers,
+        metrics=metrics or DeliveryMetrics(),
+    )
+
+
+def services_over(store: Store, settings: Settings) -> Services:
+    """The services over a test's store (component tests; end-to-end ones use the runtime)."""
+    delivery = engine(store, DeliveryConfig.from_settings(settings, require_token=False))
+    ingestor = Ingestor(store, delivery.publisher, max_bytes=settings.max_article_bytes)
+    return Services(settings, store, delivery.publisher, ingestor, delivery.reader)
+
+
 async def publish(store: Store, article: Article) -> str:
     """Publish an alert for a stored article; returns its id."""
-    alert_id = await DeliveryPublisher(store).publish(article)
+    alert_id = await DeliveryPublisher(store.redis, delivery_keys(store)).publish(article)
     assert alert_id is not None
     return alert_id
 
@@ -168,7 +210,7 @@ async def running(
     store: Store, config: DeliveryConfig, *, workers: int = 1
 ) -> AsyncIterator[DeliveryService]:
     """Run a delivery service in the background for the duration of the block."""
-    service = DeliveryService(store, config, workers=workers, metrics=DeliveryMetrics())
+    service = engine(store, config, workers=workers)
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
     try:
@@ -188,7 +230,7 @@ async def wait_done(store: Store, alert_id: str, within: float = 20.0) -> AlertS
     status = None
     while True:
         with contextlib.suppress(RedisError):  # the Redis restart test polls through it
-            status = await alert_status(store, alert_id)
+            status = await delivery_reader(store).alert_status(alert_id)
         if status is not None and status.state == "done":
             return status
         if time.monotonic() > deadline:

@@ -26,9 +26,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.delivery.status import AlertStatus, alert_status
+from bot.delivery.status import AlertStatus
 from bot.local_stack import SANDBOX_BOT_USERNAME, SANDBOX_TOKEN, LocalStack, open_local_stack
 from bot.pipeline import IngestResult
+from bot.runtime import Parts
 from bot.store import Store
 from config import Settings
 from sandbox import CallbackRecord, ChatMessage, SandboxServer, SandboxState
@@ -189,7 +190,7 @@ class BotHarness:
         """Wait until the delivery engine has an outcome for every chat of an alert."""
 
         async def probe() -> AlertStatus | None:
-            status = await alert_status(self.store, alert_id)
+            status = await self.stack.services.delivery.alert_status(alert_id)
             if status is not None and status.state == "done":
                 return status
             return None
@@ -212,7 +213,12 @@ async def open_bot_harness(
 ) -> AsyncIterator[BotHarness]:
     """Run sandbox + bot + ``workers`` delivery workers over the Redis at ``redis_url``."""
     config = harness_settings(redis_url, admin_ids=admin_ids, **settings)
-    async with open_local_stack(
-        config, workers=workers, poll_timeout=1.0, production_transport=production_transport
-    ) as stack:
+    parts = Parts(
+        workers=workers,
+        api=False,
+        feeds=False,
+        poll_timeout=1.0,
+        production_transport=production_transport,
+    )
+    async with open_local_stack(config, parts) as stack:
         yield BotHarness(stack)

@@ -17,12 +17,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.ingest.feeds import PollOutcome
-from bot.ingest.health import ReadinessProbe
-from bot.ingest.metrics import Metrics
 from bot.ingest.server import build_api_app
-from bot.runtime import Services, build_services
+from bot.ops.health import ReadinessProbe
+from bot.ops.metrics import Metrics
+from bot.services import Services
 from bot.store import Store
 from config import Settings
+from tests.delivery_support import DKEYS, services_over
 
 API_TOKEN = "s3cret-newsroom-token-for-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -49,11 +50,11 @@ class ApiHarness:
 
     async def alert_jobs(self, priority: str = "breaking") -> int:
         """Alert jobs queued for delivery on one priority stream."""
-        return int(await self.store.redis.xlen(self.store.keys.jobs_stream(priority)))
+        return int(await self.store.redis.xlen(DKEYS.jobs_stream(priority)))
 
     async def alerts(self) -> int:
         """Alerts recorded (each one is a separate push to subscribers)."""
-        return int(await self.store.redis.zcard(self.store.keys.alerts_by_time))
+        return int(await self.store.redis.zcard(DKEYS.alerts_by_time))
 
 
 @contextlib.asynccontextmanager
@@ -62,12 +63,12 @@ async def api_harness(
 ) -> AsyncIterator[ApiHarness]:
     """Build the real app over the real store and serve it on a free port."""
     settings = settings or make_settings()
-    services = build_services(settings, store)
+    services = services_over(store, settings)
     metrics = app_options.pop("metrics", None) or Metrics()
     readiness = app_options.pop("readiness", None) or ReadinessProbe(
-        store, feeds=settings.feeds, require_telegram=False
+        store, feeds=settings.feeds, workers=services.delivery, require_telegram=False
     )
-    app = build_api_app(settings, services, readiness=readiness, metrics=metrics, **app_options)
+    app = build_api_app(services, readiness=readiness, metrics=metrics)
     async with TestClient(TestServer(app)) as client:
         yield ApiHarness(client, store, services, metrics, readiness, settings)
 

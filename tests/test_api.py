@@ -10,11 +10,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.ingest.health import ReadinessProbe
-from bot.ingest.metrics import Metrics
-from bot.ingest.server import api_server, bound_port, build_api_app
-from bot.ingest.service import run_ingestion
-from bot.runtime import build_services
+from bot.runtime import Parts, open_runtime
 from bot.store import Store
 from config import ConfigError
 from tests.ingest_support import AUTH, ApiHarness, api_harness, make_settings
@@ -214,43 +210,37 @@ async def test_explicit_id_clashing_with_another_article_is_409(api: ApiHarness)
     assert await api.store.articles.count() == 1
 
 
-async def test_serve_api_listens_on_a_real_port(store: Store, seed_text: str) -> None:
-    settings = make_settings()
-    app = build_api_app(
-        settings,
-        build_services(settings, store),
-        readiness=ReadinessProbe(store, require_telegram=False, workers=None),
-        metrics=Metrics(),
-    )
-    async with api_server(app, "127.0.0.1", 0) as runner, aiohttp.ClientSession() as http:
-        base = f"http://127.0.0.1:{bound_port(runner)}"
+API_ONLY = Parts(bot=False, workers=0, api=True, feeds=False)
+
+
+async def test_serve_api_listens_on_a_real_port(
+    redis_url: str, store: Store, seed_text: str
+) -> None:
+    settings = make_settings(redis_url=redis_url, api_host="127.0.0.1", api_port=0)
+    async with open_runtime(settings, API_ONLY) as runtime, aiohttp.ClientSession() as http:
+        base = f"http://127.0.0.1:{runtime.api_port}"
         async with http.post(f"{base}/api/articles", data=seed_text.encode(), headers=TEXT) as r:
             assert r.status == 201
         async with http.get(f"{base}/readyz") as r:
-            assert r.status == 200
+            # Ready but for the delivery workers: none runs here (they are other processes).
+            assert r.status == 503
+            checks = (await r.json())["checks"]
+            assert {name for name, c in checks.items() if not c["ok"]} == {"workers"}
+    assert await store.articles.count() == 1
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.ClientConnectionError):
             await http.get(f"{base}/healthz")
 
 
-async def test_a_busy_api_port_is_a_config_error_naming_the_variables(store: Store) -> None:
+async def test_a_busy_api_port_is_a_config_error_naming_the_variables(redis_url: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = int(taken.getsockname()[1])
-        settings = make_settings(api_host="127.0.0.1", api_port=port)
-        readiness = ReadinessProbe(store, require_telegram=False, workers=None)
+        settings = make_settings(redis_url=redis_url, api_host="127.0.0.1", api_port=port)
         with pytest.raises(ConfigError) as caught:
-            await asyncio.wait_for(
-                run_ingestion(
-                    settings,
-                    build_services(settings, store),
-                    asyncio.Event(),
-                    readiness=readiness,
-                    metrics=Metrics(),
-                ),
-                5,
-            )
+            async with asyncio.timeout(5), open_runtime(settings, API_ONLY):
+                pass
     # What `newsbot run` prints: the variables to fix and the system's reason, no traceback.
     assert str(caught.value) == (
         f"NEWSBOT_API_HOST/NEWSBOT_API_PORT: cannot listen on 127.0.0.1:{port} "

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.ingest.health import ReadinessProbe
-from bot.ingest.metrics import Metrics
+from bot.ops.health import ReadinessProbe
+from bot.ops.metrics import Metrics
 from bot.store import Store
 from tests.delivery_e2e_support import READERS, deliveries_settled, delivery_stack
+from tests.delivery_support import delivery_reader
 from tests.ingest_support import AUTH, api_harness, metric_value, wait_for
 
 TEXT = {**AUTH, "Content-Type": "text/plain; charset=utf-8"}
@@ -17,7 +18,7 @@ async def test_retried_and_concurrent_posts_deliver_one_alert_per_subscriber(
     store: Store, seed_text: str
 ) -> None:
     metrics = Metrics()
-    readiness = ReadinessProbe(store)
+    readiness = ReadinessProbe(store, workers=delivery_reader(store))
     readiness.telegram_ready("newsbot_sandbox_bot")
     async with (
         delivery_stack(store, metrics) as stack,

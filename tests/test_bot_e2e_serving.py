@@ -16,11 +16,10 @@ import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from bot.app import build_application
 from bot.models import ChatKind
-from bot.runtime import build_services, open_services, open_store, run_bot
-from bot.serving import SECRET_HEADER, serving, webhook_secret
-from config import ConfigError, Settings
+from bot.runtime import Parts, open_runtime
+from bot.serving import SECRET_HEADER
+from config import ConfigError, Settings, load_settings
 from sandbox import SandboxServer
 from sandbox.api_methods import BotApi
 from sandbox.errors import bad_request
@@ -28,6 +27,15 @@ from tests.e2e_harness import BotHarness, harness_settings, open_bot_harness, wa
 
 READER = 301
 SECRET = "s3cr3t-webhook_token"
+#: The bot alone, as the webhook tests need it (no workers, no HTTP API).
+BOT_ONLY = Parts(workers=0, api=False, feeds=False, poll_timeout=1.0)
+
+
+async def run_bot(settings: Settings) -> None:
+    """What ``newsbot run`` does: the runtime with every part, until SIGINT/SIGTERM."""
+    parts = Parts(workers=settings.workers_in_run, poll_timeout=1.0)
+    async with open_runtime(settings, parts) as runtime:
+        await runtime.serve_until_signal()
 
 
 def _free_port() -> int:
@@ -57,66 +65,69 @@ async def test_webhook_mode_answers_updates_and_checks_the_secret(
     try:
         settings = webhook_settings(redis_url, sandbox, port, "/telegram/hook")
         sandbox.state.add_user(READER, "سلمى")
-        async with open_store(settings) as store:
-            application = build_application(settings, build_services(settings, store))
-            async with serving(application, settings) as mode:
-                assert mode == "webhook"
-                assert sandbox.state.webhook.url == settings.webhook_url
-                assert sandbox.state.webhook.secret == SECRET
-                sandbox.state.user_sends(READER, "/start")
-                [greeting] = await sandbox.state.wait_for_bot_messages(READER, 1, 15)
-                assert "أهلاً سلمى" in greeting.visible_text
-                subscriber = await store.subscribers.get(READER)
-                assert subscriber is not None and subscriber.active
+        async with open_runtime(settings, BOT_ONLY) as runtime:
+            store, mode = runtime.store, runtime.mode
+            assert mode == "webhook"
+            assert sandbox.state.webhook.url == settings.webhook_url
+            assert sandbox.state.webhook.secret == SECRET
+            sandbox.state.user_sends(READER, "/start")
+            [greeting] = await sandbox.state.wait_for_bot_messages(READER, 1, 15)
+            assert "أهلاً سلمى" in greeting.visible_text
+            subscriber = await store.subscribers.get(READER)
+            assert subscriber is not None and subscriber.active
 
-                hook = str(settings.webhook_url)
-                update = {
-                    "update_id": 999,
-                    "message": {
-                        "message_id": 50,
-                        "date": int(time.time()),
-                        "chat": {"id": READER, "type": "private", "first_name": "سلمى"},
-                        "from": {"id": READER, "is_bot": False, "first_name": "سلمى"},
-                        "text": "/stop",
-                        "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
-                    },
-                }
-                async with aiohttp.ClientSession() as http:
-                    statuses = []
-                    for headers in ({}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: SECRET + "x"}):
-                        async with http.post(hook, json=update, headers=headers) as response:
-                            statuses.append(response.status)
-                    assert statuses == [401, 403, 403]
-                    assert (await store.subscribers.get(READER)).active  # type: ignore[union-attr]
-                    # Bodies that are not an update are the sender's fault (400), never a 500.
-                    for body in (b"{not json", b"null", b"[]", b"5", b'"text"', b'{"message": 5}'):
-                        async with http.post(
-                            hook, data=body, headers={SECRET_HEADER: SECRET}
-                        ) as response:
-                            assert response.status == 400, body
+            hook = str(settings.webhook_url)
+            update = {
+                "update_id": 999,
+                "message": {
+                    "message_id": 50,
+                    "date": int(time.time()),
+                    "chat": {"id": READER, "type": "private", "first_name": "سلمى"},
+                    "from": {"id": READER, "is_bot": False, "first_name": "سلمى"},
+                    "text": "/stop",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                },
+            }
+            async with aiohttp.ClientSession() as http:
+                statuses = []
+                for headers in ({}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: SECRET + "x"}):
+                    async with http.post(hook, json=update, headers=headers) as response:
+                        statuses.append(response.status)
+                assert statuses == [401, 403, 403]
+                assert (await store.subscribers.get(READER)).active  # type: ignore[union-attr]
+                # Bodies that are not an update are the sender's fault (400), never a 500.
+                for body in (b"{not json", b"null", b"[]", b"5", b'"text"', b'{"message": 5}'):
                     async with http.post(
-                        hook, json=update, headers={SECRET_HEADER: SECRET}
+                        hook, data=body, headers={SECRET_HEADER: SECRET}
                     ) as response:
-                        assert response.status == 200
-                [stopped] = (await sandbox.state.wait_for_bot_messages(READER, 2, 15))[1:]
-                assert "تم إيقاف التنبيهات" in stopped.visible_text
+                        assert response.status == 400, body
+                async with http.post(
+                    hook, json=update, headers={SECRET_HEADER: SECRET}
+                ) as response:
+                    assert response.status == 200
+            [stopped] = (await sandbox.state.wait_for_bot_messages(READER, 2, 15))[1:]
+            assert "تم إيقاف التنبيهات" in stopped.visible_text
     finally:
         await sandbox.stop()
 
 
 def test_webhook_needs_a_valid_secret(redis_url: str) -> None:
-    base: dict[str, Any] = {"NEWSBOT_WEBHOOK_URL": "https://bot.example/hook"}
+    base: dict[str, Any] = {
+        "_env_file": None,
+        "REDIS_URL": redis_url,
+        "NEWSBOT_WEBHOOK_URL": "https://bot.example/hook",
+    }
     with pytest.raises(ConfigError, match="NEWSBOT_WEBHOOK_SECRET is required"):
-        webhook_secret(harness_settings(redis_url, **base))
-    bad = harness_settings(redis_url, NEWSBOT_WEBHOOK_SECRET="has spaces!", **base)
+        load_settings(**base)
     with pytest.raises(ConfigError, match="A-Z"):
-        webhook_secret(bad)
-    short = harness_settings(redis_url, NEWSBOT_WEBHOOK_SECRET="ok_-9", **base)
+        load_settings(NEWSBOT_WEBHOOK_SECRET="has spaces!", **base)
     with pytest.raises(ConfigError, match="NEWSBOT_WEBHOOK_SECRET must be at least 16"):
-        webhook_secret(short)
+        load_settings(NEWSBOT_WEBHOOK_SECRET="ok_-9", **base)
     sixteen = "ok_-9" + "x" * 11
-    good = harness_settings(redis_url, NEWSBOT_WEBHOOK_SECRET=SecretStr(sixteen), **base)
-    assert webhook_secret(good) == sixteen
+    good = load_settings(NEWSBOT_WEBHOOK_SECRET=SecretStr(sixteen), **base)
+    assert good.webhook_secret is not None and good.webhook_secret.get_secret_value() == sixteen
+    # Without a webhook the secret is not needed (long polling).
+    assert load_settings(_env_file=None, REDIS_URL=redis_url).webhook_secret is None
 
 
 async def test_busy_webhook_port_or_refused_webhook_names_the_setting(
@@ -127,38 +138,34 @@ async def test_busy_webhook_port_or_refused_webhook_names_the_setting(
     try:
         port = _free_port()
         settings = webhook_settings(redis_url, sandbox, port, "/hook")
-        async with open_store(settings) as store:
-            services = build_services(settings, store)
-            with socket.socket() as busy:
-                busy.bind(("127.0.0.1", port))
-                busy.listen()
-                application = build_application(settings, services)
-                with pytest.raises(ConfigError) as refused:
-                    async with serving(application, settings):
-                        pass
-            message = str(refused.value)
-            assert message.startswith("NEWSBOT_WEBHOOK_LISTEN/NEWSBOT_WEBHOOK_PORT:")
-            assert f"127.0.0.1:{port}" in message
-
-            async def refuse(params: dict[str, Any]) -> object:
-                raise bad_request("bad webhook: Failed to resolve host: Name or service not known")
-
-            original = BotApi.handler
-
-            def refusing(self: BotApi, method: str) -> Any:
-                return refuse if method == "setWebhook" else original(self, method)
-
-            monkeypatch.setattr(BotApi, "handler", refusing)
-            application = build_application(settings, services)
-            with pytest.raises(ConfigError) as rejected:
-                async with serving(application, settings):
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", port))
+            busy.listen()
+            with pytest.raises(ConfigError) as refused:
+                async with open_runtime(settings, BOT_ONLY):
                     pass
-            message = str(rejected.value)
-            assert message.startswith("NEWSBOT_WEBHOOK_URL: Telegram refused the webhook")
-            assert "failed to resolve host" in message.lower()
-            # The webhook server was shut down: the port is free again.
-            with socket.socket() as again:
-                again.bind(("127.0.0.1", port))
+        message = str(refused.value)
+        assert message.startswith("NEWSBOT_WEBHOOK_LISTEN/NEWSBOT_WEBHOOK_PORT:")
+        assert f"127.0.0.1:{port}" in message
+
+        async def refuse(params: dict[str, Any]) -> object:
+            raise bad_request("bad webhook: Failed to resolve host: Name or service not known")
+
+        original = BotApi.handler
+
+        def refusing(self: BotApi, method: str) -> Any:
+            return refuse if method == "setWebhook" else original(self, method)
+
+        monkeypatch.setattr(BotApi, "handler", refusing)
+        with pytest.raises(ConfigError) as rejected:
+            async with open_runtime(settings, BOT_ONLY):
+                pass
+        message = str(rejected.value)
+        assert message.startswith("NEWSBOT_WEBHOOK_URL: Telegram refused the webhook")
+        assert "failed to resolve host" in message.lower()
+        # The webhook server was shut down: the port is free again.
+        with socket.socket() as again:
+            again.bind(("127.0.0.1", port))
     finally:
         await sandbox.stop()
 
@@ -251,8 +258,8 @@ async def test_run_bot_serves_until_sigterm(redis_url: str, redis: Redis, seed_t
         [greeting] = await sandbox.state.wait_for_bot_messages(READER, 1, 15)
         assert "أهلاً سلمى" in greeting.visible_text
         # Ingestion from another process hands the alert over through Redis.
-        async with open_services(settings) as other:
-            await other.ingestor.ingest_bytes(seed_text.encode("utf-8"))
+        async with open_runtime(settings, Parts.none()) as other:
+            await other.services.ingestor.ingest_bytes(seed_text.encode("utf-8"))
         [_, alert] = await sandbox.state.wait_for_bot_messages(READER, 2, 15)
         assert "عاجل" in alert.visible_text
         os.kill(os.getpid(), signal.SIGTERM)

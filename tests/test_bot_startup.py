@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import build_production_application
-from bot.runtime import build_services, run_bot
-from bot.serving import start_application
+from bot.runtime import Parts, open_runtime
 from bot.store import Store
-from config import ConfigError
+from config import ConfigError, load_settings
 from sandbox import SandboxServer
 from tests.e2e_harness import BOT_TOKEN, harness_settings
 
@@ -19,9 +17,9 @@ async def test_rejected_token_is_a_config_error_without_the_token(
     async with SandboxServer() as server:
         server.state.configure(rejected_tokens={BOT_TOKEN})
         settings = harness_settings(redis_url, TELEGRAM_API_URL=server.api_url)
-        application = build_production_application(settings, build_services(settings, store))
         with pytest.raises(ConfigError) as err:
-            await start_application(application)
+            async with open_runtime(settings, Parts(workers=0, api=False, feeds=False)):
+                pass
     message = str(err.value)
     assert message.startswith("TELEGRAM_BOT_TOKEN: the Bot API at http://127.0.0.1:")
     assert "rejected the token" in message
@@ -35,11 +33,15 @@ async def test_a_short_api_token_stops_run_before_telegram_is_contacted(
     async with SandboxServer() as server:
         server.state.add_user(1001, "سارة")
         server.state.user_sends(1001, "/start")
-        settings = harness_settings(
-            redis_url, TELEGRAM_API_URL=server.api_url, NEWSBOT_API_TOKEN="short"
-        )
-        with pytest.raises(ConfigError, match="NEWSBOT_API_TOKEN is too short"):
-            await run_bot(settings)
+        # Settings are checked as a whole when loaded, before anything starts.
+        with pytest.raises(ConfigError, match="NEWSBOT_API_TOKEN: too short"):
+            load_settings(
+                _env_file=None,
+                TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+                TELEGRAM_API_URL=server.api_url,
+                REDIS_URL=redis_url,
+                NEWSBOT_API_TOKEN="short",
+            )
         stats = server.state.stats()
     assert stats["requests"] == 0
     assert stats["pending_updates"] == 1

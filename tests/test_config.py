@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from config import DEFAULT_TELEGRAM_API_URL, ConfigError, load_settings
+from bot.runtime import Parts, open_runtime
+from config import DEFAULT_TELEGRAM_API_URL, ConfigError, Settings, load_settings
 
 ALL_VARS = [
     "NEWSBOT_WEBHOOK_URL",
@@ -116,4 +118,20 @@ def test_http_webhook_only_with_a_self_hosted_bot_api(
         load_settings()
     assert str(err.value).startswith("NEWSBOT_WEBHOOK_URL: must be an https:// URL")
     monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/bot")
+    monkeypatch.setenv("NEWSBOT_WEBHOOK_SECRET", "a-webhook-secret-of-24-chars")
     assert load_settings().webhook_url == "http://bot.example/hook"
+
+
+async def test_a_rate_above_the_free_limit_is_logged_once_and_only_without_paid_broadcast(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    fast = Settings(_env_file=None, NEWSBOT_RATE_LIMIT=100, REDIS_URL=redis_url)
+    [advice] = fast.advisories()
+    assert "NEWSBOT_RATE_LIMIT=100" in advice and "NEWSBOT_PAID_BROADCAST=1" in advice
+    paid = Settings(_env_file=None, NEWSBOT_RATE_LIMIT=100, NEWSBOT_PAID_BROADCAST=1)
+    assert paid.advisories() == []
+    assert Settings(_env_file=None).advisories() == []
+    with caplog.at_level(logging.WARNING):
+        async with open_runtime(fast, Parts.none()):
+            pass
+    assert sum("NEWSBOT_RATE_LIMIT=100" in r.getMessage() for r in caplog.records) == 1

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bot.delivery.status import AlertStatus, alert_status, live_workers
+from bot.delivery.status import AlertStatus
 from bot.redis_conn import client_options
 from bot.store import Store
 from sandbox.server import SandboxServer
 from tests.delivery_support import (
     TOKEN,
+    delivery_reader,
     engine_config,
     publish,
     record_sends,
@@ -164,7 +165,7 @@ async def test_redis_outage_while_idle_keeps_the_worker_alive(
 async def wait_for_worker(store: Store) -> None:
     """Wait until a delivery worker has written its heartbeat."""
     for _ in range(100):
-        if await live_workers(store):
+        if await delivery_reader(store).live_workers():
             return
         await asyncio.sleep(0.05)
     raise AssertionError("no delivery worker started")
@@ -202,6 +203,6 @@ async def test_graceful_stop_hands_work_back_without_duplicates(
 
 async def current_status(store: Store, alert_id: str) -> AlertStatus:
     """The alert's status right now."""
-    status = await alert_status(store, alert_id)
+    status = await delivery_reader(store).alert_status(alert_id)
     assert status is not None
     return status

@@ -9,6 +9,7 @@ from bot.delivery.config import Priority
 from bot.store import Store
 from sandbox.server import SandboxServer
 from tests.delivery_support import (
+    DKEYS,
     Received,
     engine_config,
     max_in_window,
@@ -77,7 +78,7 @@ async def test_a_second_alert_starts_within_seconds_while_the_first_is_sent(
     assert server.state.stats()["errors_429"] == 0
     # Finished alerts leave no work behind: off the active list, their streams empty and
     # expiring.
-    keys = store.keys
+    keys = DKEYS
     assert await store.redis.zcard(keys.active_alerts(Priority.BREAKING.value)) == 0
     for alert_id in (first_id, second_id):
         stream = keys.alert_batches(Priority.BREAKING.value, alert_id)
@@ -117,7 +118,7 @@ async def test_batches_left_in_the_shared_stream_by_an_older_version_are_deliver
     alert_id = await publish(store, await stored_article(store))
     # What an older worker left behind when it was upgraded: the job expanded into the
     # priority's shared batch stream (20 chats), the last 5 chats still to be expanded.
-    keys, redis = store.keys, store.redis
+    keys, redis = DKEYS, store.redis
     jobs = keys.jobs_stream(Priority.BREAKING.value)
     shared = keys.batches_stream(Priority.BREAKING.value)
     await redis.xgroup_create(jobs, keys.consumer_group, id="0", mkstream=True)

@@ -7,9 +7,9 @@ import asyncio
 from bot.delivery.config import DeliveryConfig, Priority
 from bot.delivery.publisher import DeliveryPublisher
 from bot.delivery.queue import Entry, Queues
-from bot.delivery.status import alert_status
 from bot.models import Article
 from bot.store import Store
+from tests.delivery_support import DKEYS, delivery_reader
 
 B = Priority.BREAKING
 CONFIG = DeliveryConfig(
@@ -21,9 +21,12 @@ async def _setup(store: Store, subscribers: int) -> tuple[str, Queues, Queues]:
     for chat in range(1, subscribers + 1):
         await store.subscribers.subscribe(chat)
     article = (await store.articles.save(Article(title="عاجل: خبر", breaking=True))).article
-    alert_id = await DeliveryPublisher(store).publish(article)
+    alert_id = await DeliveryPublisher(store.redis, DKEYS).publish(article)
     assert alert_id is not None
-    first, second = Queues(store, CONFIG, "worker-a"), Queues(store, CONFIG, "worker-b")
+    first, second = (
+        Queues(store.redis, DKEYS, store.subscribers, CONFIG, "worker-a"),
+        Queues(store.redis, DKEYS, store.subscribers, CONFIG, "worker-b"),
+    )
     await first.ensure_groups()
     return alert_id, first, second
 
@@ -48,7 +51,7 @@ async def test_expansion_interrupted_and_taken_over_queues_each_chat_once(store:
     batches = await second.read({second.batches(B, alert_id): B}, 100)
     assert sorted(_chats(batches)) == list(range(1, 96))
     assert all(len(e.fields["chats"].split(",")) <= 10 for e in batches)
-    status = await alert_status(store, alert_id)
+    status = await delivery_reader(store).alert_status(alert_id)
     assert status is not None and status.queued == 95 and status.expanded
     assert await store.redis.xlen(first.jobs(B)) == 0
 
@@ -100,7 +103,7 @@ async def test_each_alert_gets_its_own_stream_and_a_read_takes_from_every_active
 ) -> None:
     first_id, first, second = await _setup(store, 40)
     article = (await store.articles.save(Article(title="عاجل: خبر آخر", breaking=True))).article
-    second_id = await DeliveryPublisher(store).publish(article)
+    second_id = await DeliveryPublisher(store.redis, DKEYS).publish(article)
     jobs = await first.read(first.job_streams(), 10)
     assert [j.fields["alert"] for j in jobs] == [first_id, second_id]
     for job in jobs:
@@ -121,7 +124,7 @@ async def test_an_alert_whose_record_is_gone_leaves_the_active_list(store: Store
     (job,) = await first.read(first.job_streams(), 1)
     await first.expand(job)
     assert await first.active(B) == [alert_id]
-    await store.redis.delete(store.keys.alert(alert_id))  # deleted by hand, mid-delivery
+    await store.redis.delete(DKEYS.alert(alert_id))  # deleted by hand, mid-delivery
     assert (await first.expand(job)).done
     assert await first.active(B) == []
     assert await store.redis.ttl(first.batches(B, alert_id)) > 0
@@ -132,11 +135,11 @@ async def test_the_sweep_retires_alerts_finished_elsewhere_and_keeps_the_others(
 ) -> None:
     done_id, first, _ = await _setup(store, 30)
     article = (await store.articles.save(Article(title="عاجل: خبر جار", breaking=True))).article
-    going_id = await DeliveryPublisher(store).publish(article)
+    going_id = await DeliveryPublisher(store.redis, DKEYS).publish(article)
     for job in await first.read(first.job_streams(), 10):
         await first.expand(job)
     # An older worker, which knows nothing of the active lists, finished the first one.
-    await store.redis.hset(store.keys.alert(done_id), "state", "done")
+    await store.redis.hset(DKEYS.alert(done_id), "state", "done")
     assert await first.sweep_active() == 1
     assert await first.active(B) == [going_id]
     assert await store.redis.ttl(first.batches(B, done_id)) > 0

@@ -16,10 +16,12 @@ from redis.asyncio import Redis
 from telegram.error import RetryAfter
 
 from bot.delivery.config import DeliveryConfig
+from bot.delivery.keys import DeliveryKeys
 from bot.delivery.ratelimit import GrantKind, RateLimiter, RatePriority
 from bot.delivery.reply_limiter import RedisReplyLimiter
 from bot.redis_conn import client_options
-from bot.store import Keys, Store
+from bot.store import Store
+from tests.delivery_support import DKEYS
 
 
 async def redis_now_us(store: Store) -> int:
@@ -36,7 +38,7 @@ def limits(**overrides: Any) -> DeliveryConfig:
 
 def limiter(store: Store, **overrides: Any) -> RateLimiter:
     """A limiter over the test Redis."""
-    return RateLimiter(store.redis, store.keys, limits(**overrides))
+    return RateLimiter(store.redis, DKEYS, limits(**overrides))
 
 
 async def test_slots_are_spaced_at_the_rate(store: Store) -> None:
@@ -135,7 +137,7 @@ def test_limiters_sharing_redis_never_grant_slots_closer_than_the_interval(
 ) -> None:
     async def scenario() -> list[int]:
         client = Redis.from_url(redis_url, **client_options())
-        keys = Keys(f"prop-{uuid.uuid4().hex}")  # a fresh schedule for each example
+        keys = DeliveryKeys(f"prop-{uuid.uuid4().hex}")  # a fresh schedule for each example
         try:
             config = limits(rate=500.0, horizon=0.05)
             workers = [RateLimiter(client, keys, config), RateLimiter(client, keys, config)]

@@ -13,6 +13,7 @@ from bot.delivery.transport import AiohttpRequest
 from bot.store import Store
 from sandbox.server import SandboxServer
 from tests.delivery_support import (
+    DKEYS,
     TOKEN,
     engine_config,
     max_in_window,
@@ -39,7 +40,7 @@ def readers(server: SandboxServer) -> None:
 def reply_bot(store: Store, server: SandboxServer, rate: float) -> ExtBot[int]:
     """The bot as the Application builds it: aiohttp transport, shared Redis limiter."""
     config = engine_config(server, rate=rate)
-    limiter = RedisReplyLimiter(RateLimiter(store.redis, store.keys, config))
+    limiter = RedisReplyLimiter(RateLimiter(store.redis, DKEYS, config))
     return ExtBot(
         TOKEN,
         base_url=server.api_url,

@@ -11,9 +11,18 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from bot.runtime import open_services, run_bot
+from bot.runtime import Parts, open_runtime
+from config import Settings
 from sandbox import SandboxServer
 from tests.e2e_harness import BOT_TOKEN, harness_settings
+
+
+async def run_bot(settings: Settings) -> None:
+    """What ``newsbot run`` does: the runtime with every part, until SIGINT/SIGTERM."""
+    parts = Parts(workers=settings.workers_in_run, poll_timeout=1.0)
+    async with open_runtime(settings, parts) as runtime:
+        await runtime.serve_until_signal()
+
 
 READER = 302
 
@@ -44,8 +53,8 @@ async def test_run_without_workers_serves_while_a_worker_process_delivers(
         sandbox.state.user_sends(READER, "/start")
         [greeting] = await sandbox.state.wait_for_bot_messages(READER, 1, 15)
         assert "أهلاً سلمى" in greeting.visible_text
-        async with open_services(settings) as other:
-            await other.ingestor.ingest_bytes(seed_text.encode("utf-8"))
+        async with open_runtime(settings, Parts.none()) as other:
+            await other.services.ingestor.ingest_bytes(seed_text.encode("utf-8"))
         [_, alert] = await sandbox.state.wait_for_bot_messages(READER, 2, 20)
         assert "عاجل" in alert.visible_text
         # Still serving after the alert (which took the worker process seconds to start and

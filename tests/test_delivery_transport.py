@@ -16,15 +16,10 @@ from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.delivery.config import DeliveryConfig
-from bot.delivery.sender import (
-    DirectSender,
-    ResultKind,
-    SendResult,
-    classify_error,
-    retry_after_seconds,
-)
+from bot.delivery.sender import DirectSender
 from bot.delivery.transport import AiohttpRequest
 from bot.store import Store
+from bot.telegram_errors import ResultKind, SendResult, classify_error, retry_after_seconds
 from sandbox.server import SandboxServer
 from tests.delivery_support import TOKEN, engine_config, publish, running, stored_article, wait_done
 

@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 
 from bot.ingest.feeds import FeedOptions, FeedPoller, PollOutcome
-from bot.ingest.metrics import Metrics
-from bot.runtime import build_services
+from bot.ops.metrics import Metrics
 from bot.store import Store
+from tests.delivery_support import DKEYS, services_over
 from tests.ingest_support import (
     FEEDS_DIR,
     FeedServer,
@@ -49,7 +49,7 @@ def make_poller(
     **options: float,
 ) -> FeedPoller:
     settings = make_settings(feeds=",".join(urls))
-    services = build_services(settings, store)
+    services = services_over(store, settings)
     values: dict[str, float] = {"interval": 60.0, "timeout": 5.0, "max_bytes": 1_000_000.0}
     values.update(options)
     return FeedPoller(
@@ -67,7 +67,7 @@ def make_poller(
 
 
 async def alert_jobs(store: Store, priority: str) -> int:
-    return int(await store.redis.xlen(store.keys.jobs_stream(priority)))
+    return int(await store.redis.xlen(DKEYS.jobs_stream(priority)))
 
 
 def with_item(feed: bytes, item: str) -> bytes:

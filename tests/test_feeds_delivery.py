@@ -10,13 +10,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.ingest import ReadinessProbe, run_ingestion
+from bot.delivery.counters import Counter, messages_field
 from bot.ingest.feeds import FeedOptions, FeedPoller
-from bot.ingest.metrics import Metrics
-from bot.runtime import build_services
+from bot.ops.metrics import Metrics
+from bot.runtime import Parts, open_runtime
 from bot.store import Store
-from bot.store.stats import StatField, messages_field
 from tests.delivery_e2e_support import READERS, deliveries_settled, delivery_stack
+from tests.delivery_support import delivery_reader, services_over
 from tests.ingest_support import (
     AUTH,
     FEEDS_DIR,
@@ -65,7 +65,7 @@ async def test_new_flash_in_a_feed_reaches_every_subscriber_once_within_one_inte
     async with delivery_stack(store, metrics) as stack, aiohttp.ClientSession() as http:
         poller = FeedPoller(
             settings,
-            build_services(settings, store),
+            services_over(store, settings),
             http,
             metrics,
             options=FeedOptions(interval=INTERVAL, timeout=5.0),
@@ -98,9 +98,9 @@ async def test_new_flash_in_a_feed_reaches_every_subscriber_once_within_one_inte
             assert "زلزال بقوة 6 درجات يضرب الساحل الشمالي" in messages[0]
         # One poll interval plus delivery time (generous for slow CI machines).
         assert elapsed < INTERVAL + 2.0
-    stats = await store.stats.all()
-    assert stats.get(messages_field("sent")) == len(READERS)
-    assert stats.get(StatField.ALERTS_PUBLISHED) == 1
+    counters = await delivery_reader(store).counters()
+    assert counters.get(messages_field("sent")) == len(READERS)
+    assert counters.get(Counter.ALERTS_PUBLISHED) == 1
 
 
 def free_port() -> int:
@@ -109,28 +109,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_run_ingestion_serves_the_api_and_polls_feeds_until_stopped(
-    store: Store, feed_server: FeedServer
+async def test_the_runtime_serves_the_api_and_polls_feeds_until_stopped(
+    redis_url: str, store: Store, feed_server: FeedServer
 ) -> None:
     url = feed_server.put("/f.xml", (FEEDS_DIR / "rss_duplicates.xml").read_bytes())
     port = free_port()
-    settings = make_settings(feeds=url, feed_interval=0.2, api_host="127.0.0.1", api_port=port)
-    services = build_services(settings, store)
-    readiness = ReadinessProbe(store, feeds=settings.feeds, require_telegram=False, workers=None)
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_ingestion(settings, services, stop, readiness=readiness, metrics=Metrics())
+    settings = make_settings(
+        redis_url=redis_url, feeds=url, feed_interval=0.2, api_host="127.0.0.1", api_port=port
     )
-    try:
+    newsroom = Parts(bot=False, workers=0, api=True, feeds=True)
+    async with asyncio.timeout(15), open_runtime(settings, newsroom):
         states = store.feeds
         await wait_for(lambda: states.is_known(url))
         listing = f"http://127.0.0.1:{port}/api/articles"
         async with aiohttp.ClientSession() as http, http.get(listing, headers=AUTH) as resp:
             assert resp.status == 200
             assert (await resp.json())["total"] == 2  # the feed's items, recorded
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 5)
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.ClientConnectionError):
             await http.get(f"http://127.0.0.1:{port}/healthz")

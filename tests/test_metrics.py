@@ -14,22 +14,22 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from bot.delivery.config import PRIORITIES, DeliveryConfig
+from bot.delivery.config import DeliveryConfig
 from bot.delivery.metrics import token_listener
 from bot.delivery.publisher import DeliveryPublisher
 from bot.delivery.queue import Queues
 from bot.ingest.feeds import FeedOptions, FeedPoller
-from bot.ingest.health import ReadinessProbe
-from bot.ingest.metrics import Metrics
 from bot.models import Article
+from bot.ops.health import ReadinessProbe
+from bot.ops.metrics import Metrics
 from bot.store import Store
-from bot.store.delivery_stats import QUEUE_PRIORITIES, queue_depths
 from tests.delivery_e2e_support import (
     READERS,
     SANDBOX_TOKEN,
     deliveries_settled,
     delivery_stack,
 )
+from tests.delivery_support import DKEYS, delivery_reader
 from tests.ingest_support import (
     AUTH,
     ApiHarness,
@@ -80,16 +80,10 @@ async def test_metrics_count_api_ingestion_alerts_and_queues(
     assert metric_value(text, "newsbot_api_unhandled_errors_total") == 0
 
 
-def test_queue_depths_cover_every_delivery_priority() -> None:
-    # The store spells the priorities itself (it must not import the engine): a new priority
-    # added to the engine but not here would be missing from newsbot_queue_depth.
-    assert tuple(p.value for p in PRIORITIES) == QUEUE_PRIORITIES
-
-
 async def test_queue_depths_count_waiting_stream_entries(store: Store) -> None:
-    await store.redis.xadd(store.keys.batches_stream("routine"), {"alert": "x"})
-    await store.redis.xadd(store.keys.batches_stream("routine"), {"alert": "y"})
-    assert await queue_depths(store) == {
+    await store.redis.xadd(DKEYS.batches_stream("routine"), {"alert": "x"})
+    await store.redis.xadd(DKEYS.batches_stream("routine"), {"alert": "y"})
+    assert await delivery_reader(store).queue_depths() == {
         "jobs:breaking": 0,
         "batches:breaking": 0,
         "jobs:routine": 0,
@@ -103,15 +97,15 @@ async def test_queue_depths_count_the_batches_of_alerts_in_progress(store: Store
     for chat in range(1, 26):
         await store.subscribers.subscribe(chat)
     article = (await store.articles.save(Article(title="عاجل: خبر", breaking=True))).article
-    await DeliveryPublisher(store).publish(article)
+    await DeliveryPublisher(store.redis, DKEYS).publish(article)
     config = DeliveryConfig(api_url="http://unused/bot", token="", batch_size=10)
-    queues = Queues(store, config, "worker-a")
+    queues = Queues(store.redis, DKEYS, store.subscribers, config, "worker-a")
     await queues.ensure_groups()
-    assert (await queue_depths(store))["jobs:breaking"] == 1
+    assert (await delivery_reader(store).queue_depths())["jobs:breaking"] == 1
     (job,) = await queues.read(queues.job_streams(), 1)
     while not (await queues.expand(job)).done:
         pass
-    depths = await queue_depths(store)
+    depths = await delivery_reader(store).queue_depths()
     assert depths["batches:breaking"] == 3  # 25 readers in batches of 10
     assert depths["jobs:breaking"] == 0
 
@@ -220,7 +214,8 @@ async def test_feed_polls_show_in_metrics_and_readiness(
 
 
 async def test_readiness_needs_telegram_and_a_live_worker(store: Store) -> None:
-    readiness = ReadinessProbe(store)  # production defaults: getMe and heartbeats required
+    # As in production: getMe and heartbeats required.
+    readiness = ReadinessProbe(store, workers=delivery_reader(store))
     async with api_harness(store, readiness=readiness) as api:
 
         async def readyz() -> tuple[int, dict[str, Any]]:

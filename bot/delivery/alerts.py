@@ -7,11 +7,14 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.delivery.codec import as_text_map
 from bot.delivery.config import DeliveryConfig, Priority
-from bot.store import Audience, Store
+from bot.delivery.keys import DeliveryKeys
+from bot.models import Audience
+from bot.store import ArticleStore
 from formatters.alert import format_alert, format_notification
 
 logger = logging.getLogger(__name__)
@@ -41,8 +44,12 @@ class AlertInfo:
 class AlertCatalog:
     """Loads alerts and formats their message once per process (a small LRU, memory flat)."""
 
-    def __init__(self, store: Store, config: DeliveryConfig) -> None:
-        self._store = store
+    def __init__(
+        self, redis: Redis, keys: DeliveryKeys, articles: ArticleStore, config: DeliveryConfig
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._articles = articles
         self._paid = config.paid_broadcast
         self._cache: OrderedDict[str, AlertInfo] = OrderedDict()
 
@@ -52,7 +59,7 @@ class AlertCatalog:
         if cached is not None:
             self._cache.move_to_end(alert_id)
             return cached
-        data = as_text_map(await self._store.redis.hgetall(self._store.keys.alert(alert_id)))
+        data = as_text_map(await self._redis.hgetall(self._keys.alert(alert_id)))
         if not data:
             return None
         priority = Priority(data.get("priority", Priority.BREAKING.value))
@@ -67,7 +74,7 @@ class AlertCatalog:
 
     async def _body(self, article_id: str | None, priority: Priority) -> bytes | None:
         try:
-            article = await self._store.articles.get(article_id) if article_id else None
+            article = await self._articles.get(article_id) if article_id else None
         except RedisError:
             raise  # not the article's fault: the feeder retries
         except Exception:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from config import Settings
-
-logger = logging.getLogger(__name__)
-
-#: Telegram's documented free broadcast limit (messages per second, all chats together).
-FREE_BROADCAST_RATE = 30.0
+from config.settings import FREE_BROADCAST_RATE
 
 
 class Priority(StrEnum):
@@ -82,13 +77,6 @@ class DeliveryConfig:
             claim_idle=settings.claim_idle_seconds,
             send_retries=settings.send_retries,
         )
-        if config.rate > FREE_BROADCAST_RATE and not config.paid_broadcast:
-            logger.warning(
-                "NEWSBOT_RATE_LIMIT=%s is above Telegram's free %s msg/s; "
-                "expect 429s unless NEWSBOT_PAID_BROADCAST=1",
-                config.rate,
-                FREE_BROADCAST_RATE,
-            )
         return config
 
     def with_overrides(self, **changes: object) -> DeliveryConfig:

@@ -22,17 +22,20 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.delivery import metrics as m
 from bot.delivery.alerts import AlertInfo
 from bot.delivery.config import PRIORITIES, DeliveryConfig, Priority
+from bot.delivery.counters import Counter
+from bot.delivery.keys import DeliveryKeys
 from bot.delivery.outcomes import BatchTicket, Outcome, Recorder
 from bot.delivery.ratelimit import GrantKind, RateLimiter
-from bot.delivery.sender import DirectSender, ResultKind, SendResult
-from bot.models import ChatKind, Preference
-from bot.store import Store
-from bot.store.stats import StatField
+from bot.delivery.sender import DirectSender
+from bot.models import Audience, ChatKind, Preference
+from bot.store import SubscriberStore
+from bot.telegram_errors import ResultKind, SendResult
 
 logger = logging.getLogger(__name__)
 
@@ -58,14 +61,18 @@ class Dispatcher:
     def __init__(
         self,
         config: DeliveryConfig,
-        store: Store,
+        redis: Redis,
+        keys: DeliveryKeys,
+        subscribers: SubscriberStore,
         limiter: RateLimiter,
         sender: DirectSender,
         recorder: Recorder,
         metrics: m.DeliveryMetrics,
     ) -> None:
         self._config = config
-        self._store = store
+        self._redis = redis
+        self._keys = keys
+        self._subscribers = subscribers
         self._limiter = limiter
         self._sender = sender
         self._recorder = recorder
@@ -128,6 +135,9 @@ class Dispatcher:
                 await self._sleep(self._paused_until - loop.time())
                 continue
             try:
+                picks = await self._still_subscribed(picks)
+                if not picks:
+                    continue
                 grants = await self._limiter.acquire([d.chat_id for d in picks])
             except RedisError as exc:
                 logger.warning("rate limiter unavailable (%s); retrying", type(exc).__name__)
@@ -154,6 +164,30 @@ class Dispatcher:
                 self._push_back(back)
                 # Come back when half the horizon has drained, to book several slots per call.
                 await self._sleep(full_for + self._config.horizon / 2)
+
+    async def _still_subscribed(self, picks: list[Delivery]) -> list[Delivery]:
+        """The picks whose chat is still in its alert's audience; the others end ``skipped``.
+
+        Checked right before the slot is booked, not when the batch was read: a worker holds
+        seconds of chats in hand, and a reader who says /stop meanwhile must get nothing after
+        the confirmation. A chat that left after this check has a slot booked before the
+        confirmation's, which waits for the chat's own spacing: it still comes first.
+        """
+        audiences = {d.alert.audience for d in picks}
+        # Every lookup first: a Redis error then leaves the picks untouched for a retry.
+        subscribed: set[tuple[Audience, int]] = set()
+        for audience in audiences:
+            chats = [d.chat_id for d in picks if d.alert.audience is audience]
+            members = await self._subscribers.members(audience, chats)
+            subscribed.update((audience, c) for c, ok in zip(chats, members, strict=True) if ok)
+        kept: list[Delivery] = []
+        for delivery in picks:
+            if (delivery.alert.audience, delivery.chat_id) in subscribed:
+                kept.append(delivery)
+            else:
+                self._recorder.record(delivery.ticket, delivery.chat_id, Outcome.SKIPPED)
+                self._done()
+        return kept
 
     async def stop(self) -> None:
         """Stop booking new slots and wait for the sends already started to be recorded."""
@@ -257,7 +291,7 @@ class Dispatcher:
             await self._rate_limited(delivery, result.retry_after)
         elif kind is ResultKind.INACTIVE:
             async with self._redis_gate:
-                await self._store.subscribers.deactivate(delivery.chat_id, result.reason)
+                await self._subscribers.deactivate(delivery.chat_id, result.reason)
             await self._finish(delivery, Outcome.BLOCKED)
             self._metrics.gave_up(result.reason)
         elif kind is ResultKind.MIGRATED and result.migrate_to is not None:
@@ -315,11 +349,11 @@ class Dispatcher:
         self._push_back([delivery])  # retried, never dropped
         with contextlib.suppress(RedisError):
             async with self._redis_gate:
-                await self._store.stats.incr(StatField.RATE_LIMITED)
+                await self._redis.hincrby(self._keys.counters, Counter.RATE_LIMITED, 1)
 
     async def _migrate(self, old: int, new: int) -> None:
         """A group became a supergroup: move the subscription to its new id."""
-        subscribers = self._store.subscribers
+        subscribers = self._subscribers
         previous = await subscribers.get(old)
         await subscribers.subscribe(new, ChatKind.SUPERGROUP)
         if previous is not None and previous.preference is Preference.ALL:

@@ -20,11 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.delivery.config import Priority
-from bot.store import Store
-from bot.store.stats import MESSAGES_PREFIX
+from bot.delivery.counters import MESSAGES_PREFIX
+from bot.delivery.keys import DeliveryKeys
 
 logger = logging.getLogger(__name__)
 
@@ -69,10 +70,10 @@ local function finish(alert, outcomes, now, ttl, batches, active, id)
 end
 """.replace("STREAM_TTL", str(FINISHED_STREAM_TTL))
 
-# KEYS: alert hash, outcomes hash, the batches' stream, stats, the alert's batch stream, the
+# KEYS: alert hash, outcomes hash, the batches' stream, counters, the alert's batch stream, the
 # active alerts of its priority (the last two are the same stream as the third, except for
 # entries drained from the shared stream of an older version)
-# ARGV: group, outcomes ttl, stats field prefix of the outcome counters, alert id, n, then n
+# ARGV: group, outcomes ttl, field prefix of the outcome counters, alert id, n, then n
 # pairs (chat, outcome), then batch entry ids to ack.
 # Returns finish()'s answer: {1, queued, sent, blocked, failed, bad_request, skipped} or {0}.
 _RECORD = (
@@ -155,13 +156,18 @@ class Recorder:
     """Group-commits outcomes and batch acks; ``record`` resolves once they are in Redis."""
 
     def __init__(
-        self, store: Store, group: str, *, ttl_days: int, on_outcome: Callable[[Outcome], None]
+        self,
+        redis: Redis,
+        keys: DeliveryKeys,
+        *,
+        ttl_days: int,
+        on_outcome: Callable[[Outcome], None],
     ) -> None:
-        self._store = store
-        self._group = group
+        self._keys = keys
+        self._group = keys.consumer_group
         self._ttl = ttl_days * 86400
         self._on_outcome = on_outcome
-        self._script = store.redis.register_script(_RECORD)
+        self._script = redis.register_script(_RECORD)
         self._pending: list[_Item] = []
         self._acks: list[BatchTicket] = []
         self._wake = asyncio.Event()
@@ -222,7 +228,7 @@ class Recorder:
         return list(flushes.values())
 
     async def _write(self, flush: _Flush) -> bool:
-        keys = self._store.keys
+        keys = self._keys
         ticket = flush.ticket
         # The counters are named ``messages_field(outcome)``: the script appends the outcome.
         args: list[str | int] = [
@@ -242,7 +248,7 @@ class Recorder:
                         keys.alert(ticket.alert_id),
                         keys.alert_outcomes(ticket.alert_id),
                         ticket.stream,
-                        keys.stats,
+                        keys.counters,
                         keys.alert_batches(ticket.priority.value, ticket.alert_id),
                         keys.active_alerts(ticket.priority.value),
                     ],

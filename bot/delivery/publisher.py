@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 
+from redis.asyncio import Redis
+
 from bot.delivery.config import Priority
-from bot.models import Article
-from bot.store import Audience, Store
-from bot.store.stats import StatField
+from bot.delivery.counters import Counter
+from bot.delivery.keys import DeliveryKeys
+from bot.models import Article, Audience
 
 logger = logging.getLogger(__name__)
 
 # Creating the record and queueing the job in one script means a crash can never leave an
 # alert recorded but not queued (or queued twice): a second publish of the article is a no-op.
-# KEYS: alert hash, alerts by time, jobs stream, stats ; ARGV: alert id, article id, audience,
+# KEYS: alert hash, alerts by time, jobs stream, counters ; ARGV: alert id, article id, audience,
 # priority, the stats field counting alerts.  Returns 1 when queued now, 0 when it existed.
 _PUBLISH = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -40,29 +42,29 @@ def alert_route(article: Article) -> tuple[Priority, Audience]:
 class DeliveryPublisher:
     """The ``AlertPublisher`` of the delivery engine: the alert id is the article id."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._publish = store.redis.register_script(_PUBLISH)
+    def __init__(self, redis: Redis, keys: DeliveryKeys) -> None:
+        self._keys = keys
+        self._publish = redis.register_script(_PUBLISH)
 
     async def publish(self, article: Article) -> str | None:
         """Queue the push of a stored article once; a repeat returns the same alert id."""
         if not article.id:
             return None
         priority, audience = alert_route(article)
-        keys = self._store.keys
+        keys = self._keys
         created = await self._publish(
             keys=[
                 keys.alert(article.id),
                 keys.alerts_by_time,
                 keys.jobs_stream(priority.value),
-                keys.stats,
+                keys.counters,
             ],
             args=[
                 article.id,
                 article.id,
                 audience.value,
                 priority.value,
-                StatField.ALERTS_PUBLISHED.value,
+                Counter.ALERTS_PUBLISHED.value,
             ],
         )
         if created:

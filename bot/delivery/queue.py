@@ -31,8 +31,10 @@ from redis.exceptions import ResponseError
 
 from bot.delivery.codec import as_text
 from bot.delivery.config import PRIORITIES, DeliveryConfig, Priority
+from bot.delivery.keys import DeliveryKeys
 from bot.delivery.outcomes import FINISH_FUNCTION, FINISHED_STREAM_TTL, log_finished
-from bot.store import Audience, Store
+from bot.models import Audience
+from bot.store import SubscriberStore
 
 logger = logging.getLogger(__name__)
 
@@ -171,13 +173,20 @@ def _entries(response: Any, priorities: Mapping[str, Priority]) -> list[Entry]:
 class Queues:
     """Stream and consumer-group operations for one consumer (one worker)."""
 
-    def __init__(self, store: Store, config: DeliveryConfig, consumer: str) -> None:
-        self._store = store
-        self._redis: Redis = store.redis
-        self._keys = store.keys
+    def __init__(
+        self,
+        redis: Redis,
+        keys: DeliveryKeys,
+        subscribers: SubscriberStore,
+        config: DeliveryConfig,
+        consumer: str,
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._subscribers = subscribers
         self._config = config
         self.consumer = consumer
-        self.group = store.keys.consumer_group
+        self.group = keys.consumer_group
         self._expand = self._redis.register_script(_EXPAND)
         self._refresh = self._redis.register_script(_REFRESH)
         self._lag = self._redis.register_script(_LAG)
@@ -347,7 +356,7 @@ class Queues:
         ids: list[int] = []
         if audience is not None:
             after = int(cursor) if cursor else None
-            ids = await self._store.subscribers.page(audience, after=after, count=chunk)
+            ids = await self._subscribers.page(audience, after=after, count=chunk)
         last = len(ids) < chunk
         return ExpansionStep(job, job.priority, alert_id, cursor or "", tuple(ids), last)
 

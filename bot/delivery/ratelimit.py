@@ -31,7 +31,7 @@ from enum import IntEnum
 from redis.asyncio import Redis
 
 from bot.delivery.config import DeliveryConfig
-from bot.store.keys import Keys
+from bot.delivery.keys import DeliveryKeys
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class Grant:
 class RateLimiter:
     """The shared Redis schedule: book slots for chats, and pause scopes after a 429."""
 
-    def __init__(self, redis: Redis, keys: Keys, config: DeliveryConfig) -> None:
+    def __init__(self, redis: Redis, keys: DeliveryKeys, config: DeliveryConfig) -> None:
         self._keys = keys
         self._interval_us = max(1, round(_US / (config.rate * config.rate_safety)))
         self._horizon_us = round(config.horizon * _US)

@@ -19,11 +19,8 @@ from redis.exceptions import RedisError
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.delivery.config import DeliveryConfig
 from bot.delivery.ratelimit import RateLimiter, RatePriority
-from bot.delivery.sender import retry_after_seconds
-from bot.store import Store
-from config import Settings
+from bot.telegram_errors import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -46,25 +43,6 @@ class RedisReplyLimiter(BaseRateLimiter[int]):
     def __init__(self, limiter: RateLimiter, *, max_retries: int = 5) -> None:
         self._limiter = limiter
         self._max_retries = max_retries
-
-    @classmethod
-    def from_settings(
-        cls,
-        store: Store,
-        settings: Settings,
-        *,
-        max_retries: int = 5,
-        reply_burst: int | None = None,
-    ) -> RedisReplyLimiter:
-        """The limiter for the bot Application, sharing the workers' budget.
-
-        ``reply_burst``: messages a reply may send at once to one private chat (default: the
-        configuration's, 1 = strict spacing; see ``DeliveryConfig.reply_burst``).
-        """
-        config = DeliveryConfig.from_settings(settings, require_token=False)
-        if reply_burst is not None:
-            config = config.with_overrides(reply_burst=max(1, reply_burst))
-        return cls(RateLimiter(store.redis, store.keys, config), max_retries=max_retries)
 
     async def initialize(self) -> None:
         """Nothing to set up: the Redis client belongs to the store."""

@@ -1,13 +1,10 @@
-"""Per-alert delivery progress, as stored in Redis, for ``newsbot status`` and the admin /stats."""
+"""Per-alert delivery progress (``AlertStatus``) and its plain-text rendering for the CLI."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, computed_field
-
-from bot.delivery.codec import as_text, as_text_map
-from bot.store import Store
 
 _COUNTERS = ("queued", "sent", "blocked", "failed", "bad_request", "skipped")
 
@@ -90,34 +87,6 @@ class AlertStatus(BaseModel):
             expanded=data.get("expanded") == "1",
             **{name: int(data.get(name) or 0) for name in _COUNTERS},
         )
-
-
-async def alert_status(store: Store, alert_id: str) -> AlertStatus | None:
-    """The progress of one alert, or ``None`` for an unknown id."""
-    data = as_text_map(await store.redis.hgetall(store.keys.alert(alert_id)))
-    if not data:
-        return None
-    article = await store.articles.get(data.get("article_id", alert_id))
-    return AlertStatus.from_hash(alert_id, data, article.title if article else None)
-
-
-async def recent_alerts(store: Store, n: int = 5) -> list[AlertStatus]:
-    """The ``n`` most recently published alerts, newest first."""
-    if n <= 0:
-        return []
-    ids = await store.redis.zrevrange(store.keys.alerts_by_time, 0, n - 1)
-    statuses = [await alert_status(store, as_text(alert_id)) for alert_id in ids]
-    return [s for s in statuses if s is not None]
-
-
-async def live_workers(store: Store) -> list[str]:
-    """Ids of the delivery workers whose heartbeat has not expired."""
-    ids = await store.redis.zrange(store.keys.workers, 0, -1)
-    if not ids:
-        return []
-    names = [as_text(i) for i in ids]
-    alive = await store.redis.mget([store.keys.worker_heartbeat(n) for n in names])
-    return [n for n, beat in zip(names, alive, strict=True) if beat is not None]
 
 
 def _clock(value: datetime | None) -> str:

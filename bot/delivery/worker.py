@@ -22,17 +22,19 @@ import socket
 import time
 import uuid
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.delivery import metrics as m
 from bot.delivery.alerts import AlertCatalog
 from bot.delivery.config import PRIORITIES, DeliveryConfig, Priority
 from bot.delivery.dispatch import Delivery, Dispatcher
-from bot.delivery.outcomes import BatchTicket, Outcome, Recorder
+from bot.delivery.keys import DeliveryKeys
+from bot.delivery.outcomes import BatchTicket, Recorder
 from bot.delivery.queue import Entry, Queues
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import DirectSender
-from bot.store import Audience, Store
+from bot.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,8 @@ class Worker:
 
     def __init__(
         self,
+        redis: Redis,
+        keys: DeliveryKeys,
         store: Store,
         config: DeliveryConfig,
         *,
@@ -80,18 +84,22 @@ class Worker:
         worker_id: str | None = None,
     ) -> None:
         self.id = worker_id or new_worker_id()
-        self._store = store
+        self._redis = redis
+        self._keys = keys
+        self._subscribers = store.subscribers
         self._config = config
         self._metrics = metrics
-        self._queues = Queues(store, config, self.id)
-        self._catalog = AlertCatalog(store, config)
+        self._queues = Queues(redis, keys, store.subscribers, config, self.id)
+        self._catalog = AlertCatalog(redis, keys, store.articles, config)
         self._recorder = Recorder(
-            store,
-            self._queues.group,
+            redis,
+            keys,
             ttl_days=config.outcomes_ttl_days,
             on_outcome=lambda outcome: metrics.incr(outcome.value),
         )
-        self._dispatcher = Dispatcher(config, store, limiter, sender, self._recorder, metrics)
+        self._dispatcher = Dispatcher(
+            config, redis, keys, store.subscribers, limiter, sender, self._recorder, metrics
+        )
         self._jobs: dict[tuple[str, str], Entry] = {}
         self._batches: dict[tuple[str, str], BatchTicket] = {}
         self._stopping = asyncio.Event()
@@ -237,22 +245,21 @@ class Worker:
         return entries
 
     async def _admit(self, entries: list[Entry]) -> None:
-        """Turn batch entries into deliveries, skipping chats already done or gone."""
-        keys = self._store.keys
+        """Turn batch entries into deliveries, skipping chats that already have an outcome.
+
+        Whether a chat is still subscribed is checked later, when its slot is booked (see
+        ``Dispatcher``): a reader who says /stop while the alert is going out gets nothing
+        after the confirmation.
+        """
+        keys = self._keys
         plans = []
-        async with self._store.redis.pipeline(transaction=False) as pipe:
+        async with self._redis.pipeline(transaction=False) as pipe:
             for entry in entries:
                 alert = await self._catalog.get(entry.fields.get("alert", ""))
                 chats = [int(c) for c in entry.fields.get("chats", "").split(",") if c]
                 plans.append((entry, alert, chats))
                 if alert is not None and chats:
-                    audience = (
-                        keys.subscribers_all_news
-                        if alert.audience is Audience.ALL_NEWS
-                        else keys.subscribers_active
-                    )
                     pipe.hmget(keys.alert_outcomes(alert.alert_id), chats)
-                    pipe.zmscore(audience, [str(c) for c in chats])
             answers = iter(await pipe.execute())
         for entry, alert, chats in plans:
             alert_id = entry.fields.get("alert", "")
@@ -260,19 +267,13 @@ class Worker:
             if alert is None or not chats:
                 self._recorder.ack_empty(ticket)
                 continue
-            outcomes, scores = next(answers), next(answers)
-            todo: list[int] = []
-            gone: list[int] = []
-            for chat, outcome, score in zip(chats, outcomes, scores, strict=True):
-                if outcome is None:
-                    (todo if score is not None else gone).append(chat)
-            ticket.remaining = len(todo) + len(gone)
+            outcomes = next(answers)
+            todo = [chat for chat, outcome in zip(chats, outcomes, strict=True) if outcome is None]
+            ticket.remaining = len(todo)
             if ticket.remaining == 0:
                 self._recorder.ack_empty(ticket)
                 continue
             self._batches[(entry.stream, entry.entry_id)] = ticket
-            for chat in gone:
-                self._recorder.record(ticket, chat, Outcome.SKIPPED)
             self._dispatcher.add([Delivery(chat, ticket, alert) for chat in todo])
 
     # Maintenance ------------------------------------------------------------------------------
@@ -295,10 +296,10 @@ class Worker:
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _heartbeat(self, interval: float) -> None:
-        keys = self._store.keys
+        keys = self._keys
         ttl_ms = int(max(interval * 3, self._config.claim_idle) * 1000)
         now = time.time()
-        async with self._store.redis.pipeline(transaction=False) as pipe:
+        async with self._redis.pipeline(transaction=False) as pipe:
             pipe.set(keys.worker_heartbeat(self.id), str(self._dispatcher.held()), px=ttl_ms)
             pipe.zadd(keys.workers, {self.id: now})
             pipe.zremrangebyscore(keys.workers, "-inf", now - _FORGET_WORKERS_AFTER)
@@ -346,9 +347,8 @@ class Worker:
         """Make what this worker still holds claimable by the others right away."""
         for stream, ids in self._held_by_stream().items():
             await self._queues.release(stream, ids)
-        keys = self._store.keys
-        await self._store.redis.delete(keys.worker_heartbeat(self.id))
-        await self._store.redis.zrem(keys.workers, self.id)
+        await self._redis.delete(self._keys.worker_heartbeat(self.id))
+        await self._redis.zrem(self._keys.workers, self.id)
 
     async def _ready(self, stop: asyncio.Event) -> bool:
         """Create the consumer groups, waiting for Redis; ``False`` if stopped meanwhile."""

@@ -188,7 +188,7 @@ async def get_alert(request: web.Request) -> web.Response:
     alert_id = request.match_info["id"]
     status = None
     if ARTICLE_ID_RE.match(alert_id):
-        status = await ctx.alert_status(ctx.services.store, alert_id)
+        status = await ctx.services.delivery.alert_status(alert_id)
     if status is None:
         raise ApiError(404, "not_found", f"no alert with id {alert_id!r}")
     return _json(status.model_dump(mode="json"))

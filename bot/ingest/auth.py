@@ -9,33 +9,11 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from bot.ingest.errors import error_response
-from config import ConfigError, Settings
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 TOKEN_MISSING_MESSAGE = "NEWSBOT_API_TOKEN is not configured"
-#: Shortest token accepted: 32 random characters are far beyond online guessing.
-MIN_TOKEN_LENGTH = 32
-
-
-def configured_token(settings: Settings) -> str | None:
-    """NEWSBOT_API_TOKEN, ``None`` when unset (API disabled); too short is a ``ConfigError``.
-
-    A set token means the operator wants the API: refusing to start says so at once, where
-    quietly disabling it would only show as 503s in the newsroom's CMS.
-    """
-    token = settings.api_token.get_secret_value() if settings.api_token else ""
-    if not token:
-        return None
-    if len(token) < MIN_TOKEN_LENGTH:
-        # The length only: the value itself never reaches a log or the terminal.
-        raise ConfigError(
-            f"NEWSBOT_API_TOKEN is too short ({len(token)} characters): use at least "
-            f"{MIN_TOKEN_LENGTH} random characters, e.g. the output of "
-            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
-        )
-    return token
 
 
 def is_api_path(path: str) -> bool:

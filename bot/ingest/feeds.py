@@ -26,19 +26,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 import aiohttp
 import feedparser
 from redis.exceptions import RedisError
 
 from bot.ingest.feed_entries import entry_key, entry_to_article, feed_source
-from bot.ingest.metrics import Metrics
+from bot.ops.metrics import Metrics
 from bot.parser import ParseError
+from bot.services import Services
 from config import Settings
-
-if TYPE_CHECKING:  # runtime imports this package to wire it: no import cycle
-    from bot.runtime import Services
 
 logger = logging.getLogger(__name__)
 

@@ -6,26 +6,21 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from prometheus_client import CONTENT_TYPE_LATEST
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.delivery.status import alert_status as delivery_alert_status
 from bot.ingest.api import add_api_routes
-from bot.ingest.auth import authenticated, bearer_auth_middleware, configured_token
-from bot.ingest.context import CONTEXT, AlertStatusLookup, ApiContext, context_of
-from bot.ingest.errors import ApiError, error_response, http_exception_response, json_dumps
-from bot.ingest.health import ReadinessProbe
-from bot.ingest.metrics import Metrics, QueueDepthProbe, WorkersProbe, count_live_workers
-from bot.store.delivery_stats import queue_depths
-from config import ConfigError, Settings
-
-if TYPE_CHECKING:  # runtime imports this package to wire it: no import cycle
-    from bot.runtime import Services
+from bot.ingest.auth import bearer_auth_middleware
+from bot.ingest.context import CONTEXT, ApiContext
+from bot.ingest.errors import ApiError, error_response, http_exception_response
+from bot.ops.health import ReadinessProbe
+from bot.ops.metrics import Metrics
+from bot.ops.views import OpsContext, add_ops_routes
+from bot.services import Services
+from config import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -75,49 +70,12 @@ def errors_middleware(metrics: Metrics) -> Middleware:
     return errors_to_json
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """``GET /healthz``: the process is up and serving."""
-    return web.json_response({"status": "ok"})
-
-
-async def readyz(request: web.Request) -> web.Response:
-    """``GET /readyz``: 200 when Redis, Telegram and the workers are fine, else 503.
-
-    Open to probes; error texts and feed URLs only with the API's bearer token.
-    """
-    ctx = context_of(request)
-    readiness = await ctx.readiness.check()
-    body = readiness.to_json(detailed=authenticated(request, ctx.api_token))
-    return web.json_response(body, status=200 if readiness.ready else 503, dumps=json_dumps)
-
-
-async def metrics_view(request: web.Request) -> web.Response:
-    """``GET /metrics``: Prometheus text format, cluster totals read from Redis now."""
-    ctx = context_of(request)
-    await ctx.metrics.refresh(
-        ctx.services.store,
-        feeds=ctx.readiness.feeds or ctx.settings.feeds,
-        queue_depth=ctx.queue_depth,
-        workers=ctx.workers,
-    )
-    return web.Response(body=ctx.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-
 def build_api_app(
-    settings: Settings,
-    services: Services,
-    *,
-    readiness: ReadinessProbe,
-    metrics: Metrics,
-    alert_status: AlertStatusLookup = delivery_alert_status,
-    queue_depth: QueueDepthProbe | None = queue_depths,
-    workers: WorkersProbe | None = count_live_workers,
+    services: Services, *, readiness: ReadinessProbe, metrics: Metrics
 ) -> web.Application:
-    """The aiohttp application: ``/api/`` (bearer auth), ``/healthz``, ``/readyz``, ``/metrics``.
-
-    A NEWSBOT_API_TOKEN shorter than ``MIN_TOKEN_LENGTH`` is a ``ConfigError``.
-    """
-    token = configured_token(settings)
+    """The aiohttp application: ``/api/`` (bearer auth), ``/healthz``, ``/readyz``, ``/metrics``."""
+    settings = services.settings
+    token = settings.api_token.get_secret_value() if settings.api_token else None
     if token is None:
         logger.warning(
             "NEWSBOT_API_TOKEN is not set: the newsroom API is DISABLED (every /api/ route "
@@ -128,19 +86,18 @@ def build_api_app(
         middlewares=[errors_middleware(metrics), bearer_auth_middleware(token)],
     )
     app[CONTEXT] = ApiContext(
-        settings=settings,
-        services=services,
-        metrics=metrics,
-        readiness=readiness,
-        alert_status=alert_status,
-        queue_depth=queue_depth,
-        workers=workers,
-        api_token=token,
+        settings=settings, services=services, metrics=metrics, api_token=token
     )
     add_api_routes(app)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics_view)
+    ops = OpsContext(
+        store=services.store,
+        metrics=metrics,
+        readiness=readiness,
+        delivery=services.delivery,
+        feeds=settings.feeds,
+        api_token=token,
+    )
+    add_ops_routes(app, ops)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Every Redis key newsbot uses, in one place, under one namespace."""
+"""The store's Redis keys (articles, readers, counters, feeds), under one namespace."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Keys:
-    """Builds namespaced Redis keys; nothing outside ``bot.store`` spells a key."""
+    """Builds the namespaced keys of articles, readers, counters and feeds.
+
+    Nothing outside ``bot.store`` spells these keys; the delivery engine owns its own
+    (``bot.delivery.keys``).
+    """
 
     ns: str = "newsbot"
 
@@ -67,62 +71,8 @@ class Keys:
     # Counters -----------------------------------------------------------------------------
     @property
     def stats(self) -> str:
-        """Hash of global counters (articles ingested, alerts published, messages sent...)."""
+        """Hash of the store's counters (articles ingested, per source)."""
         return f"{self.ns}:stats"
-
-    # Delivery -----------------------------------------------------------------------------
-    def alert(self, alert_id: str) -> str:
-        """Hash: one alert's article, audience, counters and timestamps."""
-        return f"{self.ns}:alert:{alert_id}"
-
-    def alert_outcomes(self, alert_id: str) -> str:
-        """Hash: chat id -> delivery outcome of one alert (written once per chat)."""
-        return f"{self.ns}:alert:{alert_id}:outcomes"
-
-    @property
-    def alerts_by_time(self) -> str:
-        """Sorted set of alert ids by publication time."""
-        return f"{self.ns}:alerts:by_time"
-
-    def jobs_stream(self, priority: str) -> str:
-        """Stream of alert jobs waiting to be expanded over the subscribers."""
-        return f"{self.ns}:q:jobs:{priority}"
-
-    def batches_stream(self, priority: str) -> str:
-        """The shared batch stream of a priority: no longer written, drained after upgrades."""
-        return f"{self.ns}:q:batches:{priority}"
-
-    def alert_batches(self, priority: str, alert_id: str) -> str:
-        """Stream of one alert's batches (alert id + chat ids) waiting to be sent."""
-        return f"{self.ns}:q:batches:{priority}:{alert_id}"
-
-    def active_alerts(self, priority: str) -> str:
-        """Sorted set: alerts of a priority whose batch stream is being sent, by start time."""
-        return f"{self.ns}:q:active:{priority}"
-
-    @property
-    def consumer_group(self) -> str:
-        """The consumer group every delivery worker joins."""
-        return "workers"
-
-    def worker_heartbeat(self, worker_id: str) -> str:
-        """Key with a TTL that exists while a worker is alive."""
-        return f"{self.ns}:worker:{worker_id}"
-
-    @property
-    def workers(self) -> str:
-        """Sorted set: worker id -> last heartbeat time."""
-        return f"{self.ns}:workers"
-
-    # Rate limiting ------------------------------------------------------------------------
-    @property
-    def rate_global(self) -> str:
-        """The global sending schedule (theoretical arrival time) of the bot token."""
-        return f"{self.ns}:rl:global"
-
-    def rate_chat(self, chat_id: int) -> str:
-        """The next time a message may go to one chat."""
-        return f"{self.ns}:rl:chat:{chat_id}"
 
     # Ingestion ----------------------------------------------------------------------------
     def feed_state(self, feed_url: str) -> str:

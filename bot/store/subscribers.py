@@ -150,6 +150,13 @@ class SubscriberStore:
         ids = await self._redis.zrangebyscore(self._zset(audience), low, "+inf", start=0, num=count)
         return [int(str(i)) for i in ids]
 
+    async def members(self, audience: Audience, chat_ids: list[int]) -> list[bool]:
+        """Whether each chat is in the audience now, in one round trip."""
+        if not chat_ids:
+            return []
+        scores = await self._redis.zmscore(self._zset(audience), [str(c) for c in chat_ids])
+        return [score is not None for score in scores]
+
     async def iterate(
         self, audience: Audience = Audience.BREAKING, *, page_size: int = PAGE_SIZE
     ) -> AsyncIterator[list[int]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,11 +26,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
+from bot.delivery.counters import Counter as DeliveryCounter
+from bot.delivery.counters import messages_field, messages_outcome
 from bot.delivery.metrics import DeliveryMetrics
 from bot.delivery.outcomes import Outcome
-from bot.delivery.status import live_workers
+from bot.delivery.reader import DeliveryReader
 from bot.store import FeedState, Store
-from bot.store.stats import StatField, ingested_field, messages_field, messages_outcome
+from bot.store.stats import StatField, ingested_field
 
 logger = logging.getLogger(__name__)
 
@@ -47,29 +49,19 @@ LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0,
 RETRY_AFTER_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
-#: Live delivery numbers: queue depth per queue (``bot.store.delivery_stats.queue_depths``),
-#: live worker count (:func:`count_live_workers`).
-QueueDepthProbe = Callable[[Store], Awaitable[Mapping[str, int]]]
-WorkersProbe = Callable[[Store], Awaitable[int]]
-
-
 @dataclass
 class RedisSnapshot:
     """Cluster-wide numbers read from Redis for one scrape."""
 
     up: bool = False
     stats: dict[str, int] = field(default_factory=dict)
+    delivery: dict[str, int] = field(default_factory=dict)
     articles_stored: int = 0
     subscribers_active: int = 0
     queue_depth: dict[str, int] = field(default_factory=dict)
     workers_alive: int | None = None
     feeds: list[FeedState] = field(default_factory=list)
     taken_at: float = 0.0
-
-
-async def count_live_workers(store: Store) -> int:
-    """Delivery workers with an unexpired heartbeat, in every process (a ``WorkersProbe``)."""
-    return len(await live_workers(store))
 
 
 class Metrics:
@@ -158,8 +150,7 @@ class Metrics:
         store: Store,
         *,
         feeds: Iterable[str] = (),
-        queue_depth: QueueDepthProbe | None = None,
-        workers: WorkersProbe | None = None,
+        delivery: DeliveryReader | None = None,
     ) -> RedisSnapshot:
         """Read the cluster totals from Redis (before rendering); ``up`` is False when it fails.
 
@@ -168,7 +159,7 @@ class Metrics:
         snap = RedisSnapshot(taken_at=time.time())
         try:
             async with asyncio.timeout(self.scrape_timeout):
-                await self._read(snap, store, feeds, queue_depth, workers)
+                await self._read(snap, store, feeds, delivery)
             snap.up = True
         except (RedisError, OSError, TimeoutError) as exc:
             logger.warning("metrics: cannot read Redis: %s", exc or type(exc).__name__)
@@ -181,17 +172,16 @@ class Metrics:
         snap: RedisSnapshot,
         store: Store,
         feeds: Iterable[str],
-        queue_depth: QueueDepthProbe | None,
-        workers: WorkersProbe | None,
+        delivery: DeliveryReader | None,
     ) -> None:
         snap.stats = await store.stats.all()
         snap.articles_stored = await store.articles.count()
         snap.subscribers_active = await store.subscribers.count()
         snap.feeds = await store.feeds.get_many(list(feeds))
-        if queue_depth is not None:
-            snap.queue_depth = dict(await queue_depth(store))
-        if workers is not None:
-            snap.workers_alive = await workers(store)
+        if delivery is not None:
+            snap.delivery = await delivery.counters()
+            snap.queue_depth = await delivery.queue_depths()
+            snap.workers_alive = await delivery.live_worker_count()
 
     def render(self) -> bytes:
         """The registry in the Prometheus text format."""
@@ -213,6 +203,7 @@ class _RedisCollector(Collector):
         if not snap.up:
             return
         stats = snap.stats
+        sent = snap.delivery
         yield GaugeMetricFamily(
             "newsbot_articles_stored", "Articles in the store.", value=snap.articles_stored
         )
@@ -220,23 +211,23 @@ class _RedisCollector(Collector):
         yield CounterMetricFamily(
             "newsbot_alerts_published",
             "Alerts queued for delivery (all processes).",
-            value=stats.get(StatField.ALERTS_PUBLISHED, 0),
+            value=sent.get(DeliveryCounter.ALERTS_PUBLISHED, 0),
         )
         yield CounterMetricFamily(
             "newsbot_messages_sent",
             "Messages accepted by Telegram (all workers).",
-            value=stats.get(messages_field(Outcome.SENT), 0),
+            value=sent.get(messages_field(Outcome.SENT), 0),
         )
-        yield _failed_family(stats)
+        yield _failed_family(sent)
         yield CounterMetricFamily(
             "newsbot_messages_skipped",
             "Messages not sent because the chat left the audience meanwhile (all workers).",
-            value=stats.get(messages_field(Outcome.SKIPPED), 0),
+            value=sent.get(messages_field(Outcome.SKIPPED), 0),
         )
         yield CounterMetricFamily(
             "newsbot_telegram_rate_limited",
             "429 Too Many Requests answers from Telegram (all workers).",
-            value=stats.get(StatField.RATE_LIMITED, 0),
+            value=sent.get(DeliveryCounter.RATE_LIMITED, 0),
         )
         yield GaugeMetricFamily(
             "newsbot_subscribers_active", "Active subscribers.", value=snap.subscribers_active

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
 
-from bot.ingest.metrics import WorkersProbe, count_live_workers
+from bot.delivery.reader import DeliveryReader
 from bot.store import FeedState, Store
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class ReadinessProbe:
         store: Store,
         *,
         feeds: Sequence[str] = (),
-        workers: WorkersProbe | None = count_live_workers,
+        workers: DeliveryReader | None = None,
         require_telegram: bool = True,
         timeout: float = CHECK_TIMEOUT,
     ) -> None:
@@ -116,7 +116,7 @@ class ReadinessProbe:
     async def _check_workers(self) -> dict[str, object]:
         if self._workers is None:
             return {"ok": True}
-        alive = await self._workers(self._store)
+        alive = await self._workers.live_worker_count()
         result: dict[str, object] = {"ok": alive > 0, "alive": alive}
         if not alive:
             result["error"] = "no delivery worker has a fresh heartbeat"

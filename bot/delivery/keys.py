@@ -1,0 +1,78 @@
+"""Every Redis key of the delivery engine, under the deployment's namespace.
+
+The engine owns these keys: nothing outside ``bot.delivery`` spells them (the store owns the
+article and reader keys). Built like saq's ``namespace()`` and aiogram's ``KeyBuilder``: one
+object, handed to every part of the engine that talks to Redis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DeliveryKeys:
+    """Builds the namespaced keys of alerts, queues, workers, counters and the rate limiter."""
+
+    ns: str = "newsbot"
+
+    # Alerts -------------------------------------------------------------------------------
+    def alert(self, alert_id: str) -> str:
+        """Hash: one alert's article, audience, counters and timestamps."""
+        return f"{self.ns}:alert:{alert_id}"
+
+    def alert_outcomes(self, alert_id: str) -> str:
+        """Hash: chat id -> delivery outcome of one alert (written once per chat)."""
+        return f"{self.ns}:alert:{alert_id}:outcomes"
+
+    @property
+    def alerts_by_time(self) -> str:
+        """Sorted set of alert ids by publication time."""
+        return f"{self.ns}:alerts:by_time"
+
+    @property
+    def counters(self) -> str:
+        """Hash of the engine's monotonic counters (alerts published, messages by outcome...)."""
+        return f"{self.ns}:delivery:counters"
+
+    # Queues -------------------------------------------------------------------------------
+    def jobs_stream(self, priority: str) -> str:
+        """Stream of alert jobs waiting to be expanded over the subscribers."""
+        return f"{self.ns}:q:jobs:{priority}"
+
+    def batches_stream(self, priority: str) -> str:
+        """The shared batch stream of a priority: no longer written, drained after upgrades."""
+        return f"{self.ns}:q:batches:{priority}"
+
+    def alert_batches(self, priority: str, alert_id: str) -> str:
+        """Stream of one alert's batches (alert id + chat ids) waiting to be sent."""
+        return f"{self.ns}:q:batches:{priority}:{alert_id}"
+
+    def active_alerts(self, priority: str) -> str:
+        """Sorted set: alerts of a priority whose batch stream is being sent, by start time."""
+        return f"{self.ns}:q:active:{priority}"
+
+    @property
+    def consumer_group(self) -> str:
+        """The consumer group every delivery worker joins."""
+        return "workers"
+
+    # Workers ------------------------------------------------------------------------------
+    def worker_heartbeat(self, worker_id: str) -> str:
+        """Key with a TTL that exists while a worker is alive."""
+        return f"{self.ns}:worker:{worker_id}"
+
+    @property
+    def workers(self) -> str:
+        """Sorted set: worker id -> last heartbeat time."""
+        return f"{self.ns}:workers"
+
+    # Rate limiting ------------------------------------------------------------------------
+    @property
+    def rate_global(self) -> str:
+        """The global sending schedule (theoretical arrival time) of the bot token."""
+        return f"{self.ns}:rl:global"
+
+    def rate_chat(self, chat_id: int) -> str:
+        """The next time a message may go to one chat."""
+        return f"{self.ns}:rl:chat:{chat_id}"

@@ -1,0 +1,1 @@
+"""Operations: Prometheus metrics, liveness and readiness, and their HTTP views."""
