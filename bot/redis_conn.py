@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 from config import ConfigError, Settings
 
@@ -94,7 +94,11 @@ class EmbeddedRedis:
 
 
 def client_options() -> dict[str, Any]:
-    """Connection options shared by every client: reconnect with backoff when Redis restarts."""
+    """Connection options shared by every client: reconnect with backoff when Redis restarts.
+
+    The asyncio client needs the asyncio ``Retry``: the synchronous one returns the command's
+    coroutine without awaiting it, so pooled connections failed at once after a restart.
+    """
     return {
         "decode_responses": True,
         "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=6),
