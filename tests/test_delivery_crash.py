@@ -39,7 +39,9 @@ def _duplicates(per_chat: dict[int, int]) -> int:
     return sum(n - 1 for n in per_chat.values())
 
 
-async def start_worker(redis_url: str, api_url: str, cwd: Path) -> asyncio.subprocess.Process:
+async def start_worker(
+    redis_url: str, api_url: str, cwd: Path, *, claim_idle: float = 1.0
+) -> asyncio.subprocess.Process:
     """A ``newsbot worker`` process (a real one, so that it can be killed with SIGKILL)."""
     env = {
         **os.environ,
@@ -48,7 +50,7 @@ async def start_worker(redis_url: str, api_url: str, cwd: Path) -> asyncio.subpr
         "REDIS_URL": redis_url,
         "NEWSBOT_RATE_LIMIT": "100",
         "NEWSBOT_MAX_IN_FLIGHT": str(IN_FLIGHT),
-        "NEWSBOT_CLAIM_IDLE_SECONDS": "1",
+        "NEWSBOT_CLAIM_IDLE_SECONDS": str(claim_idle),
     }
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "worker", env=env, cwd=cwd,
@@ -180,6 +182,31 @@ async def wait_for_ping(client: Redis) -> None:
         except Exception:
             await asyncio.sleep(0.05)
     raise AssertionError("redis-server did not start")
+
+
+async def test_a_dead_workers_batches_are_taken_over_once_its_heartbeat_expires(
+    store: Store, server: SandboxServer, redis_url: str, tmp_path: Path
+) -> None:
+    # An idle timeout of 10 minutes: only the expired heartbeat can explain a takeover within
+    # the 30 s this test allows (the heartbeat lives 4 s).
+    chats = await seed(store, server, 400)
+    log = record_sends(server)
+    worker = await start_worker(redis_url, server.api_url, tmp_path, claim_idle=600)
+    try:
+        alert_id = await publish(store, await stored_article(store))
+        await wait_for(lambda: log.count() >= 60, within=20)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        await worker.wait()
+    assert log.count() < 400  # really killed mid-alert, holding batches
+    assert await delivery_reader(store).live_workers() != []  # its heartbeat is still fresh
+    config = engine_config(server, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=600.0)
+    async with running(store, config):
+        status = await wait_done(store, alert_id, within=30)
+    per_chat = log.per_chat()
+    assert set(per_chat) == set(chats)
+    assert _duplicates(per_chat) <= IN_FLIGHT
+    assert status.sent == 400
 
 
 async def test_graceful_stop_hands_work_back_without_duplicates(

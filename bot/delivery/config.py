@@ -29,9 +29,15 @@ class DeliveryConfig:
     #: Messages per second for the whole bot token, however many workers send.
     rate: float = FREE_BROADCAST_RATE
     paid_broadcast: bool = False
-    max_in_flight: int = 128
-    #: A batch or job untouched this long (its worker died) is taken over by another worker.
+    #: Upper bound of the adaptive in-flight window (``bot.delivery.window``), per worker.
+    max_in_flight: int = 1024
+    #: A batch or job untouched this long is taken over by another worker: the safety net for a
+    #: worker that is alive (its heartbeat goes on) but stuck.
     claim_idle: float = 30.0
+    #: Workers write a heartbeat this often, which expires after ``heartbeat_ttl``: a worker
+    #: without one is dead, and what it held is taken over at once (not after ``claim_idle``).
+    heartbeat_interval: float = 1.0
+    heartbeat_ttl: float = 4.0
     #: Attempts after the first for network errors and 5xx before a chat counts as failed.
     send_retries: int = 5
     #: Slots are spaced at ``1 / (rate * rate_safety)`` so that network jitter between our clock
@@ -56,7 +62,8 @@ class DeliveryConfig:
     retry_base: float = 0.5
     retry_cap: float = 30.0
     request_timeout: float = 15.0
-    #: Chats a worker keeps in hand (None: about 2 s of sending, see ``prefetch``), plus up to
+    #: Chats a worker keeps in hand (None: about 2 s of sending and twice the in-flight window,
+    #: see ``Dispatcher.prefetch``), plus up to
     #: one batch of each urgent alert in progress it holds nothing of (so a new one starts).
     prefetch_chats: int | None = None
     #: Days the per-chat outcomes of a finished alert are kept (idempotent replays).
@@ -88,12 +95,12 @@ class DeliveryConfig:
         """The sendMessage URL; it contains the token, so it is never logged."""
         return f"{self.api_url}{self.token}/sendMessage"
 
-    @property
-    def prefetch(self) -> int:
-        """How many chats a worker keeps in hand: ~2 s of sending, capped (memory stays flat)."""
+    def prefetch(self, window: int) -> int:
+        """Chats a worker keeps in hand with ``window`` requests in flight: ~2 s of sending and
+        at least twice the window, capped (memory stays flat)."""
         if self.prefetch_chats is not None:
             return max(1, self.prefetch_chats)
-        return max(2 * self.max_in_flight, min(int(self.rate * 2), 4_000), self.batch_size)
+        return min(max(2 * window, min(int(self.rate * 2), 4_000), self.batch_size), 8_192)
 
     def __repr__(self) -> str:
         # The token must never reach a log line through a repr.

@@ -33,6 +33,7 @@ from bot.delivery.keys import DeliveryKeys
 from bot.delivery.outcomes import BatchTicket, Outcome, Recorder
 from bot.delivery.ratelimit import GrantKind, RateLimiter
 from bot.delivery.sender import DirectSender
+from bot.delivery.window import InFlightWindow
 from bot.models import Audience, ChatKind, Preference
 from bot.store import SubscriberStore
 from bot.telegram_errors import ResultKind, SendResult
@@ -56,7 +57,7 @@ class Delivery:
 
 
 class Dispatcher:
-    """Schedules and sends the deliveries a worker holds; at most ``max_in_flight`` at a time."""
+    """Schedules and sends the deliveries a worker holds; at most ``window.size`` at a time."""
 
     def __init__(
         self,
@@ -93,6 +94,8 @@ class Dispatcher:
         self._redis_gate = asyncio.Semaphore(_REDIS_CALLS)
         # Broadcasts book at most ``horizon`` ahead: asking for more slots per call is waste.
         self._per_call = max(1, min(_ACQUIRE_MAX, math.ceil(config.rate * config.horizon) + 1))
+        #: Requests allowed in flight, following the measured round trip (Little's law).
+        self.window = InFlightWindow(config.rate, config.horizon, config.max_in_flight)
         #: Set whenever this worker holds less than half its prefetch: the feeder should read.
         self.hungry = asyncio.Event()
         self.hungry.set()
@@ -110,8 +113,17 @@ class Dispatcher:
         """Deliveries in this worker's hands (queued, parked or in flight)."""
         return self._held
 
+    @property
+    def prefetch(self) -> int:
+        """How many chats this worker should hold: enough to keep its window full."""
+        return self._config.prefetch(self.window.size)
+
+    def in_flight(self) -> int:
+        """Sends started (booked, waiting for their slot or for Telegram's answer)."""
+        return self._in_flight
+
     def _update_hunger(self) -> None:
-        if self._held < self._config.prefetch // 2:
+        if self._held < self.prefetch // 2:
             self.hungry.set()
         else:
             self.hungry.clear()
@@ -125,7 +137,7 @@ class Dispatcher:
         """Book slots and start sends until ``stop`` is called."""
         loop = asyncio.get_running_loop()
         while not self._stop.is_set():
-            free = self._config.max_in_flight - self._in_flight
+            free = self.window.size - self._in_flight
             picks = self._pick(min(free, self._per_call), loop.time()) if free > 0 else []
             if not picks:
                 await self._sleep(self._next_timer(loop.time()), wake=True)
@@ -267,7 +279,10 @@ class Dispatcher:
                 await self._finish(delivery, Outcome.FAILED)
                 self._metrics.gave_up("unformattable")
             else:
-                await self._handle(delivery, await self._sender.send(body))
+                started = asyncio.get_running_loop().time()
+                result = await self._sender.send(body)
+                self.window.observe(asyncio.get_running_loop().time() - started)
+                await self._handle(delivery, result)
         except RedisError as exc:
             logger.warning("chat %s requeued: Redis error %s", delivery.chat_id, type(exc).__name__)
             self._park(delivery, 1.0)

@@ -113,6 +113,18 @@ return lost
 """
 
 
+# KEYS[1] stream ; ARGV: group, dead consumer, this consumer, count.  Moves up to ``count``
+# entries still pending for the dead consumer to this one, atomically (two workers taking over
+# the same dead one never both get an entry); returns them as XCLAIM does.
+_TAKE_FROM = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', tonumber(ARGV[4]), ARGV[2])
+local ids = {}
+for _, p in ipairs(pending) do ids[#ids + 1] = p[1] end
+if #ids == 0 then return {} end
+return redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, unpack(ids))
+"""
+
 # KEYS[1] stream ; ARGV[1] group.  Entries nobody has read yet (length minus pending); 0 for
 # an alert whose stream does not exist yet (or expired).
 _LAG = """
@@ -170,6 +182,11 @@ def _entries(response: Any, priorities: Mapping[str, Priority]) -> list[Entry]:
     return out
 
 
+def _pairs(flat: list[Any]) -> dict[str, str]:
+    """``[k1, v1, k2, v2, ...]`` as a dict of text."""
+    return {as_text(k): as_text(v) for k, v in zip(flat[::2], flat[1::2], strict=True)}
+
+
 class Queues:
     """Stream and consumer-group operations for one consumer (one worker)."""
 
@@ -190,6 +207,7 @@ class Queues:
         self._expand = self._redis.register_script(_EXPAND)
         self._refresh = self._redis.register_script(_REFRESH)
         self._lag = self._redis.register_script(_LAG)
+        self._take_from = self._redis.register_script(_TAKE_FROM)
 
     def jobs(self, priority: Priority) -> str:
         """The jobs stream of a priority."""
@@ -277,6 +295,25 @@ class Queues:
             Entry(stream, str(entry_id), dict(fields), priority)
             for entry_id, fields in claimed
             if entry_id is not None and fields is not None
+        ]
+
+    async def take_from(
+        self, stream: str, priority: Priority, dead: str, count: int
+    ) -> list[Entry]:
+        """Take over up to ``count`` entries a dead worker (no heartbeat) still holds."""
+        try:
+            claimed = await self._take_from(
+                keys=[stream], args=[self.group, dead, self.consumer, count]
+            )
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            return []
+        # A script's answer is Redis' raw reply: each entry's fields come as a flat list.
+        return [
+            Entry(stream, as_text(entry_id), _pairs(fields), priority)
+            for entry_id, fields in claimed
+            if entry_id is not None and fields
         ]
 
     async def refresh(self, stream: str, entry_ids: list[str]) -> list[str]:

@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 
 from bot.delivery import metrics as m
 from bot.delivery.alerts import AlertCatalog
+from bot.delivery.codec import as_text
 from bot.delivery.config import PRIORITIES, DeliveryConfig, Priority
 from bot.delivery.dispatch import Delivery, Dispatcher
 from bot.delivery.keys import DeliveryKeys
@@ -209,7 +210,7 @@ class Worker:
             if starved:
                 streams = {queues.batches(priority, a): priority for a in starved}
                 entries += await self._take(await queues.read(streams, 1))
-        want = self._config.prefetch - self._dispatcher.held()
+        want = self._dispatcher.prefetch - self._dispatcher.held()
         if want <= 0:
             return entries
         if entries:
@@ -278,26 +279,34 @@ class Worker:
 
     # Maintenance ------------------------------------------------------------------------------
     async def _maintain(self) -> None:
-        interval = min(max(self._config.claim_idle / 3, 0.2), 10.0)
+        beat = self._config.heartbeat_interval
+        # The idle takeover (the safety net for stuck workers) only matters at claim_idle's scale.
+        idle_every = min(max(self._config.claim_idle / 3, beat), 10.0)
+        last_idle = -idle_every  # at once on start: entries handed back by a graceful stop
         while not self._stopping.is_set():
             try:
-                await self._heartbeat(interval)
+                await self._heartbeat()
+                # Every beat: a worker that stalled past its heartbeat learns at once which of
+                # its entries were taken over, and stops sending them.
                 await self._refresh()
-                await self._take_over()
+                await self._take_over_dead()
+                if time.monotonic() - last_idle >= idle_every:
+                    last_idle = time.monotonic()
+                    await self._take_over()
             except RedisError as exc:
                 logger.warning("delivery maintenance: Redis error %s", type(exc).__name__)
             except Exception:
                 logger.exception("delivery maintenance failed; retrying")
-            await self._pause(interval)
+            await self._pause(beat)
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, cut short by a stop."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
-    async def _heartbeat(self, interval: float) -> None:
+    async def _heartbeat(self) -> None:
         keys = self._keys
-        ttl_ms = int(max(interval * 3, self._config.claim_idle) * 1000)
+        ttl_ms = int(max(self._config.heartbeat_ttl, 2 * self._config.heartbeat_interval) * 1000)
         now = time.time()
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.set(keys.worker_heartbeat(self.id), str(self._dispatcher.held()), px=ttl_ms)
@@ -325,6 +334,42 @@ class Worker:
                     ticket.lost = True
                 self._jobs.pop((stream, entry_id), None)
 
+    async def _dead_workers(self) -> list[str]:
+        """Workers seen recently whose heartbeat has expired (they crashed or were killed)."""
+        ids = [as_text(i) for i in await self._redis.zrange(self._keys.workers, 0, -1)]
+        others = [i for i in ids if i != self.id]
+        if not others:
+            return []
+        beats = await self._redis.mget([self._keys.worker_heartbeat(i) for i in others])
+        return [i for i, beat in zip(others, beats, strict=True) if beat is None]
+
+    async def _take_over_dead(self) -> None:
+        """Take over at once what dead workers held; forget a dead worker once it holds nothing.
+
+        A worker without a heartbeat is dead: waiting ``claim_idle`` for its entries to look
+        abandoned would leave its readers without the alert for that long after a crash.
+        """
+        dead = await self._dead_workers()
+        if not dead:
+            return
+        queues = self._queues
+        streams: dict[str, Priority] = {**queues.job_streams(), **await queues.batch_streams()}
+        for worker in dead:
+            left = False
+            for stream, priority in streams.items():
+                want = max(1, -(-(self._dispatcher.prefetch - self._dispatcher.held())
+                                // self._config.batch_size))  # fmt: skip
+                taken = await self._take(
+                    await queues.take_from(stream, priority, worker, min(want, _READ_BATCHES))
+                )
+                if taken:
+                    logger.info(
+                        "took over %d entries of dead worker %s from %s", len(taken), worker, stream
+                    )
+                    left = True  # there may be more: look again next round
+            if not left:
+                await self._redis.zrem(self._keys.workers, worker)
+
     async def _take_over(self) -> None:
         queues = self._queues
         for priority in PRIORITIES:
@@ -335,7 +380,7 @@ class Worker:
             streams = {queues.batches(priority, a): a for a in active}
             streams[queues.shared_batches(priority)] = ""
             for stream, alert_id in streams.items():
-                want = self._config.prefetch - self._dispatcher.held()
+                want = self._dispatcher.prefetch - self._dispatcher.held()
                 starved = urgent and alert_id != "" and alert_id not in self._held_per_alert()
                 if want <= 0 and not starved:
                     continue
@@ -347,8 +392,9 @@ class Worker:
         """Make what this worker still holds claimable by the others right away."""
         for stream, ids in self._held_by_stream().items():
             await self._queues.release(stream, ids)
+        # Without its heartbeat this worker counts as dead: the others take over what it still
+        # holds at once (and then forget it).
         await self._redis.delete(self._keys.worker_heartbeat(self.id))
-        await self._redis.zrem(self._keys.workers, self.id)
 
     async def _ready(self, stop: asyncio.Event) -> bool:
         """Create the consumer groups, waiting for Redis; ``False`` if stopped meanwhile."""
@@ -356,6 +402,8 @@ class Worker:
         while not stop.is_set():
             try:
                 await self._queues.ensure_groups()
+                # Alive before reading anything: another worker must not take this one for dead.
+                await self._heartbeat()
                 return True
             except RedisError as exc:
                 logger.warning("delivery worker: Redis unavailable (%s)", type(exc).__name__)
