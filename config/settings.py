@@ -53,7 +53,7 @@ class Settings(BaseSettings):
 
     # Delivery engine.
     workers_in_run: int = Field(default=1, ge=0, le=64, alias="NEWSBOT_RUN_WORKERS")
-    max_in_flight: int = Field(default=128, ge=1, le=4096, alias="NEWSBOT_MAX_IN_FLIGHT")
+    max_in_flight: int = Field(default=1024, ge=1, le=4096, alias="NEWSBOT_MAX_IN_FLIGHT")
     claim_idle_seconds: float = Field(default=30.0, gt=0, alias="NEWSBOT_CLAIM_IDLE_SECONDS")
     send_retries: int = Field(default=5, ge=0, le=50, alias="NEWSBOT_SEND_RETRIES")
 
