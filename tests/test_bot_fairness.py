@@ -7,13 +7,17 @@ read from the sandbox's message history (``seq`` is one global sequence), never 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.ratelimit import RateLimiter, RatePriority
+from bot.store import Store
 from bot.update_processor import DEFAULT_PER_CHAT_LIMIT
-from formatters.replies import help_message, slow_down
+from formatters.replies import help_message, notice_slow_down, slow_down
 from sandbox import ChatMessage
 from tests.e2e_harness import BotHarness, open_bot_harness
 
@@ -90,3 +94,38 @@ async def test_repeated_identical_commands_collapse_and_nothing_is_lost_for_othe
     sent: list[ChatMessage] = bot.bot_messages(FLOODER)
     assert [m.text for m in sent] == [flood[0].text, flood[0].text, _help_text()]
     assert all(m.text != slow_down().text for m in sent)
+
+
+async def test_every_press_of_a_flood_of_button_presses_is_answered(bot: BotHarness) -> None:
+    [listing] = await bot.send(FLOODER, "/latest")
+    presses = [
+        bot.state.press_button(FLOODER, FLOODER, listing.message_id) for _ in range(FLOOD // 3)
+    ]
+    answers = [await bot.state.wait_for_callback_answer(q, 15.0) for q in presses]
+    # No spinner is left turning: a press the lane had no room for is answered at once.
+    assert all(a.answered for a in answers)
+    refused = [a for a in answers if a.text == notice_slow_down()]
+    assert len(refused) == len(presses) - DEFAULT_PER_CHAT_LIMIT
+    # The presses the lane held each bring the article, and nothing else comes.
+    await bot.expect(FLOODER, DEFAULT_PER_CHAT_LIMIT, after=1)
+    [after] = await bot.send(FLOODER, "/help")
+    assert after.text == _help_text()
+    assert len(bot.bot_messages(FLOODER)) == 1 + DEFAULT_PER_CHAT_LIMIT + 1
+
+
+async def test_a_reply_never_waits_for_another_chats_spacing(store: Store) -> None:
+    config = DeliveryConfig(api_url="http://unused/bot", token="", rate=30.0)
+    limiter = RateLimiter(store.redis, store.keys, config.with_overrides(private_spacing=0.2))
+    order: list[int] = []
+
+    async def reply(chat: int) -> None:
+        await limiter.wait_for_slot(chat, RatePriority.HIGH)
+        order.append(chat)
+
+    # Ten replies to the flooder's chat wait for its spacing; then one to another reader.
+    flood = [asyncio.create_task(reply(FLOODER)) for _ in range(10)]
+    await asyncio.sleep(0)  # the flooder's replies ask first
+    await reply(READER)
+    await asyncio.gather(*flood)
+    # The flooder's chat takes a slot every 0.2 s; the reader's reply took the next free one.
+    assert order.index(READER) <= 2
