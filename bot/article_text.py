@@ -104,6 +104,11 @@ class ArticleTexts:
         self._put(key, messages)
         return messages
 
+    def cached(self, article_id: str, version: str) -> bool:
+        """Whether this version of the article is formatted and kept."""
+        with self._lock:
+            return (article_id, version) in self._cache
+
     def clear(self) -> None:
         """Forget every cached article (tests; a process never needs to)."""
         with self._lock:

@@ -107,6 +107,19 @@ def _known_fields(data: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
     return known, unknown
 
 
+def _text_chars(article: Article) -> int:
+    return len(article.title) + sum(
+        len(s.heading or "") + sum(len(p) for p in s.paragraphs) for s in article.sections
+    )
+
+
+def _index_terms(article: Article) -> tuple[str, list[str]]:
+    """The article's content fingerprint and its search tokens (pure, CPU-bound)."""
+    text = "\n".join([article.title, *(s.heading or "" for s in article.sections)])
+    tokens = search_tokens(text + "\n" + "\n".join(article.paragraphs()))
+    return article.content_fingerprint(), tokens
+
+
 def _candidate_ids(seed: str) -> list[str]:
     """Short URL-safe ids derived from a hash: stable for the same article, longer on collision."""
     digest = base64.urlsafe_b64encode(hashlib.sha256(seed.encode("utf-8")).digest()).decode()
@@ -132,12 +145,13 @@ class ArticleStore:
         ``alert_wanted`` is remembered only when the article is created, so a later repeat
         knows whether the first ingestion meant to alert (a feed's silent first poll did not).
         """
-        fingerprint = article.content_fingerprint()
+        if _text_chars(article) <= LOAD_INLINE_BYTES:
+            fingerprint, tokens = _index_terms(article)
+        else:  # a large article: hashing and tokenising it take CPU seconds per MB
+            fingerprint, tokens = await asyncio.to_thread(_index_terms, article)
         url = article.url or ""
         score = article.published_at.timestamp() if article.published_at else (now or time.time())
         seeds = [article.id] if article.id else _candidate_ids(url or fingerprint)
-        text = "\n".join([article.title, *(s.heading or "" for s in article.sections)])
-        tokens = search_tokens(text + "\n" + "\n".join(article.paragraphs()))
         for candidate in seeds:
             stored = article.model_copy(update={"id": candidate})
             status, article_id = await self._save(
