@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -303,25 +304,26 @@ class ArticleStore:
         return bool(removed)
 
     async def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[Article]:
-        """Articles containing every word of the query (spelling variants folded), newest first."""
-        words = [w for w in query.split() if w.strip()]
-        matches: set[str] | None = None
-        for word in words:
-            variants = search_tokens(word)
-            if not variants:
-                continue
-            found = await self._redis.sunion([self._keys.search_token(v) for v in variants])
-            ids = {str(i) for i in found}
-            matches = ids if matches is None else matches & ids
-            if not matches:
-                return []
-        if not matches:
+        """Articles containing every word of the query (spelling variants folded), newest first.
+
+        Redis intersects and ranks (one transaction, scratch keys deleted in it) and returns at
+        most ``limit`` ids: a common word matches most articles, and moving all their ids into
+        the bot to intersect and sort them there cost CPU on the event loop per search.
+        """
+        variants = [v for v in (search_tokens(w) for w in query.split() if w.strip()) if v]
+        if not variants or limit <= 0:
             return []
-        ordered = list(matches)
-        scores = await self._redis.zmscore(self._keys.articles_by_time, ordered)
-        ranked = sorted(
-            (pair for pair in zip(ordered, scores, strict=True) if pair[1] is not None),
-            key=lambda pair: pair[1] or 0.0,
-            reverse=True,
-        )
-        return await self.get_many([article_id for article_id, _ in ranked[:limit]])
+        nonce = uuid.uuid4().hex
+        scratch = [self._keys.search_scratch(nonce, i) for i in range(len(variants) + 1)]
+        ranked_key, word_keys = scratch[0], scratch[1:]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for key, forms in zip(word_keys, variants, strict=True):
+                pipe.sunionstore(key, [self._keys.search_token(v) for v in forms])
+            # A set member scores 1 times its weight 0: the rank is the publication time alone.
+            weights = {self._keys.articles_by_time: 1.0, **dict.fromkeys(word_keys, 0.0)}
+            pipe.zinterstore(ranked_key, weights, aggregate="SUM")
+            pipe.zrevrange(ranked_key, 0, limit - 1)
+            pipe.delete(*scratch)
+            results = await pipe.execute()
+        ids = [str(i) for i in results[-2]]
+        return await self.get_many(ids)
