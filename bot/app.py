@@ -34,6 +34,7 @@ from handlers import (
 )
 from handlers import help as help_handler
 from handlers.errors import on_error
+from handlers.pacing import fair_processor
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,9 @@ ALLOWED_UPDATES: tuple[str, ...] = (
     Update.MY_CHAT_MEMBER,
 )
 
-#: Updates handled at once: a burst of "read the full article" presses after an alert must not
-#: queue behind each other (each one sends several messages).
+#: Updates handled at once, from different chats (each chat's own are handled one at a time,
+#: ``bot.update_processor``): a burst of "read the full article" presses after an alert must
+#: not queue behind each other (each one sends several messages).
 DEFAULT_CONCURRENT_UPDATES = 32
 
 # Commands are answered in private chats, groups (``/cmd@bot``) and channels, also when the
@@ -144,7 +146,7 @@ def build_application(
         .token(settings.require_token())
         .base_url(settings.telegram_api_url)
         .context_types(news_context_types())
-        .concurrent_updates(concurrent_updates)
+        .concurrent_updates(fair_processor(concurrent_updates))
         .post_init(_post_init)
     )
     if request is not None:

@@ -25,7 +25,7 @@ from bot.delivery.status import AlertStatus
 from bot.local_stack import LocalStack, open_local_stack
 from bot.runtime import Parts
 from config import Settings
-from formatters import format_article
+from formatters import article_page, format_article
 from formatters.callback_data import read_article
 from formatters.labels import READ_FULL_LABEL
 from samples import seed_article_bytes
@@ -181,7 +181,7 @@ class DemoScript:
         self.out(render([alert]))
 
         self.section(f"٤. {LAYLA.name} تضغط «{READ_FULL_LABEL}» / the button press")
-        parts = len(format_article(seed.article))
+        parts = len(article_page(format_article(seed.article), seed.id))
         notice, full_text = await self.press(LAYLA, alert, expect=parts)
         self.out(f"⇐ {notice}")
         self.out(render(full_text))

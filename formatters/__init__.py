@@ -1,7 +1,7 @@
 """Formatters: pure functions from the Article model to Telegram-ready messages (no I/O)."""
 
 from formatters.alert import format_alert, format_notification
-from formatters.article import article_blocks, format_article
+from formatters.article import ARTICLE_PAGE_SIZE, article_blocks, article_page, format_article
 from formatters.chunking import part_indicator
 from formatters.headlines import format_headlines
 from formatters.html import (
@@ -19,11 +19,13 @@ from formatters.preview import render_plain
 from formatters.rtl import RLM, rtl_line
 
 __all__ = [
+    "ARTICLE_PAGE_SIZE",
     "RLM",
     "HtmlError",
     "InlineButton",
     "OutgoingMessage",
     "article_blocks",
+    "article_page",
     "count_entities",
     "escape",
     "format_alert",

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.models import Article
+from formatters.callback_data import more_of_article
 from formatters.chunking import Block, Boundary, Span, Style, pack_blocks
-from formatters.labels import BREAKING_MARKER, LINK_ICON, SOURCE_LABEL
-from formatters.message import OutgoingMessage
+from formatters.labels import BREAKING_MARKER, LINK_ICON, MORE_LABEL, SOURCE_LABEL, arabic_number
+from formatters.message import InlineButton, OutgoingMessage
 from formatters.rtl import contains_rtl, line_is_rtl
+
+#: Messages of an article sent per request: a long one continues on its «المزيد» button,
+#: so a reader (and the chat's one-message-a-second pace) is never tied up by a huge article.
+ARTICLE_PAGE_SIZE = 4
 
 
 def _plain(text: str) -> str:
@@ -71,3 +77,37 @@ def format_article(
     """
     texts = pack_blocks(article_blocks(article), limit=limit, max_entities=max_entities)
     return [OutgoingMessage(text=text, disable_link_preview=True) for text in texts]
+
+
+def more_button(article_id: str, next_part: int, total: int) -> InlineButton:
+    """«المزيد» with the parts it brings, e.g. «المزيد ⬇️ (٥–٨ من ١١٦)»."""
+    last = min(total, next_part + ARTICLE_PAGE_SIZE)
+    shown = f"{arabic_number(next_part + 1)}–{arabic_number(last)}"
+    if last == next_part + 1:
+        shown = arabic_number(last)
+    label = f"{MORE_LABEL} ⬇️ ({shown} من {arabic_number(total)})"
+    return InlineButton(label, callback_data=more_of_article(article_id, next_part))
+
+
+def article_page(
+    messages: Sequence[OutgoingMessage],
+    article_id: str,
+    start: int = 0,
+    *,
+    size: int = ARTICLE_PAGE_SIZE,
+) -> list[OutgoingMessage]:
+    """The messages ``start`` to ``start + size`` of an article's :func:`format_article` output.
+
+    When more follow, the last one carries the «المزيد» button that asks for the next page.
+    Empty when ``start`` is past the end (a stale or forged button).
+    """
+    if size < 1:
+        raise ValueError("a page holds at least one message")
+    if start < 0 or start >= len(messages):
+        return []
+    page = list(messages[start : start + size])
+    following = start + len(page)
+    if following < len(messages):
+        button = more_button(article_id, following, len(messages))
+        page[-1] = replace(page[-1], keyboard=(*page[-1].keyboard, (button,)))
+    return page

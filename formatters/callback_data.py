@@ -12,6 +12,9 @@ MAX_CALLBACK_BYTES = 64
 
 _READ_PREFIX = "a:"
 _PREF_PREFIX = "p:"
+_MORE_PREFIX = "m:"
+#: The highest part index a «more» button may carry (a 1 MB article has about 120 parts).
+MAX_PART = 99_999
 _DEEP_LINK_PREFIX = "a_"
 
 
@@ -31,12 +34,26 @@ class SetPreference:
     kind: Literal["pref"] = "pref"
 
 
-CallbackAction = ReadArticle | SetPreference
+@dataclass(frozen=True)
+class MoreOfArticle:
+    """The reader asked for the next messages of a long article, from part ``part`` (0-based)."""
+
+    article_id: str
+    part: int
+    kind: Literal["more"] = "more"
+
+
+CallbackAction = ReadArticle | SetPreference | MoreOfArticle
 
 
 def read_article(article_id: str) -> str:
     """Callback data for a "read the full article" button."""
     return _READ_PREFIX + article_id
+
+
+def more_of_article(article_id: str, part: int) -> str:
+    """Callback data for the «more» button: continue the article at message ``part``."""
+    return f"{_MORE_PREFIX}{article_id}:{part}"
 
 
 def set_preference(preference: Preference) -> str:
@@ -61,12 +78,24 @@ def parse_callback(data: str | None) -> CallbackAction | None:
     if data.startswith(_READ_PREFIX):
         article_id = data[len(_READ_PREFIX) :]
         return ReadArticle(article_id) if ARTICLE_ID_RE.match(article_id) else None
+    if data.startswith(_MORE_PREFIX):
+        article_id, _, part = data[len(_MORE_PREFIX) :].partition(":")
+        # ASCII digits only (``int`` would also take "٣", "+3" or " 3"), no leading zeros.
+        if not ARTICLE_ID_RE.match(article_id) or not _is_part(part):
+            return None
+        return MoreOfArticle(article_id, int(part))
     if data.startswith(_PREF_PREFIX):
         try:
             return SetPreference(Preference(data[len(_PREF_PREFIX) :]))
         except ValueError:
             return None
     return None
+
+
+def _is_part(text: str) -> bool:
+    if not text or not text.isascii() or not text.isdigit() or text != str(int(text)):
+        return False
+    return 0 < int(text) <= MAX_PART
 
 
 def parse_deep_link(payload: str | None) -> str | None:

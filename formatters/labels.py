@@ -12,6 +12,8 @@ LINK_ICON = "🔗"
 SOURCE_LABEL = "المصدر"
 #: Callback button that opens the full article.
 READ_FULL_LABEL = "اقرأ الخبر كاملاً"
+#: Callback button under the last message of a page of a long article: the next messages.
+MORE_LABEL = "المزيد"
 #: Shown by the headline list when there is nothing to list.
 NO_NEWS_TEXT = "لا توجد أخبار لعرضها حالياً."
 

@@ -8,20 +8,24 @@ from telegram import CallbackQuery, Update
 from telegram.error import BadRequest, Forbidden
 
 from bot.context import NewsContext
-from bot.models import Article, ChatKind
-from formatters import format_article
+from bot.models import ChatKind
+from formatters import article_page
 from formatters.callback_data import (
+    MoreOfArticle,
     ReadArticle,
     SetPreference,
     deep_link_url,
     parse_callback,
 )
+from formatters.message import OutgoingMessage
 from formatters.replies.fallback import notice_invalid_button
 from formatters.replies.reading import (
     notice_article_gone,
     notice_sending_article,
+    notice_sending_more,
     notice_sent_privately,
 )
+from handlers.articles import article_text
 from handlers.replies import chat_kind, send_messages
 from handlers.settings_menu import choose_preference
 
@@ -46,41 +50,52 @@ async def on_button(update: Update, context: NewsContext) -> None:
         await choose_preference(update, query, chat_id, action.preference, context)
     elif isinstance(action, ReadArticle):
         await read_article(query, action.article_id, context, update)
+    elif isinstance(action, MoreOfArticle):
+        await read_article(query, action.article_id, context, update, start=action.part)
 
 
 async def read_article(
-    query: CallbackQuery, article_id: str, context: NewsContext, update: Update
+    query: CallbackQuery,
+    article_id: str,
+    context: NewsContext,
+    update: Update,
+    *,
+    start: int = 0,
 ) -> None:
-    """Send the full text of the article behind a headline or alert button."""
-    article = await context.store.articles.get(article_id)
-    if article is None:
+    """Send a page of the article behind a headline, alert or «المزيد» button (from ``start``)."""
+    found = await article_text(context, article_id)
+    if found is None:
         await query.answer(notice_article_gone())
+        return
+    page = article_page(found[1], article_id, start)
+    if not page:
+        # A part the article does not have: forged, or the article changed since.
+        await query.answer(notice_invalid_button())
         return
     chat = update.effective_chat
     if chat is None or chat_kind(chat) is ChatKind.PRIVATE:
-        await query.answer(notice_sending_article())
+        await query.answer(notice_sending_article() if start == 0 else notice_sending_more())
         target = chat.id if chat is not None else query.from_user.id
-        await send_messages(context.bot, target, format_article(article))
+        await send_messages(context.bot, target, page)
         return
-    await _read_in_group(query, article_id, article, context)
+    await _read_in_group(query, article_id, page, context)
 
 
 async def _read_in_group(
-    query: CallbackQuery, article_id: str, article: Article, context: NewsContext
+    query: CallbackQuery, article_id: str, page: list[OutgoingMessage], context: NewsContext
 ) -> None:
-    """A press in a group or channel: the full text goes to the presser's private chat.
+    """A press in a group or channel: the page goes to the presser's private chat.
 
     Posting it in the group would flood everybody each time someone reads; when the presser
     never opened a private chat with the bot, the callback answer opens one through the
     ``/start a_<id>`` deep link instead.
     """
-    messages = format_article(article)
     try:
-        first = await send_messages(context.bot, query.from_user.id, messages[:1])
+        first = await send_messages(context.bot, query.from_user.id, page[:1])
     except (Forbidden, BadRequest):
         first = []
     if not first:
         await query.answer(url=deep_link_url(context.bot.username, article_id))
         return
     await query.answer(notice_sent_privately())
-    await send_messages(context.bot, query.from_user.id, messages[1:])
+    await send_messages(context.bot, query.from_user.id, page[1:])

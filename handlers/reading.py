@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot.context import NewsContext
 from bot.models import ARTICLE_ID_RE
-from formatters import format_article, format_headlines
+from formatters import article_page, format_headlines
 from formatters.message import OutgoingMessage
 from formatters.replies.reading import (
     DEFAULT_LATEST,
@@ -22,6 +22,7 @@ from formatters.replies.reading import (
     search_usage,
     search_words_dropped,
 )
+from handlers.articles import article_text
 from handlers.replies import reply
 
 #: Results shown for one search, and the most words looked up (each word is one Redis union).
@@ -58,19 +59,17 @@ async def latest(update: Update, context: NewsContext) -> None:
 
 
 async def article(update: Update, context: NewsContext) -> None:
-    """The full text of one article, as the formatter's chunks, in order."""
+    """The full text of one article, a page of the formatter's chunks at a time, in order."""
     args = context.args or []
     if len(args) != 1:
         await reply(update, context.bot, [article_usage()])
         return
     article_id = args[0]
-    found = (
-        await context.store.articles.get(article_id) if ARTICLE_ID_RE.match(article_id) else None
-    )
+    found = await article_text(context, article_id) if ARTICLE_ID_RE.match(article_id) else None
     if found is None:
         await reply(update, context.bot, [article_not_found(article_id)])
         return
-    await reply(update, context.bot, format_article(found))
+    await reply(update, context.bot, article_page(found[1], article_id))
 
 
 async def search(update: Update, context: NewsContext) -> None:

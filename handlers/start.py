@@ -6,11 +6,12 @@ from telegram import Update
 
 from bot.context import NewsContext
 from bot.models import ChatKind, SubscribeResult
-from formatters import format_article
+from formatters import article_page
 from formatters.callback_data import parse_deep_link
 from formatters.message import OutgoingMessage
 from formatters.replies.reading import article_not_found
 from formatters.replies.welcome import admins_only, greeting
+from handlers.articles import article_text
 from handlers.permissions import may_configure
 from handlers.replies import chat_kind, reply
 
@@ -55,12 +56,12 @@ async def start(update: Update, context: NewsContext) -> None:
         # No payload, or one we do not know (an old link, a typo): the plain greeting.
         await reply(update, context.bot, [welcome])
         return
-    article = await context.store.articles.get(article_id)
+    found = await article_text(context, article_id)
     messages: list[OutgoingMessage]
-    if article is None:
+    if found is None:
         messages = [article_not_found(article_id), welcome]
     else:
-        messages = format_article(article)
+        messages = article_page(found[1], article_id)
         if result is not SubscribeResult.ALREADY:
             # A newcomer arriving through a shared link also learns what the bot does.
             messages = [*messages, welcome]

@@ -36,6 +36,8 @@ from formatters.replies import (
     notice_admins_only,
     notice_article_gone,
     notice_invalid_button,
+    notice_sending_more,
+    notice_slow_down,
     plain_text_hint,
     preference_saved,
     public_commands,
@@ -47,6 +49,7 @@ from formatters.replies import (
     search_usage,
     search_words_dropped,
     settings_menu,
+    slow_down,
     something_went_wrong,
     stats_message,
     subscribed,
@@ -95,6 +98,7 @@ def every_reply() -> list[OutgoingMessage]:
         something_went_wrong(),
         unknown_command(),
         plain_text_hint(),
+        slow_down(),
         stats_message(StatsSnapshot(3, 1, 7, {"blocked": 2}, {"messages_sent": 9})),
     ]
     return messages
@@ -147,6 +151,8 @@ def test_callback_notices_fit_telegrams_200_characters() -> None:
     for notice in (
         notice_article_gone(),
         notice_invalid_button(),
+        notice_sending_more(),
+        notice_slow_down(),
         preference_saved(Preference.ALL),
         notice_admins_only(ChatKind.SUPERGROUP),
         notice_admins_only(ChatKind.CHANNEL),

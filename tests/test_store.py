@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -242,3 +242,20 @@ async def test_namespaces_do_not_see_each_other(store: Store) -> None:
     await store.subscribers.subscribe(1)
     assert await other.articles.count() == 0
     assert await other.subscribers.count() == 0
+
+
+async def test_search_of_common_words_returns_the_newest_and_leaves_no_scratch_keys(
+    store: Store,
+) -> None:
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    for i in range(30):
+        article = Article(
+            title=f"خبر رقم {i} من غزة",
+            sections=[Section(paragraphs=[f"أعلنت الوزارة اليوم تفاصيل الخبر {i}."])],
+            published_at=base + timedelta(minutes=i),
+        )
+        await store.articles.save(article)
+    found = await store.articles.search("غزه الوزاره اليوم", limit=5)
+    assert [a.title for a in found] == [f"خبر رقم {i} من غزة" for i in range(29, 24, -1)]
+    assert await store.articles.search("غزة كلمةغائبة") == []
+    assert [k async for k in store.redis.scan_iter(match="*search_scratch*")] == []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +67,10 @@ logger = logging.getLogger(__name__)
 ID_LENGTH = 10
 MAX_ID_LENGTH = 16
 SEARCH_LIMIT = 20
+#: Stored records read on the event loop at most this large in all (bytes); larger reads are
+#: decoded in a thread: a 1 MB article takes tens of milliseconds of CPU to validate, and
+#: ``/latest 20`` over such articles would hold every other reader up for about a second.
+LOAD_INLINE_BYTES = 128 * 1024
 #: Records reported as odd are remembered (to log each once) up to this many, then forgotten.
 _REPORTED_MAX = 1024
 
@@ -102,6 +108,19 @@ def _known_fields(data: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
     return known, unknown
 
 
+def _text_chars(article: Article) -> int:
+    return len(article.title) + sum(
+        len(s.heading or "") + sum(len(p) for p in s.paragraphs) for s in article.sections
+    )
+
+
+def _index_terms(article: Article) -> tuple[str, list[str]]:
+    """The article's content fingerprint and its search tokens (pure, CPU-bound)."""
+    text = "\n".join([article.title, *(s.heading or "" for s in article.sections)])
+    tokens = search_tokens(text + "\n" + "\n".join(article.paragraphs()))
+    return article.content_fingerprint(), tokens
+
+
 def _candidate_ids(seed: str) -> list[str]:
     """Short URL-safe ids derived from a hash: stable for the same article, longer on collision."""
     digest = base64.urlsafe_b64encode(hashlib.sha256(seed.encode("utf-8")).digest()).decode()
@@ -127,12 +146,13 @@ class ArticleStore:
         ``alert_wanted`` is remembered only when the article is created, so a later repeat
         knows whether the first ingestion meant to alert (a feed's silent first poll did not).
         """
-        fingerprint = article.content_fingerprint()
+        if _text_chars(article) <= LOAD_INLINE_BYTES:
+            fingerprint, tokens = _index_terms(article)
+        else:  # a large article: hashing and tokenising it take CPU seconds per MB
+            fingerprint, tokens = await asyncio.to_thread(_index_terms, article)
         url = article.url or ""
         score = article.published_at.timestamp() if article.published_at else (now or time.time())
         seeds = [article.id] if article.id else _candidate_ids(url or fingerprint)
-        text = "\n".join([article.title, *(s.heading or "" for s in article.sections)])
-        tokens = search_tokens(text + "\n" + "\n".join(article.paragraphs()))
         for candidate in seeds:
             stored = article.model_copy(update={"id": candidate})
             status, article_id = await self._save(
@@ -173,20 +193,42 @@ class ArticleStore:
 
     async def get(self, article_id: str) -> Article | None:
         """The article with this id, or ``None`` (also when its record cannot be read)."""
+        found = await self.get_versioned(article_id)
+        return found[0] if found is not None else None
+
+    async def get_versioned(self, article_id: str) -> tuple[Article, str] | None:
+        """The article and a version tag (a hash of its stored record), or ``None``.
+
+        The tag changes whenever the record does (an article deleted and posted again under
+        the same id), so what is derived from an article can be cached under (id, tag).
+        """
         raw = await self._redis.get(self._keys.article(article_id))
-        return self._load(article_id, raw) if raw else None
+        if not raw:
+            return None
+        data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+        [article] = await self._load_all([(article_id, data)])
+        if article is None:
+            return None
+        return article, hashlib.blake2b(data, digest_size=12).hexdigest()
 
     async def get_many(self, article_ids: list[str]) -> list[Article]:
         """The readable articles with these ids that still exist, in the given order."""
         if not article_ids:
             return []
         raws = await self._redis.mget([self._keys.article(i) for i in article_ids])
-        loaded = [
-            self._load(article_id, raw)
-            for article_id, raw in zip(article_ids, raws, strict=True)
-            if raw
-        ]
+        pairs = [(i, raw) for i, raw in zip(article_ids, raws, strict=True) if raw]
+        loaded = await self._load_all(pairs)
         return [article for article in loaded if article is not None]
+
+    async def _load_all(self, pairs: list[tuple[str, str | bytes]]) -> list[Article | None]:
+        """:meth:`_load` each record; in a thread when they are large (CPU off the loop)."""
+
+        def load() -> list[Article | None]:
+            return [self._load(article_id, raw) for article_id, raw in pairs]
+
+        if sum(len(raw) for _, raw in pairs) <= LOAD_INLINE_BYTES:
+            return load()
+        return await asyncio.to_thread(load)
 
     def _load(self, article_id: str, raw: str | bytes) -> Article | None:
         """A stored record as an ``Article``: fields this version does not know are dropped.
@@ -262,25 +304,26 @@ class ArticleStore:
         return bool(removed)
 
     async def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[Article]:
-        """Articles containing every word of the query (spelling variants folded), newest first."""
-        words = [w for w in query.split() if w.strip()]
-        matches: set[str] | None = None
-        for word in words:
-            variants = search_tokens(word)
-            if not variants:
-                continue
-            found = await self._redis.sunion([self._keys.search_token(v) for v in variants])
-            ids = {str(i) for i in found}
-            matches = ids if matches is None else matches & ids
-            if not matches:
-                return []
-        if not matches:
+        """Articles containing every word of the query (spelling variants folded), newest first.
+
+        Redis intersects and ranks (one transaction, scratch keys deleted in it) and returns at
+        most ``limit`` ids: a common word matches most articles, and moving all their ids into
+        the bot to intersect and sort them there cost CPU on the event loop per search.
+        """
+        variants = [v for v in (search_tokens(w) for w in query.split() if w.strip()) if v]
+        if not variants or limit <= 0:
             return []
-        ordered = list(matches)
-        scores = await self._redis.zmscore(self._keys.articles_by_time, ordered)
-        ranked = sorted(
-            (pair for pair in zip(ordered, scores, strict=True) if pair[1] is not None),
-            key=lambda pair: pair[1] or 0.0,
-            reverse=True,
-        )
-        return await self.get_many([article_id for article_id, _ in ranked[:limit]])
+        nonce = uuid.uuid4().hex
+        scratch = [self._keys.search_scratch(nonce, i) for i in range(len(variants) + 1)]
+        ranked_key, word_keys = scratch[0], scratch[1:]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for key, forms in zip(word_keys, variants, strict=True):
+                pipe.sunionstore(key, [self._keys.search_token(v) for v in forms])
+            # A set member scores 1 times its weight 0: the rank is the publication time alone.
+            weights = {self._keys.articles_by_time: 1.0, **dict.fromkeys(word_keys, 0.0)}
+            pipe.zinterstore(ranked_key, weights, aggregate="SUM")
+            pipe.zrevrange(ranked_key, 0, limit - 1)
+            pipe.delete(*scratch)
+            results = await pipe.execute()
+        ids = [str(i) for i in results[-2]]
+        return await self.get_many(ids)

@@ -44,6 +44,10 @@ class Keys:
         """Set of article ids whose text contains a normalised token."""
         return f"{self.ns}:search:{token}"
 
+    def search_scratch(self, nonce: str, part: int) -> str:
+        """Temporary set or sorted set of one search in progress (deleted in the same step)."""
+        return f"{self.ns}:search_scratch:{nonce}:{part}"
+
     def article_tokens(self, article_id: str) -> str:
         """Set of the search tokens of one article (to unindex it on delete)."""
         return f"{self.ns}:article_tokens:{article_id}"

@@ -15,6 +15,7 @@ from formatters.replies.fallback import (
     something_went_wrong,
     unknown_command,
 )
+from formatters.replies.pacing import notice_slow_down, slow_down
 from formatters.replies.publish import (
     MAX_TITLE_ECHO_CHARS,
     admin_only,
@@ -33,6 +34,7 @@ from formatters.replies.reading import (
     no_articles_yet,
     notice_article_gone,
     notice_sending_article,
+    notice_sending_more,
     notice_sent_privately,
     search_heading,
     search_no_results,
@@ -85,7 +87,9 @@ __all__ = [
     "notice_article_gone",
     "notice_invalid_button",
     "notice_sending_article",
+    "notice_sending_more",
     "notice_sent_privately",
+    "notice_slow_down",
     "plain_text_hint",
     "preference_saved",
     "preference_unchanged",
@@ -100,6 +104,7 @@ __all__ = [
     "service_unavailable",
     "settings_menu",
     "settings_need_subscription",
+    "slow_down",
     "something_went_wrong",
     "stats_message",
     "subscribed",

@@ -102,3 +102,8 @@ def notice_sent_privately() -> str:
 def notice_sending_article() -> str:
     """The short notice shown while the full text is being sent."""
     return "📖 إليك الخبر كاملاً"
+
+
+def notice_sending_more() -> str:
+    """The short notice shown while the next messages of a long article are being sent."""
+    return "📖 إليك تتمة الخبر"
