@@ -19,6 +19,7 @@ from bot.store import Store
 from bot.update_processor import DEFAULT_PER_CHAT_LIMIT
 from formatters.replies import help_message, notice_slow_down, slow_down
 from sandbox import ChatMessage
+from tests.delivery_support import DKEYS
 from tests.e2e_harness import BotHarness, open_bot_harness
 
 FLOODER = 301
@@ -115,7 +116,7 @@ async def test_every_press_of_a_flood_of_button_presses_is_answered(bot: BotHarn
 
 async def test_a_reply_never_waits_for_another_chats_spacing(store: Store) -> None:
     config = DeliveryConfig(api_url="http://unused/bot", token="", rate=30.0)
-    limiter = RateLimiter(store.redis, store.keys, config.with_overrides(private_spacing=0.2))
+    limiter = RateLimiter(store.redis, DKEYS, config.with_overrides(private_spacing=0.2))
     order: list[int] = []
 
     async def reply(chat: int) -> None:
