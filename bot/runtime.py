@@ -168,7 +168,7 @@ async def open_runtime(
         ingestor = Ingestor(store, delivery.publisher, max_bytes=settings.max_article_bytes)
         services = Services(settings, store, delivery.publisher, ingestor, delivery.reader)
         readiness = ReadinessProbe(
-            store, feeds=settings.feeds, workers=delivery.reader, require_telegram=parts.bot
+            store, feeds=settings.feeds, delivery=delivery.reader, require_telegram=parts.bot
         )
         runtime = Runtime(settings, store, services, delivery, metrics, readiness)
         async with contextlib.AsyncExitStack() as stack:

@@ -66,7 +66,7 @@ async def api_harness(
     services = services_over(store, settings)
     metrics = app_options.pop("metrics", None) or Metrics()
     readiness = app_options.pop("readiness", None) or ReadinessProbe(
-        store, feeds=settings.feeds, workers=services.delivery, require_telegram=False
+        store, feeds=settings.feeds, delivery=services.delivery, require_telegram=False
     )
     app = build_api_app(services, readiness=readiness, metrics=metrics)
     async with TestClient(TestServer(app)) as client:

@@ -119,7 +119,7 @@ async def test_readyz_details_need_the_token_but_the_verdict_does_not(store: Sto
 
 
 async def test_readyz_without_a_configured_token_never_shows_details(store: Store) -> None:
-    readiness = ReadinessProbe(store, require_telegram=False, workers=None)
+    readiness = ReadinessProbe(store, require_telegram=False, delivery=None)
     async with api_harness(store, make_settings(api_token=None), readiness=readiness) as api:
         resp = await api.client.get("/readyz", headers={"Authorization": "Bearer "})
         assert resp.status == 200

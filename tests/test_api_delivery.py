@@ -18,7 +18,7 @@ async def test_retried_and_concurrent_posts_deliver_one_alert_per_subscriber(
     store: Store, seed_text: str
 ) -> None:
     metrics = Metrics()
-    readiness = ReadinessProbe(store, workers=delivery_reader(store))
+    readiness = ReadinessProbe(store, delivery=delivery_reader(store))
     readiness.telegram_ready("newsbot_sandbox_bot")
     async with (
         delivery_stack(store, metrics) as stack,

@@ -288,7 +288,7 @@ async def test_a_rejected_token_turns_readiness_off_until_sends_work_again(
     chats = await seed(store, server, 5)
     log = record_sends(server)
     server.state.configure(rejected_tokens={TOKEN})  # revoked in @BotFather
-    readiness = ReadinessProbe(store, workers=None)
+    readiness = ReadinessProbe(store, delivery=None)
     readiness.telegram_ready("newsbot_test_bot")
     config = engine_config(server, invalid_token_pause=0.5)
     async with running(store, config) as service:

@@ -177,7 +177,7 @@ async def test_feed_polls_show_in_metrics_and_readiness(
     bad = feed_server.put("/bad.xml", b"", status=500)
     settings = make_settings(feeds=f"{good},{bad}")
     metrics = Metrics()  # shared by the poller and the app, as in `newsbot run`
-    readiness = ReadinessProbe(store, feeds=settings.feeds, require_telegram=False, workers=None)
+    readiness = ReadinessProbe(store, feeds=settings.feeds, require_telegram=False, delivery=None)
     async with (
         api_harness(store, settings, readiness=readiness, metrics=metrics) as api,
         aiohttp.ClientSession() as http,
@@ -215,7 +215,7 @@ async def test_feed_polls_show_in_metrics_and_readiness(
 
 async def test_readiness_needs_telegram_and_a_live_worker(store: Store) -> None:
     # As in production: getMe and heartbeats required.
-    readiness = ReadinessProbe(store, workers=delivery_reader(store))
+    readiness = ReadinessProbe(store, delivery=delivery_reader(store))
     async with api_harness(store, readiness=readiness) as api:
 
         async def readyz() -> tuple[int, dict[str, Any]]:
@@ -261,7 +261,7 @@ async def test_readiness_needs_telegram_and_a_live_worker(store: Store) -> None:
 async def test_readyz_turns_unready_while_delivery_finds_the_token_rejected(
     store: Store, seed_text: str
 ) -> None:
-    readiness = ReadinessProbe(store, workers=None)
+    readiness = ReadinessProbe(store, delivery=None)
     readiness.telegram_ready("newsbot_sandbox_bot")
     # Wired as `newsbot run` wires it (bot.runtime.run_bot).
     token_ok = functools.partial(readiness.telegram_ready, "newsbot_sandbox_bot")

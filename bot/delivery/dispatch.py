@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 _ACQUIRE_MAX = 64
 #: Most concurrent Redis calls made by send tasks (the client's pool is finite).
 _REDIS_CALLS = 16
+#: How long the "token rejected" flag outlives a 401 pause: the retry at the pause's end
+#: renews it while the token is still revoked, so /readyz does not flicker ready meanwhile.
+_TOKEN_FLAG_MARGIN = 5.0
 
 
 @dataclass(eq=False, slots=True)
@@ -328,6 +331,7 @@ class Dispatcher:
             self._paused_until = max(self._paused_until, now + self._config.invalid_token_pause)
             self._metrics.unauthorized()
             self._push_back([delivery])
+            await self._share_token_pause()
         else:
             self._metrics.incr(m.TRANSIENT_ERROR)
             delivery.attempt += 1
@@ -343,6 +347,25 @@ class Dispatcher:
             else:
                 base = self._config.retry_base * 2 ** (delivery.attempt - 1)
                 self._park(delivery, min(self._config.retry_cap, base) * random.uniform(0.8, 1.2))
+
+    async def _share_token_pause(self) -> None:
+        """Pause every sender of the bot, in every process, and tell every ``/readyz``.
+
+        The pause is the shared schedule pushed past it (as for a 429), so other workers and
+        the bot's replies wait too; the flag outlives the pause by a margin and is renewed by
+        the refusals that follow it while the token stays revoked.
+        """
+        pause = self._config.invalid_token_pause
+        try:
+            async with self._redis_gate:
+                await self._limiter.penalize(None, pause)
+                await self._redis.set(
+                    self._keys.token_rejected,
+                    "Telegram rejected the bot token while delivering (401)",
+                    px=int((pause + _TOKEN_FLAG_MARGIN) * 1000),
+                )
+        except RedisError:
+            logger.warning("could not share the token pause through Redis")
 
     async def _rate_limited(self, delivery: Delivery, retry_after: float) -> None:
         self._metrics.rate_limited(retry_after)

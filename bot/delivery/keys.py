@@ -35,6 +35,11 @@ class DeliveryKeys:
         """Hash of the engine's monotonic counters (alerts published, messages by outcome...)."""
         return f"{self.ns}:delivery:counters"
 
+    @property
+    def token_rejected(self) -> str:
+        """Set (with a TTL, renewed by each refusal) while Telegram rejects the bot token."""
+        return f"{self.ns}:delivery:token_rejected"
+
     # Queues -------------------------------------------------------------------------------
     def jobs_stream(self, priority: str) -> str:
         """Stream of alert jobs waiting to be expanded over the subscribers."""

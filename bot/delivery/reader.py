@@ -52,6 +52,11 @@ class DeliveryReader:
         """How many delivery workers have a fresh heartbeat, in every process."""
         return len(await self.live_workers())
 
+    async def token_rejected(self) -> str | None:
+        """Why sending is paused for every worker (the bot token was rejected), or ``None``."""
+        reason = await self._redis.get(self._keys.token_rejected)
+        return None if reason is None else as_text(reason)
+
     async def counters(self) -> dict[str, int]:
         """The engine's counters: ``alerts_published``, ``messages_<outcome>``, ``rate_limited``."""
         raw = await self._redis.hgetall(self._keys.counters)

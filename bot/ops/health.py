@@ -57,13 +57,13 @@ class ReadinessProbe:
         store: Store,
         *,
         feeds: Sequence[str] = (),
-        workers: DeliveryReader | None = None,
+        delivery: DeliveryReader | None = None,
         require_telegram: bool = True,
         timeout: float = CHECK_TIMEOUT,
     ) -> None:
         self._store = store
         self.feeds = tuple(feeds)
-        self._workers = workers
+        self._delivery = delivery
         self._require_telegram = require_telegram
         self._timeout = timeout
         self._telegram_ok = False
@@ -81,15 +81,15 @@ class ReadinessProbe:
 
     async def check(self) -> Readiness:
         """Run every check concurrently, each bounded by the timeout."""
-        names = ["redis", "workers", "feeds"]
+        names = ["redis", "workers", "feeds", "telegram"]
         results = await asyncio.gather(
             self._bounded(self._check_redis()),
             self._bounded(self._check_workers()),
             self._bounded(self._check_feeds()),
+            self._bounded(self._check_telegram()),
         )
         checks = dict(zip(names, results, strict=True))
-        checks["telegram"] = self._check_telegram()
-        if self._workers is None:
+        if self._delivery is None:
             del checks["workers"]
         # Feeds are informational (see the module docstring); everything else must be ok.
         ready = all(c["ok"] for name, c in checks.items() if name != "feeds")
@@ -108,15 +108,19 @@ class ReadinessProbe:
         await self._store.redis.ping()
         return {"ok": True}
 
-    def _check_telegram(self) -> dict[str, object]:
+    async def _check_telegram(self) -> dict[str, object]:
+        # A token revoked while any worker (of any process) was delivering: nobody can send.
+        rejected = await self._delivery.token_rejected() if self._delivery is not None else None
+        if rejected is not None:
+            return {"ok": False, "detail": rejected}
         if not self._require_telegram:
             return {"ok": True, "detail": "not required"}
         return {"ok": self._telegram_ok, "detail": self._telegram_detail}
 
     async def _check_workers(self) -> dict[str, object]:
-        if self._workers is None:
+        if self._delivery is None:
             return {"ok": True}
-        alive = await self._workers.live_worker_count()
+        alive = await self._delivery.live_worker_count()
         result: dict[str, object] = {"ok": alive > 0, "alive": alive}
         if not alive:
             result["error"] = "no delivery worker has a fresh heartbeat"
