@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--alerts", type=int, default=20, help="first mode: alerts published")
     parser.add_argument(
-        "--kill-at", type=float, default=0.4, help="crash: kill after this share was sent"
+        "--kill-at", type=float, default=0.8, help="crash: kill after this share was sent"
     )
     parser.add_argument(
         "--claim-idle", type=float, default=None, help="crash: NEWSBOT_CLAIM_IDLE_SECONDS"

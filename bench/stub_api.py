@@ -71,14 +71,17 @@ def build_app(latency_ms: float, limit: int | None = None) -> web.Application:
 
     async def method(request: web.Request) -> web.Response:
         body = await request.read()
+        name = request.match_info["method"]
+        chat_id = 0
+        if name != "getMe":
+            # Counted on arrival, as Telegram counts its limits (the answer comes later).
+            chat_id = int(json.loads(body or b"{}").get("chat_id", 0)) if body[:1] == b"{" else 0
+            tallies[0].message(chat_id)
         if latency_ms:
             await asyncio.sleep(latency_ms / 1000)
-        name = request.match_info["method"]
         if name == "getMe":
             result: object = _BOT
         else:
-            chat_id = int(json.loads(body or b"{}").get("chat_id", 0)) if body[:1] == b"{" else 0
-            tallies[0].message(chat_id)
             result = {
                 "message_id": tallies[0].sent,
                 "date": int(time.time()),
