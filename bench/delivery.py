@@ -268,6 +268,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--readers", type=int, default=10, help="readers: chats asking /latest")
     parser.add_argument(
+        "--idle-seconds", type=float, default=6.0, help="readers: the idle (baseline) phase"
+    )
+    parser.add_argument(
         "--sizes", type=_ints, default=None, help="scale: audiences (10000,100000[,1000000])"
     )
     args = parser.parse_args(argv)

@@ -40,7 +40,6 @@ from bot.store import Store
 FIRST_READER = 900_000_001
 #: Seconds between one reader's answer and its next question (above the 1.05 s chat spacing).
 ASK_EVERY = 1.2
-IDLE_SECONDS = 6.0
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -58,7 +57,7 @@ async def readers_mode(args: argparse.Namespace, store: Store, socket_file: str)
             bot = await _start_bot(args, box, store, socket_file, data)
             try:
                 await asyncio.wait_for(_ask(box, readers[0]), 60)  # the bot answers: it is up
-                idle = await _phase(box, readers, until=_after(IDLE_SECONDS))
+                idle = await _phase(box, readers, until=_after(args.idle_seconds))
                 keys = DeliveryKeys(store.keys.ns)
                 alert_id = await DeliveryPublisher(store.redis, keys).publish(article)
                 assert alert_id is not None
