@@ -31,6 +31,7 @@ class Tally:
         self.per_chat: collections.Counter[int] = collections.Counter()
         self.times: list[float] = []
         self.over_limit = 0
+        self.peak_second = 0
         self._limit = limit
         self._window: collections.deque[float] = collections.deque()
 
@@ -45,6 +46,7 @@ class Tally:
             window.append(now)
             while window[0] <= now - 1.0:
                 window.popleft()
+            self.peak_second = max(self.peak_second, len(window))
             if len(window) > self._limit:
                 self.over_limit += 1
 
@@ -55,6 +57,7 @@ class Tally:
             "distinct_chats": len(self.per_chat),
             "duplicates": self.sent - len(self.per_chat),
             "over_limit": self.over_limit,
+            "peak_second": self.peak_second,
             "errors_429": 0,
             "last_at": self.times[-1] if self.times else None,
         }
