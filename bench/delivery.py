@@ -3,6 +3,14 @@
     python -m bench.delivery --subscribers 10000 [--latency-ms 50] [--rate 100000]
     python -m bench.delivery --mode limit            # 60 s at 30 msg/s, sandbox flood limits on
     python -m bench.delivery --mode second --subscribers 2004   # a 2nd alert while the 1st runs
+    python -m bench.delivery --mode latency [--latencies 50,200,400]  # far from the Bot API
+    python -m bench.delivery --mode cpu        # engine CPU per 1,000 messages at 50 ms
+    python -m bench.delivery --mode first      # publish → first delivery p50 / p95
+    python -m bench.delivery --mode crash      # kill -9 of a worker mid-alert, restart
+    python -m bench.delivery --mode readers    # /latest answer time during a broadcast
+    python -m bench.delivery --mode scale [--sizes 10000,100000,1000000]
+
+Every mode prints its baseline measured in the same run (see bench/RESULTS.md).
 
 The sandbox runs in its own process (``python -m sandbox``) so that its CPU is not charged to
 the engine; Redis is an embedded server in a temporary directory.  Prints a Markdown table.
@@ -12,220 +20,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
-import psutil
 from redis.asyncio import Redis
 
+from bench import crash, distance, readers, scale
+from bench.harness import (
+    FIRST_CHAT,
+    TOKEN,
+    alert_status,
+    bench_article,
+    cpu_seconds,
+    finished,
+    print_table,
+    run_baseline,
+    run_engine,
+    sandbox_process,
+    seed,
+)
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.keys import DeliveryKeys
 from bot.delivery.publisher import DeliveryPublisher
 from bot.delivery.service import DeliveryService
 from bot.delivery.status import AlertStatus
-from bot.models import Article, Section
 from bot.redis_conn import EmbeddedRedis, client_options
 from bot.store import Store
-
-TOKEN = "123456789:bench-token-0123456789abcdefghijklmnop"
-FIRST_CHAT = 10_000_000
-
-
-async def _status(store: Store, alert_id: str) -> AlertStatus | None:
-    """An alert's progress through the engine's read API."""
-    keys = DeliveryKeys(store.keys.ns)
-    return await DeliveryService(store.redis, keys, store, _READ_ONLY).reader.alert_status(alert_id)
-
-
-#: The engine's configuration for reading only (no token: nothing is sent).
-_READ_ONLY = DeliveryConfig(api_url="http://unused/bot", token="")
-
-
-@dataclass
-class Sandbox:
-    """A ``python -m sandbox`` (or stub) child process."""
-
-    process: asyncio.subprocess.Process
-    base_url: str
-
-    @property
-    def api_url(self) -> str:
-        """TELEGRAM_API_URL for this sandbox."""
-        return f"{self.base_url}/bot"
-
-    async def control(self, method: str, path: str, body: object | None = None) -> object:
-        """Call the sandbox control API."""
-        async with (
-            aiohttp.ClientSession() as session,
-            session.request(method, f"{self.base_url}/sandbox/{path}", json=body) as resp,
-        ):
-            data = await resp.json()
-        return data.get("result", data) if isinstance(data, dict) else data
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def sandbox_process(
-    *, latency_ms: float, flood: bool, stub: bool = False
-) -> AsyncIterator[Sandbox]:
-    """Start the sandbox (or the instant stub) in a child process; wait until it listens."""
-    port = _free_port()
-    if stub:
-        args = [sys.executable, "-m", "bench.stub_api", str(port), str(latency_ms)]
-    else:
-        args = [sys.executable, "-m", "sandbox", "--port", str(port), "--no-history"]
-        args += ["--latency-ms", str(latency_ms), "--log-level", "WARNING"]
-    if flood:
-        args.append("--flood")
-    process = await asyncio.create_subprocess_exec(*args, stdout=subprocess.PIPE)
-    try:
-        assert process.stdout is not None
-        while b"TELEGRAM_API_URL" not in (line := await process.stdout.readline()):
-            if not line:
-                raise RuntimeError("the sandbox did not start")
-        box = Sandbox(process, f"http://127.0.0.1:{port}")
-        # Every chat id is a reachable private chat: no need to register 100,000 users.
-        if not stub:
-            await box.control("POST", "config", {"auto_create_chats": True, "check_answers": False})
-        yield box
-    finally:
-        process.terminate()
-        await process.wait()
-
-
-def bench_article() -> Article:
-    """A realistic breaking article (the same for the engine and the baseline)."""
-    return Article(
-        title="عاجل: زلزال بقوة 6.1 درجات يضرب جنوب البلاد ولا أنباء عن إصابات",
-        breaking=True,
-        url="https://example.com/news/quake",
-        sections=[
-            Section(
-                paragraphs=[
-                    "أفاد المركز الوطني للرصد الزلزالي بأن هزة أرضية بلغت قوتها 6.1 درجات "
-                    "ضربت المناطق الجنوبية صباح اليوم، وشعر بها سكان عدة مدن مجاورة.",
-                ]
-            )
-        ],
-    )
-
-
-async def seed(store: Store, count: int) -> None:
-    """Subscribe ``count`` private chats (ids from FIRST_CHAT on)."""
-    for start in range(FIRST_CHAT, FIRST_CHAT + count, 50):
-        stop = min(start + 50, FIRST_CHAT + count)
-        await asyncio.gather(*(store.subscribers.subscribe(c) for c in range(start, stop)))
-
-
-class Sampler:
-    """Peak RSS of this process, sampled every 50 ms."""
-
-    def __init__(self) -> None:
-        self.process = psutil.Process()
-        self.start = self.peak = self.process.memory_info().rss
-        self._task: asyncio.Task[None] | None = None
-
-    def describe(self) -> str:
-        """Peak RSS and its growth since ``reset``."""
-        return f"{_mb(self.peak)} (+{_mb(self.peak - self.start)})"
-
-    def reset(self) -> None:
-        """Measure growth from now on."""
-        self.start = self.peak = self.process.memory_info().rss
-
-    async def _run(self) -> None:
-        while True:
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            await asyncio.sleep(0.05)
-
-    def __enter__(self) -> Sampler:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-
-async def run_engine(
-    store: Store, config: DeliveryConfig, article: Article, *, deadline: float | None = None
-) -> tuple[AlertStatus, float, Sampler]:
-    """Publish one alert and deliver it; returns its status, engine CPU seconds, RSS samples."""
-    saved = await store.articles.save(article)
-    service = DeliveryService(store.redis, DeliveryKeys(store.keys.ns), store, config)
-    stop = asyncio.Event()
-    with Sampler() as sampler:
-        task = asyncio.create_task(service.run(stop))
-        await asyncio.sleep(0.5)  # the worker is up and idle, like a running bot
-        sampler.reset()
-        cpu0 = time.process_time()
-        publisher = DeliveryPublisher(store.redis, DeliveryKeys(store.keys.ns))
-        alert_id = await publisher.publish(saved.article)
-        assert alert_id is not None
-        started = time.monotonic()
-        while not await _finished(store, alert_id):
-            if deadline and time.monotonic() - started >= deadline:
-                break
-            await asyncio.sleep(0.05)
-        cpu = time.process_time() - cpu0
-        status = await _status(store, alert_id)
-        assert status is not None
-        stop.set()
-        await task
-    return status, cpu, sampler
-
-
-async def _finished(store: Store, alert_id: str) -> bool:
-    """Whether the alert is done (every chat has an outcome)."""
-    status = await _status(store, alert_id)
-    return status is not None and status.state == "done"
-
-
-async def run_baseline(api_url: str, chats: list[int], article: Article, rate: float) -> float:
-    """The usual bot: ``await bot.send_message`` in a loop with ``AIORateLimiter``; msg/s."""
-    from telegram import InlineKeyboardMarkup, LinkPreviewOptions
-    from telegram.ext import AIORateLimiter, ExtBot
-
-    from formatters.alert import format_alert
-
-    message = format_alert(article.model_copy(update={"id": "bench"}))
-    markup = message.reply_markup()
-    limiter = AIORateLimiter(overall_max_rate=rate, overall_time_period=1)
-    bot: ExtBot[int] = ExtBot(TOKEN, base_url=api_url, rate_limiter=limiter)
-    async with bot:
-        keyboard = InlineKeyboardMarkup.de_json(markup, bot) if markup else None
-        preview = LinkPreviewOptions(is_disabled=True)
-        started = time.monotonic()
-        for chat in chats:
-            await bot.send_message(
-                chat,
-                message.text,
-                parse_mode=message.parse_mode,
-                reply_markup=keyboard,
-                link_preview_options=preview,
-            )
-        elapsed = time.monotonic() - started
-    return len(chats) / elapsed
-
-
-def _mb(value: int) -> str:
-    return f"{value / 1_048_576:.1f} MB"
 
 
 async def throughput(args: argparse.Namespace, store: Store, redis_pid: int | None) -> None:
@@ -233,16 +55,16 @@ async def throughput(args: argparse.Namespace, store: Store, redis_pid: int | No
     article = bench_article()
     stub = args.api == "stub"
     async with sandbox_process(latency_ms=args.latency_ms, flood=False, stub=stub) as box:
-        config = DeliveryConfig(
-            api_url=box.api_url, token=TOKEN, rate=args.rate, max_in_flight=args.in_flight
-        )
+        config = DeliveryConfig(api_url=box.api_url, token=TOKEN, rate=args.rate)
+        if args.in_flight is not None:
+            config = config.with_overrides(max_in_flight=args.in_flight)
         await seed(store, args.subscribers)
-        redis_cpu0, api_cpu0 = _cpu(redis_pid), _cpu(box.process.pid)
+        redis_cpu0, api_cpu0 = cpu_seconds(redis_pid), cpu_seconds(box.process.pid)
         status, cpu, rss = await run_engine(store, config, article)
-        redis_cpu = _cpu(redis_pid) - redis_cpu0
-        api_cpu = _cpu(box.process.pid) - api_cpu0
+        redis_cpu = cpu_seconds(redis_pid) - redis_cpu0
+        api_cpu = cpu_seconds(box.process.pid) - api_cpu0
         sample = list(range(FIRST_CHAT, FIRST_CHAT + min(args.subscribers, args.baseline_sample)))
-        baseline = await run_baseline(box.api_url, sample, article, args.rate)
+        baseline, _ = await run_baseline(box.api_url, sample, article, args.rate)
         stats = await box.control("GET", "stats")
     span = (status.last_delivery_latency or 0) - (status.first_delivery_latency or 0)
     engine_rate = (status.sent - 1) / span if span > 0 else float("nan")
@@ -253,7 +75,7 @@ async def throughput(args: argparse.Namespace, store: Store, redis_pid: int | No
     rows = [
         ("subscribers", f"{args.subscribers:,}"),
         ("Bot API", f"{args.api}, {args.latency_ms:g} ms added latency, separate process"),
-        ("rate limit", f"{args.rate:g} msg/s, {args.in_flight} requests in flight"),
+        ("rate limit", f"{args.rate:g} msg/s, in-flight cap {config.max_in_flight}"),
         ("delivered", f"{status.sent:,} sent, {status.failed} failed"),
         ("engine: messages per second", f"{engine_rate:,.0f}"),
         ("engine: publish → last delivery", f"{total:.2f} s"),
@@ -270,7 +92,7 @@ async def throughput(args: argparse.Namespace, store: Store, redis_pid: int | No
             json.dumps({k: stats[k] for k in ("sent_ok", "errors_429")}),  # type: ignore[index]
         ),
     ]
-    _print_table(rows)
+    print_table(rows)
 
 
 async def limit_mode(args: argparse.Namespace, store: Store) -> None:
@@ -292,7 +114,7 @@ async def limit_mode(args: argparse.Namespace, store: Store) -> None:
         ("engine CPU per 1,000 messages", f"{cpu / max(status.sent, 1) * 1000:.3f} s"),
         ("engine RSS: peak while sending (growth)", rss.describe()),
     ]
-    _print_table(rows)
+    print_table(rows)
 
 
 async def second_alert(args: argparse.Namespace, store: Store) -> None:
@@ -323,7 +145,7 @@ async def second_alert(args: argparse.Namespace, store: Store) -> None:
             second_id = await publisher.publish(second)
             assert first_id is not None and second_id is not None
             published = time.monotonic()
-            while not (await _finished(store, first_id) and await _finished(store, second_id)):
+            while not (await finished(store, first_id) and await finished(store, second_id)):
                 if time.monotonic() - published > args.subscribers:  # far slower than 2/s
                     raise RuntimeError("the alerts did not finish")
                 await asyncio.sleep(0.1)
@@ -331,7 +153,7 @@ async def second_alert(args: argparse.Namespace, store: Store) -> None:
             stop.set()
             await task
         stats = await box.control("GET", "stats")
-    a, b = await _status(store, first_id), await _status(store, second_id)
+    a, b = await alert_status(store, first_id), await alert_status(store, second_id)
     assert a is not None and b is not None
     rows = [
         ("subscribers", f"{args.subscribers:,}"),
@@ -342,7 +164,7 @@ async def second_alert(args: argparse.Namespace, store: Store) -> None:
         ("delivered", f"{a.sent:,} + {b.sent:,} sent, {a.failed + b.failed} failed"),
         ("429 answers", str(stats["errors_429"])),  # type: ignore[index]
     ]
-    _print_table(rows)
+    print_table(rows)
 
 
 def _latencies(status: AlertStatus) -> str:
@@ -350,18 +172,18 @@ def _latencies(status: AlertStatus) -> str:
     return f"{first or 0:.2f} s / {last or 0:.2f} s"
 
 
-def _cpu(pid: int | None) -> float:
-    if pid is None:
-        return 0.0
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
-
-
-def _print_table(rows: list[tuple[str, str]]) -> None:
-    print("\n| measure | value |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
-    print(f"\n(machine: {os.cpu_count()} cores; sandbox in a separate process; embedded Redis)")
+#: Per mode: default subscribers and rate (msg/s).
+DEFAULTS: dict[str, tuple[int, float]] = {
+    "throughput": (10_000, 100_000.0),
+    "limit": (0, 30.0),
+    "second": (10_000, 30.0),
+    "latency": (5_000, 1000.0),
+    "cpu": (10_000, 1000.0),
+    "first": (100, 1000.0),
+    "crash": (5_000, 1000.0),
+    "readers": (8_000, 1000.0),
+    "scale": (0, 100_000.0),
+}
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -378,6 +200,16 @@ async def main_async(args: argparse.Namespace) -> None:
                 await limit_mode(args, store)
             elif args.mode == "second":
                 await second_alert(args, store)
+            elif args.mode in ("latency", "cpu"):
+                await distance.latency_mode(args, store)
+            elif args.mode == "first":
+                await distance.first_mode(args, store)
+            elif args.mode == "crash":
+                await crash.crash_mode(args, store, socket_file)
+            elif args.mode == "readers":
+                await readers.readers_mode(args, store, socket_file)
+            elif args.mode == "scale":
+                await scale.scale_mode(args, store, redis_pid)
             else:
                 await throughput(args, store, redis_pid)
         finally:
@@ -385,30 +217,72 @@ async def main_async(args: argparse.Namespace) -> None:
             await asyncio.to_thread(embedded.stop)
 
 
-def main() -> None:
+def _floats(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
+def _ints(text: str) -> list[int]:
+    return [int(float(part)) for part in text.split(",") if part.strip()]
+
+
+def main(argv: list[str] | None = None) -> None:
     """Parse arguments and run."""
-    parser = argparse.ArgumentParser(prog="python -m bench.delivery", description=__doc__)
-    parser.add_argument("--mode", choices=("throughput", "limit", "second"), default="throughput")
-    parser.add_argument("--subscribers", type=int, default=10_000)
-    parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument(
-        "--rate", type=float, default=None, help="throughput: 100,000; second: 30 (msg/s)"
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.delivery",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--mode", choices=tuple(DEFAULTS), default="throughput")
+    parser.add_argument("--subscribers", type=int, default=None, help="default: per mode")
+    parser.add_argument("--latency-ms", type=float, default=None, help="default: 0 (first: 50)")
+    parser.add_argument(
+        "--latencies", type=_floats, default=None, help="latency mode: delays in ms (50,200,400)"
+    )
+    parser.add_argument("--rate", type=float, default=None, help="msg/s; default: per mode")
     parser.add_argument(
         "--api",
         choices=("sandbox", "stub"),
         default="sandbox",
         help="throughput mode: the spec-checking sandbox, or an instant stub (engine ceiling)",
     )
-    parser.add_argument("--in-flight", type=int, default=128)
+    parser.add_argument(
+        "--in-flight", type=int, default=None, help="the in-flight cap (default: the engine's)"
+    )
     parser.add_argument("--baseline-sample", type=int, default=2000)
+    parser.add_argument(
+        "--baseline-seconds", type=float, default=3.0, help="latency: PTB loop sample length"
+    )
     parser.add_argument("--duration", type=float, default=60.0, help="limit mode: seconds")
     parser.add_argument(
         "--second-after", type=float, default=5.0, help="second mode: seconds between alerts"
     )
-    args = parser.parse_args()
-    if args.rate is None:
-        args.rate = 30.0 if args.mode == "second" else 100_000.0
+    parser.add_argument("--alerts", type=int, default=20, help="first mode: alerts published")
+    parser.add_argument(
+        "--kill-at", type=float, default=0.8, help="crash: kill after this share was sent"
+    )
+    parser.add_argument(
+        "--claim-idle", type=float, default=None, help="crash: NEWSBOT_CLAIM_IDLE_SECONDS"
+    )
+    parser.add_argument(
+        "--no-idle-baseline", action="store_true", help="crash: skip the idle-timeout round"
+    )
+    parser.add_argument("--readers", type=int, default=10, help="readers: chats asking /latest")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=6.0, help="readers: the idle (baseline) phase"
+    )
+    parser.add_argument(
+        "--sizes", type=_ints, default=None, help="scale: audiences (10000,100000[,1000000])"
+    )
+    args = parser.parse_args(argv)
+    subscribers, rate = DEFAULTS[args.mode]
+    args.subscribers = subscribers if args.subscribers is None else args.subscribers
+    args.rate = rate if args.rate is None else args.rate
+    if args.latency_ms is None:
+        args.latency_ms = 50.0 if args.mode in ("first", "crash") else 0.0
+    if args.latencies is None:
+        args.latencies = [50.0] if args.mode == "cpu" else [50.0, 200.0, 400.0]
+    if args.sizes is None:
+        args.sizes = [10_000, 100_000]
     asyncio.run(main_async(args))
 
 

@@ -1,15 +1,21 @@
-"""``python -m bench.stub_api PORT [LATENCY_MS]``: a Bot API that answers instantly, nothing else.
+"""``python -m bench.stub_api PORT [LATENCY_MS] [--limit N]``: a Bot API that answers, nothing else.
 
 The sandbox validates every request against the Bot API spec and parses the HTML of every
 message, which costs more CPU per request than the delivery engine spends sending it; to see
-the engine's own ceiling the throughput benchmark can point it at this stub instead.
+the engine's own ceiling the benchmarks can point it at this stub instead.  ``LATENCY_MS`` is
+added to every request (a Bot API that far away).  With ``--limit N`` the stub counts the
+messages beyond N in any sliding second (Telegram would have answered them 429) without
+refusing them, so a raw client can be measured on the same stub.  It also counts messages per
+chat (duplicates) and can tell when the first message after a given time arrived (crash mode).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import bisect
+import collections
 import json
-import sys
 import time
 
 from aiohttp import web
@@ -17,22 +23,70 @@ from aiohttp import web
 _BOT = {"id": 123456789, "is_bot": True, "first_name": "bench", "username": "bench_bot"}
 
 
-def build_app(latency_ms: float) -> web.Application:
+class Tally:
+    """What the stub saw: messages, distinct chats, arrival times, messages over the limit."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.sent = 0
+        self.per_chat: collections.Counter[int] = collections.Counter()
+        self.times: list[float] = []
+        self.over_limit = 0
+        self.peak_second = 0
+        self._limit = limit
+        self._window: collections.deque[float] = collections.deque()
+
+    def message(self, chat_id: int) -> None:
+        """Count one sendMessage that arrived now."""
+        now = time.time()
+        self.sent += 1
+        self.per_chat[chat_id] += 1
+        self.times.append(now)
+        if self._limit is not None:
+            window = self._window
+            window.append(now)
+            while window[0] <= now - 1.0:
+                window.popleft()
+            self.peak_second = max(self.peak_second, len(window))
+            if len(window) > self._limit:
+                self.over_limit += 1
+
+    def stats(self) -> dict[str, object]:
+        """Counts as JSON."""
+        return {
+            "sent_ok": self.sent,
+            "distinct_chats": len(self.per_chat),
+            "duplicates": self.sent - len(self.per_chat),
+            "over_limit": self.over_limit,
+            "peak_second": self.peak_second,
+            "errors_429": 0,
+            "last_at": self.times[-1] if self.times else None,
+        }
+
+    def first_after(self, moment: float) -> float | None:
+        """Arrival time of the first message after ``moment`` (epoch seconds)."""
+        index = bisect.bisect_right(self.times, moment)
+        return self.times[index] if index < len(self.times) else None
+
+
+def build_app(latency_ms: float, limit: int | None = None) -> web.Application:
     """An app answering getMe and sendMessage (with a minimal valid Message)."""
-    counts = {"sendMessage": 0}
+    tallies = [Tally(limit)]  # one per run: reset replaces it
 
     async def method(request: web.Request) -> web.Response:
         body = await request.read()
+        name = request.match_info["method"]
+        chat_id = 0
+        if name != "getMe":
+            # Counted on arrival, as Telegram counts its limits (the answer comes later).
+            chat_id = int(json.loads(body or b"{}").get("chat_id", 0)) if body[:1] == b"{" else 0
+            tallies[0].message(chat_id)
         if latency_ms:
             await asyncio.sleep(latency_ms / 1000)
-        name = request.match_info["method"]
         if name == "getMe":
             result: object = _BOT
         else:
-            counts["sendMessage"] += 1
-            chat_id = int(json.loads(body or b"{}").get("chat_id", 0)) if body[:1] == b"{" else 0
             result = {
-                "message_id": counts["sendMessage"],
+                "message_id": tallies[0].sent,
                 "date": int(time.time()),
                 "chat": {"id": chat_id, "type": "private", "first_name": "x"},
                 "text": "",
@@ -40,20 +94,40 @@ def build_app(latency_ms: float) -> web.Application:
         return web.json_response({"ok": True, "result": result})
 
     async def stats(request: web.Request) -> web.Response:
-        return web.json_response({"sent_ok": counts["sendMessage"], "errors_429": 0})
+        return web.json_response(tallies[0].stats())
+
+    async def reset(request: web.Request) -> web.Response:
+        tallies[0] = Tally(limit)
+        return web.json_response({"ok": True})
+
+    async def first_after(request: web.Request) -> web.Response:
+        return web.json_response({"at": tallies[0].first_after(float(request.query["t"]))})
 
     app = web.Application()
     app.router.add_route("*", "/bot{token}/{method}", method)
     app.router.add_get("/sandbox/stats", stats)
+    app.router.add_get("/sandbox/first_after", first_after)
+    app.router.add_post("/sandbox/reset", reset)
     return app
 
 
 def main() -> None:
     """Serve on the given port until killed."""
-    port = int(sys.argv[1])
-    latency = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
+    parser = argparse.ArgumentParser(prog="python -m bench.stub_api")
+    parser.add_argument("port", type=int)
+    parser.add_argument("latency_ms", type=float, nargs="?", default=0.0)
+    parser.add_argument("--limit", type=int, default=None, help="count messages over N/s")
+    args = parser.parse_args()
+    asyncio.run(_serve(build_app(args.latency_ms, args.limit), args.port))
+
+
+async def _serve(app: web.Application, port: int) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    # Only once it listens: the benchmark starts calling as soon as it reads this line.
     print(f"TELEGRAM_API_URL: http://127.0.0.1:{port}/bot", flush=True)
-    web.run_app(build_app(latency), host="127.0.0.1", port=port, access_log=None, print=None)
+    await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
