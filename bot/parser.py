@@ -257,6 +257,45 @@ def _fields_from_mapping(data: Mapping[str, object]) -> dict[str, Any]:
     return fields
 
 
+#: A lone surrogate: JSON's ``\\ud800`` escapes allow it, but it is no Unicode character and
+#: cannot be stored (UTF-8 has no encoding for it).
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _shown(name: str) -> str:
+    """A field name as it can be printed and sent back (surrogates as ``\\udXXX`` escapes)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _refuse_surrogates(data: Mapping[str, object]) -> None:
+    """Refuse a JSON article with a lone surrogate in any string, naming the field (dotted)."""
+    # Iterative: a document nested as deeply as json.loads allows must not overflow the stack.
+    pending: list[tuple[str, object]] = [("", data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if _SURROGATE_RE.search(value):
+                raise _invalid(
+                    path,
+                    "contains a lone surrogate (e.g. \\ud800), which is not Unicode text",
+                    "يحتوي على محارف يونيكود غير صالحة",
+                )
+        elif isinstance(value, Mapping):
+            children: list[tuple[str, object]] = []
+            for key, item in value.items():
+                name = f"{path}.{key}" if path else str(key)
+                if _SURROGATE_RE.search(name):
+                    raise _invalid(
+                        _shown(name),
+                        "has a name with a lone surrogate, which is not Unicode text",
+                        "اسمه يحتوي على محارف يونيكود غير صالحة",
+                    )
+                children.append((name, item))
+            pending.extend(reversed(children))  # report the first bad field in document order
+        elif isinstance(value, list):
+            pending.extend(reversed([(f"{path}.{i}", item) for i, item in enumerate(value)]))
+
+
 def _loads(text: str) -> Mapping[str, object]:
     """The JSON object in ``text``, or an ``invalid_json`` ParseError saying where it broke."""
     try:
@@ -307,6 +346,7 @@ def _parse_json(data: str | bytes | Mapping[str, object], breaking: bool | None)
     if isinstance(data, str):
         _check_text(data)
         data = _loads(data.removeprefix("\ufeff"))
+    _refuse_surrogates(data)
     fields = _fields_from_mapping(data)
     if breaking is not None:
         fields["breaking"] = breaking

@@ -229,3 +229,8 @@ async def wait_for(condition: Callable[[], Awaitable[bool] | bool], within: floa
             return
         await asyncio.sleep(0.02)
     raise AssertionError("condition not met in time")
+
+
+def unhandled_errors(metrics: Metrics) -> float:
+    """How many requests reached the API's catch-all 500 handler."""
+    return metrics.registry.get_sample_value("newsbot_api_unhandled_errors_total") or 0.0

@@ -170,6 +170,19 @@ def test_bad_article_files_end_with_one_clear_line(
     assert needle.lower() in result.stderr.lower()
 
 
+@pytest.mark.parametrize("command", ["preview", "ingest"])
+def test_a_lone_surrogate_in_a_json_article_is_one_line_naming_the_field(
+    tmp_path: Path, redis_url: str, command: str
+) -> None:
+    path = tmp_path / "article.json"
+    # JSON's \u escapes can spell a lone surrogate, which is no text and cannot be stored.
+    path.write_text('{"title": "عنوان", "body": "نص", "tags": ["\\ud800"]}', encoding="utf-8")
+    env = {"REDIS_URL": redis_url, "NEWSBOT_REDIS_NAMESPACE": "cli-surrogate"}
+    result = newsbot(command, str(path), env=env)
+    assert_one_line_error(result, "'tags.0'", "surrogate")
+    assert "unexpected error" not in result.stderr
+
+
 def test_missing_file_is_named() -> None:
     assert_one_line_error(newsbot("preview", "/no/such/article.txt"), "/no/such/article.txt")
 

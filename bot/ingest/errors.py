@@ -59,7 +59,14 @@ def parse_error_status(code: str) -> int:
 
 def json_dumps(data: object) -> str:
     """JSON with Arabic kept readable (no ``\\u`` escapes), for every API response body."""
-    return json.dumps(data, ensure_ascii=False)
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (echoed from a request) has no UTF-8 form: escape it rather than
+        # fail while writing the answer.
+        return json.dumps(data)
+    return text
 
 
 _HTTP_CODES = {

@@ -1,0 +1,75 @@
+"""Hostile and clumsy request bodies (issue 9): a 4xx naming the problem, never a 500."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.ingest.errors import json_dumps
+from bot.store import Store
+from tests.ingest_support import AUTH, ApiHarness, api_harness, unhandled_errors
+
+JSON = {**AUTH, "Content-Type": "application/json"}
+TEXT = {**AUTH, "Content-Type": "text/plain"}
+TITLE = "انقطاع الكهرباء في العاصمة"
+BODY = "انقطعت الكهرباء عن أحياء واسعة من العاصمة مساء اليوم."
+LONE = "\ud800"  # a lone surrogate: valid in JSON's \u escapes, not Unicode text
+
+
+@pytest.fixture
+async def api(store: Store) -> AsyncIterator[ApiHarness]:
+    async with api_harness(store) as harness:
+        yield harness
+
+
+async def _refused(api: ApiHarness, data: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """POST ``data``; assert a JSON 400 that stored nothing and hit no catch-all; the body."""
+    resp = await api.client.post("/api/articles", data=data, headers=headers)
+    assert resp.status == 400, await resp.text()
+    assert resp.content_type == "application/json"
+    body: dict[str, Any] = json.loads(await resp.read())
+    assert await api.store.articles.count() == 0
+    assert unhandled_errors(api.metrics) == 0
+    return body
+
+
+SURROGATES: list[tuple[str, dict[str, Any]]] = [
+    ("title", {"title": TITLE + LONE, "body": BODY}),
+    ("body", {"title": TITLE, "body": BODY + LONE}),
+    ("tags.1", {"title": TITLE, "body": BODY, "tags": ["كهرباء", LONE]}),
+    ("source", {"title": TITLE, "body": BODY, "source": LONE + "وكالة"}),
+    ("url", {"title": TITLE, "body": BODY, "url": "https://news.example/" + LONE}),
+    ("id", {"title": TITLE, "body": BODY, "id": "a" + LONE}),
+    ("published_at", {"title": TITLE, "body": BODY, "published_at": LONE}),
+    ("sections.0.heading", {"title": TITLE, "sections": [{"heading": LONE, "paragraphs": [BODY]}]}),
+    ("sections.0.paragraphs.1",
+     {"title": TITLE, "sections": [{"paragraphs": [BODY, "سطر " + LONE]}]}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("field", "data"), SURROGATES, ids=[case[0] for case in SURROGATES])
+async def test_a_lone_surrogate_in_any_json_field_is_a_400_naming_the_field(
+    api: ApiHarness, field: str, data: dict[str, Any]
+) -> None:
+    body = await _refused(api, json.dumps(data).encode(), JSON)
+    assert body["code"] == "invalid_article"
+    assert f"'{field}'" in body["error"] and "surrogate" in body["error"]
+
+
+async def test_a_lone_surrogate_in_a_field_name_is_refused_with_a_readable_answer(
+    api: ApiHarness,
+) -> None:
+    data = json.dumps({"title": TITLE, "body": BODY, "x" + LONE: 1}).encode()
+    body = await _refused(api, data, JSON)
+    assert body["code"] == "invalid_article" and "surrogate" in body["error"]
+
+
+def test_an_answer_echoing_a_lone_surrogate_is_still_utf8_json() -> None:
+    text = json_dumps({"error": "field 'x\ud800' is unknown", "arabic": "الحقل"})
+    assert json.loads(text.encode("utf-8")) == {
+        "error": "field 'x\ud800' is unknown",
+        "arabic": "الحقل",
+    }
