@@ -35,3 +35,10 @@ async def test_publish_of_a_lone_surrogate_is_refused_in_arabic(bot: BotHarness)
     assert await bot.store.articles.count() == 0
     [confirm] = await bot.send(ADMIN_ID, "/publish عنوان سليم\nنص سليم للخبر.")
     assert "تم نشر الخبر" in confirm.visible_text  # the bot is still answering
+
+
+async def test_publish_counts_under_its_own_source(bot: BotHarness) -> None:
+    [confirm] = await bot.send(ADMIN_ID, "/publish افتتاح معرض الكتاب\nافتتح اليوم معرض الكتاب.")
+    assert "تم نشر الخبر" in confirm.visible_text
+    assert await ingested(bot, "telegram") == 1
+    assert await ingested(bot, "other") == 0
