@@ -23,6 +23,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError
 
 from bot.app import ALLOWED_UPDATES
 from bot.context import NewsApplication
+from bot.httpserver import header_bytes, read_body
 from bot.redaction import redact
 from config import ConfigError, Settings
 
@@ -118,11 +119,13 @@ def make_webhook_app(application: NewsApplication, path: str, secret: str) -> we
         if given is None:
             return web.Response(status=401, text="missing secret token")
         # Constant-time comparison: the secret is the only thing between the internet and
-        # the update queue.
-        if not hmac.compare_digest(given.encode("utf-8"), expected):
+        # the update queue. Non-UTF-8 bytes are compared as sent: simply a wrong secret.
+        if not hmac.compare_digest(header_bytes(given), expected):
             return web.Response(status=403, text="wrong secret token")
+        # Outside the broad except below: a body over the limit is a 413, not "malformed".
+        body = await read_body(request, MAX_UPDATE_BYTES)
         try:
-            data = json.loads(await request.read())
+            data = json.loads(body)
             if not isinstance(data, dict):
                 raise TypeError(f"an update is a JSON object, not {type(data).__name__}")
             update = Update.de_json(data, application.bot)

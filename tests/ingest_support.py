@@ -56,6 +56,12 @@ class ApiHarness:
         """Alerts recorded (each one is a separate push to subscribers)."""
         return int(await self.store.redis.zcard(DKEYS.alerts_by_time))
 
+    async def raw(self, request: bytes) -> bytes:
+        """Send raw bytes to the server (see :func:`raw_request`); the raw answer."""
+        server = self.client.server
+        assert server.port is not None
+        return await raw_request(server.host, server.port, request)
+
 
 @contextlib.asynccontextmanager
 async def api_harness(
@@ -234,3 +240,22 @@ async def wait_for(condition: Callable[[], Awaitable[bool] | bool], within: floa
 def unhandled_errors(metrics: Metrics) -> float:
     """How many requests reached the API's catch-all 500 handler."""
     return metrics.registry.get_sample_value("newsbot_api_unhandled_errors_total") or 0.0
+
+
+async def raw_request(host: str, port: int, request: bytes, *, within: float = 15.0) -> bytes:
+    """Send raw bytes (anything a client can put on the wire) and read the answer to EOF."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        async with asyncio.timeout(within):
+            return await reader.read()
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+def status_of(answer: bytes) -> int:
+    """The status code of a raw HTTP/1.1 answer."""
+    return int(answer.split(b" ", 2)[1])

@@ -10,7 +10,13 @@ import pytest
 
 from bot.ingest.errors import json_dumps
 from bot.store import Store
-from tests.ingest_support import AUTH, ApiHarness, api_harness, unhandled_errors
+from tests.ingest_support import (
+    AUTH,
+    ApiHarness,
+    api_harness,
+    status_of,
+    unhandled_errors,
+)
 
 JSON = {**AUTH, "Content-Type": "application/json"}
 TEXT = {**AUTH, "Content-Type": "text/plain"}
@@ -73,3 +79,26 @@ def test_an_answer_echoing_a_lone_surrogate_is_still_utf8_json() -> None:
         "error": "field 'x\ud800' is unknown",
         "arabic": "الحقل",
     }
+
+
+def _get(path: str, *headers: bytes) -> bytes:
+    lines = [f"GET {path} HTTP/1.1".encode(), b"Host: localhost", b"Connection: close", *headers]
+    return b"\r\n".join([*lines, b"", b""])
+
+
+@pytest.mark.parametrize("path", ["/api/articles", "/api/articles/abc", "/readyz"])
+@pytest.mark.parametrize("value", [b"Bearer \xff", b"Bearer \xc3(", b"\xff\xfe", b"Bearer \x80abc"])
+async def test_non_utf8_authorization_bytes_are_wrong_credentials_not_a_500(
+    api: ApiHarness, caplog: pytest.LogCaptureFixture, path: str, value: bytes
+) -> None:
+    anonymous = await api.raw(_get(path))
+    answer = await api.raw(_get(path, b"Authorization: " + value))
+    # Treated as no credentials: a 401 on the API, /readyz without its details.
+    assert status_of(answer) == status_of(anonymous) != 500
+    body = json.loads(answer.partition(b"\r\n\r\n")[2])
+    if path == "/readyz":
+        assert "details" in body  # the hint shown instead of the details
+    else:
+        assert body["code"] == "unauthorized"
+    assert unhandled_errors(api.metrics) == 0
+    assert "Traceback" not in caplog.text and "Error handling request" not in caplog.text

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.article_text import ARTICLE_TEXTS
+from bot.httpserver import read_body
 from bot.ingest.context import context_of
 from bot.ingest.errors import ApiError, json_dumps, parse_error_status
 from bot.models import ARTICLE_ID_RE, Article
@@ -18,7 +19,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-READ_CHUNK = 64 * 1024
 ACCEPTED_TYPES = ("application/json", "text/plain")
 UTF8_NAMES = frozenset({"utf-8", "utf8"})
 
@@ -71,16 +71,12 @@ def _content_type(request: web.Request) -> str:
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
     """The whole body, refused with 413 past ``limit`` (declared length first, then as read)."""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise _too_large(declared, limit)
-    body = bytearray()
-    # Chunked uploads declare no length: count while reading and stop at the limit.
-    async for chunk in request.content.iter_chunked(READ_CHUNK):
-        body += chunk
-        if len(body) > limit:
-            raise _too_large(None, limit)
-    return bytes(body)
+    try:
+        return await read_body(request, limit)
+    except web.HTTPRequestEntityTooLarge:
+        declared = request.content_length
+        size = declared if declared is not None and declared > limit else None
+        raise _too_large(size, limit) from None
 
 
 def _too_large(size: int | None, limit: int) -> ApiError:
