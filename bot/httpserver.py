@@ -22,6 +22,12 @@ def header_bytes(value: str) -> bytes:
     return value.encode("utf-8", "surrogateescape")
 
 
+def client_gone(request: web.BaseRequest) -> bool:
+    """Whether the client has closed its connection (a read error is then no server fault)."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
 async def read_body(request: web.Request, limit: int) -> bytes:
     """The whole body within ``limit`` bytes, else ``web.HTTPRequestEntityTooLarge``.
 

@@ -23,7 +23,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError
 
 from bot.app import ALLOWED_UPDATES
 from bot.context import NewsApplication
-from bot.httpserver import header_bytes, read_body
+from bot.httpserver import client_gone, header_bytes, read_body
 from bot.redaction import redact
 from config import ConfigError, Settings
 
@@ -123,7 +123,13 @@ def make_webhook_app(application: NewsApplication, path: str, secret: str) -> we
         if not hmac.compare_digest(header_bytes(given), expected):
             return web.Response(status=403, text="wrong secret token")
         # Outside the broad except below: a body over the limit is a 413, not "malformed".
-        body = await read_body(request, MAX_UPDATE_BYTES)
+        try:
+            body = await read_body(request, MAX_UPDATE_BYTES)
+        except ConnectionError:
+            if not client_gone(request):
+                raise
+            logger.info("webhook: sender disconnected before the update was read")
+            return web.Response(status=499, reason="Client Closed Request")
         try:
             data = json.loads(body)
             if not isinstance(data, dict):

@@ -20,10 +20,12 @@ from bot.ingest.feeds import PollOutcome
 from bot.ingest.server import build_api_app
 from bot.ops.health import ReadinessProbe
 from bot.ops.metrics import Metrics
+from bot.runtime import Parts, Runtime, open_runtime
 from bot.services import Services
 from bot.store import Store
 from config import Settings
 from tests.delivery_support import DKEYS, services_over
+from tests.e2e_harness import harness_settings
 
 API_TOKEN = "s3cret-newsroom-token-for-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -61,6 +63,57 @@ class ApiHarness:
         server = self.client.server
         assert server.port is not None
         return await raw_request(server.host, server.port, request)
+
+
+@dataclass
+class LiveApi:
+    """The newsroom API as production serves it: ``open_runtime`` with the HTTP server only.
+
+    Unlike :func:`api_harness` (aiohttp's ``TestServer``, which cancels a handler whose client
+    disconnects), this is the production runner, with its timeouts and access log.
+    """
+
+    runtime: Runtime
+    host: str = "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        assert self.runtime.api_port is not None
+        return self.runtime.api_port
+
+    @property
+    def url(self) -> str:
+        """The server's base URL (no trailing slash)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def metrics(self) -> Metrics:
+        """The runtime's metrics."""
+        return self.runtime.metrics
+
+    @property
+    def store(self) -> Store:
+        """The runtime's store."""
+        return self.runtime.store
+
+    async def raw(self, request: bytes) -> bytes:
+        """Send raw bytes to the server (see :func:`raw_request`); the raw answer."""
+        return await raw_request(self.host, self.port, request)
+
+
+@contextlib.asynccontextmanager
+async def live_api(redis_url: str, **settings: Any) -> AsyncIterator[LiveApi]:
+    """Run the production HTTP server (no bot, no workers) over the Redis at ``redis_url``."""
+    config = harness_settings(
+        redis_url,
+        NEWSBOT_API_TOKEN=API_TOKEN,
+        NEWSBOT_API_HOST="127.0.0.1",
+        NEWSBOT_API_PORT=0,
+        **settings,
+    )
+    async with open_runtime(config, Parts(bot=False, workers=0, api=True, feeds=False)) as rt:
+        yield LiveApi(rt)
 
 
 @contextlib.asynccontextmanager

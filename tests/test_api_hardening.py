@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from bot.ingest.errors import json_dumps
+from bot.ops.metrics import Metrics
 from bot.store import Store
 from tests.ingest_support import (
+    API_TOKEN,
     AUTH,
     ApiHarness,
     api_harness,
+    live_api,
     status_of,
     unhandled_errors,
+    wait_for,
 )
 
 JSON = {**AUTH, "Content-Type": "application/json"}
@@ -102,3 +109,46 @@ async def test_non_utf8_authorization_bytes_are_wrong_credentials_not_a_500(
         assert body["code"] == "unauthorized"
     assert unhandled_errors(api.metrics) == 0
     assert "Traceback" not in caplog.text and "Error handling request" not in caplog.text
+
+
+async def test_a_client_that_disconnects_mid_body_is_no_server_error(
+    redis_url: str, redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    head = [
+        b"POST /api/articles HTTP/1.1",
+        b"Host: localhost",
+        f"Authorization: Bearer {API_TOKEN}".encode(),
+        b"Content-Type: text/plain",
+        b"Content-Length: 5000",
+        b"Expect: 100-continue",
+    ]
+    async with live_api(redis_url) as api:
+        for _ in range(3):
+            reader, writer = await asyncio.open_connection(api.host, api.port)
+            writer.write(b"\r\n".join([*head, b"", b""]))
+            # "100 Continue": the server is handling the request and waits for its body.
+            assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 100")
+            writer.write("عنوان\n".encode())
+            await writer.drain()
+            writer.close()  # gone with 4990 bytes still to come
+            await writer.wait_closed()
+        # Each disconnect is noticed (and counted as a request); the server carries on.
+        await wait_for(lambda: _requests(api.metrics, "POST") >= 3, within=10)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{api.url}/api/articles", headers=AUTH) as resp,
+        ):
+            assert resp.status == 200
+        assert unhandled_errors(api.metrics) == 0
+    assert "unhandled error" not in caplog.text and "Traceback" not in caplog.text
+    assert "Error handling request" not in caplog.text
+
+
+def _requests(metrics: Metrics, method: str) -> float:
+    """API requests counted for one method (any route and status)."""
+    total = 0.0
+    for family in metrics.registry.collect():
+        for sample in family.samples:
+            if sample.name == "newsbot_api_requests_total" and sample.labels["method"] == method:
+                total += sample.value
+    return total

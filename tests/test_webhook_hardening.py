@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -16,7 +18,7 @@ from bot.runtime import Parts, Runtime, open_runtime
 from bot.serving import MAX_UPDATE_BYTES, SECRET_HEADER
 from sandbox import SandboxServer
 from tests.e2e_harness import harness_settings
-from tests.ingest_support import raw_request, status_of
+from tests.ingest_support import raw_request, status_of, wait_for
 
 SECRET = "s3cr3t-webhook_token-for-hardening"
 PATH = "/telegram/hook"
@@ -130,3 +132,30 @@ async def test_an_update_body_over_the_limit_is_413(
 async def _chunks(body: bytes) -> AsyncIterator[bytes]:
     for start in range(0, len(body), 64 * 1024):
         yield body[start : start + 64 * 1024]
+
+
+async def test_a_sender_that_disconnects_mid_body_is_no_server_error(
+    hook: Hook, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.serving")
+    head = [
+        f"POST {PATH} HTTP/1.1".encode(),
+        b"Host: 127.0.0.1",
+        f"{SECRET_HEADER}: {SECRET}".encode(),
+        b"Content-Type: application/json",
+        b"Content-Length: 5000",
+        b"Expect: 100-continue",
+    ]
+    for _ in range(3):
+        reader, writer = await asyncio.open_connection("127.0.0.1", hook.port)
+        writer.write(b"\r\n".join([*head, b"", b""]))
+        # "100 Continue": the server is handling the request and waits for its body.
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 100")
+        writer.write(b'{"update_id": 1, ')
+        await writer.drain()
+        writer.close()  # gone with most of the body still to come
+        await writer.wait_closed()
+    assert await hook.answers_updates()
+    await wait_for(lambda: caplog.text.count("webhook: sender disconnected") == 3)
+    assert "Traceback" not in caplog.text and "Error handling request" not in caplog.text
+    assert "malformed update" not in caplog.text
