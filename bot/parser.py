@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from bot import textclean
 from bot.breaking import detect_breaking
 from bot.headings import build_sections
-from bot.models import Article
+from bot.models import Article, not_in_future
 from bot.residue import drop_leading_residue, drop_residue
 
 __all__ = [
@@ -153,6 +153,8 @@ def _build(fields: dict[str, Any]) -> Article:
         raise _from_validation_error(exc) from None
     if not article.breaking and not article.has_body():
         raise _no_body()
+    if article.published_at is not None:
+        article.published_at = not_in_future(article.published_at)
     return article
 
 

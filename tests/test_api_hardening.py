@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -152,3 +153,36 @@ def _requests(metrics: Metrics, method: str) -> float:
             if sample.name == "newsbot_api_requests_total" and sample.labels["method"] == method:
                 total += sample.value
     return total
+
+
+@pytest.mark.parametrize(
+    "far", ["9999-12-31T23:59:59Z", "9999-12-31T23:59:59", "2999-01-01T00:00:00-05:00"]
+)
+async def test_a_future_date_is_clamped_to_now_and_does_not_pin_the_article(
+    api: ApiHarness, far: str
+) -> None:
+    before = datetime.now(UTC)
+    future = {"title": TITLE, "body": BODY, "published_at": far}
+    resp = await api.client.post("/api/articles", json=future, headers=JSON)
+    after = datetime.now(UTC)
+    assert resp.status == 201
+    # The answer says what was stored: the time of posting, as the feeds clamp future dates.
+    answered = datetime.fromisoformat((await resp.json())["published_at"])
+    assert before <= answered <= after
+    article_id = (await resp.json())["id"]
+    stored = await (await api.client.get(f"/api/articles/{article_id}", headers=AUTH)).json()
+    assert datetime.fromisoformat(stored["article"]["published_at"]) == answered
+    # News posted afterwards comes first in "latest", as it should.
+    later = {"title": "افتتاح جسر جديد", "body": "افتتح جسر جديد فوق النهر صباح اليوم."}
+    assert (await api.client.post("/api/articles", json=later, headers=JSON)).status == 201
+    listed = await (await api.client.get("/api/articles", headers=AUTH)).json()
+    assert [a["title"] for a in listed["articles"]] == [later["title"], TITLE]
+
+
+async def test_a_past_date_is_kept(api: ApiHarness) -> None:
+    past = {"title": TITLE, "body": BODY, "published_at": "2024-05-01T10:00:00+03:00"}
+    resp = await api.client.post("/api/articles", json=past, headers=JSON)
+    assert resp.status == 201
+    assert datetime.fromisoformat((await resp.json())["published_at"]) == datetime(
+        2024, 5, 1, 7, 0, tzinfo=UTC
+    )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from pydantic import TypeAdapter
 
 from bot.article_text import ARTICLE_TEXTS
 from bot.httpserver import read_body
@@ -21,6 +23,8 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 ACCEPTED_TYPES = ("application/json", "text/plain")
 UTF8_NAMES = frozenset({"utf-8", "utf8"})
+#: Dates in answers as the article JSON spells them.
+_WHEN = TypeAdapter(datetime | None)
 
 
 def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -125,6 +129,8 @@ async def post_article(request: web.Request) -> web.Response:
         "breaking": result.article.breaking,
         "alert": result.alert_id,
         "created": result.created,
+        # As stored: a future date is clamped to the time of posting (as for feeds).
+        "published_at": _WHEN.dump_python(result.article.published_at, mode="json"),
     }
     headers = {"Location": f"/api/articles/{result.id}"}
     return _json(body, status=201 if result.created else 200, headers=headers)
