@@ -1,4 +1,5 @@
-"""What every aiohttp server of newsbot shares: safe header bytes and bounded body reads.
+"""What every aiohttp server of newsbot shares: safe header bytes, bounded body reads, and an
+access log without secrets.
 
 The newsroom API and the webhook both face the internet (or a careless CMS); a client's bytes
 are its own fault, so none of them may make a server error.
@@ -9,8 +10,12 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 logger = logging.getLogger(__name__)
+
+#: Route prefixes whose query values are not logged (a token may be passed as a parameter).
+REDACTED_PREFIXES = ("/api/",)
 
 
 def header_bytes(value: str) -> bytes:
@@ -20,6 +25,39 @@ def header_bytes(value: str) -> bytes:
     ``encode("utf-8")`` of such a value raises, which made a wrong credential a 500.
     """
     return value.encode("utf-8", "surrogateescape")
+
+
+def logged_target(request: web.BaseRequest) -> str:
+    """The request target as the access log shows it: API query values replaced by ``…``."""
+    url = request.rel_url
+    if not url.raw_query_string or not url.raw_path.startswith(REDACTED_PREFIXES):
+        return url.raw_path_qs
+    names = "&".join(f"{name}=…" for name in dict.fromkeys(request.query.keys()))
+    return f"{url.raw_path}?{names}"
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One line per request: client, request line (API query values redacted), status, size."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        """Log one answered request."""
+        self.logger.info(
+            '%s "%s %s HTTP/%d.%d" %d %d %.3fs "%s"',
+            request.remote,
+            request.method,
+            logged_target(request),
+            request.version.major,
+            request.version.minor,
+            response.status,
+            response.body_length,
+            time,
+            request.headers.get("User-Agent", "-"),
+        )
+
+
+def make_runner(app: web.Application) -> web.AppRunner:
+    """The ``AppRunner`` of every newsbot server: the redacting access log, no signal handlers."""
+    return web.AppRunner(app, handle_signals=False, access_log_class=AccessLogger)
 
 
 def client_gone(request: web.BaseRequest) -> bool:

@@ -228,6 +228,12 @@ def _fields_from_mapping(data: Mapping[str, object]) -> dict[str, Any]:
     if unknown:
         raise _invalid(unknown[0], "is not a known field", "غير معروف")
     fields: dict[str, Any] = dict(data)
+    breaking = fields.get("breaking")
+    if breaking is not None and not isinstance(breaking, bool):
+        # pydantic would read "yes", "no", 1 or 0 as a boolean: an alert must be meant.
+        raise _invalid(
+            "breaking", "must be true or false (a JSON boolean)", "يجب أن يكون true أو false"
+        )
     if "body" in fields:
         if fields.get("sections") is not None:
             raise _invalid(
@@ -321,8 +327,32 @@ def _loads(text: str) -> Mapping[str, object]:
     return data
 
 
+def _is_utf16(data: bytes) -> bool:
+    """Whether bytes are UTF-16 text: a UTF-16 byte order mark, or NULs that decode as text."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    if b"\x00" not in data or len(data) % 2:
+        return False
+    # ASCII characters (spaces, digits, newlines) put a NUL into every other byte.
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if textclean.binary_reason(text) is None:
+            return True
+    return False
+
+
 def _decode(data: bytes) -> str:
     """Strict UTF-8 (a leading BOM allowed), or a ``binary`` ParseError naming the bad byte."""
+    if _is_utf16(data):
+        # Said before the NUL check: "contains NUL bytes" misleads whoever saved it as UTF-16.
+        raise ParseError(
+            "binary",
+            "article is not UTF-8 text: it is UTF-16; save or send it as UTF-8",
+            "المقال ليس بترميز UTF-8 بل UTF-16؛ احفظه أو أرسله بترميز UTF-8",
+        )
     if b"\x00" in data:
         raise ParseError(
             "binary",

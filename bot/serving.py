@@ -23,7 +23,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError
 
 from bot.app import ALLOWED_UPDATES
 from bot.context import NewsApplication
-from bot.httpserver import client_gone, header_bytes, read_body
+from bot.httpserver import client_gone, header_bytes, make_runner, read_body
 from bot.redaction import redact
 from config import ConfigError, Settings
 
@@ -177,7 +177,7 @@ async def webhook(
     secret = webhook_secret(settings)
     endpoint = webhook_endpoint(settings)
     await start_application(application)
-    runner = web.AppRunner(make_webhook_app(application, endpoint.path, secret))
+    runner = make_runner(make_webhook_app(application, endpoint.path, secret))
     try:
         await runner.setup()
         site = web.TCPSite(runner, endpoint.host, endpoint.port)

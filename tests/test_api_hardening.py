@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -186,3 +187,60 @@ async def test_a_past_date_is_kept(api: ApiHarness) -> None:
     assert datetime.fromisoformat((await resp.json())["published_at"]) == datetime(
         2024, 5, 1, 7, 0, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize("value", ["yes", "true", "no", 1, 0, "1", [], {}])
+async def test_breaking_must_be_a_json_boolean(api: ApiHarness, value: object) -> None:
+    data = json.dumps({"title": TITLE, "body": BODY, "breaking": value}).encode()
+    body = await _refused(api, data, JSON)
+    assert body["code"] == "invalid_article" and "'breaking'" in body["error"]
+    assert await api.alerts() == 0
+
+
+@pytest.mark.parametrize("value", [True, False, None])
+async def test_breaking_true_false_or_null_is_accepted(api: ApiHarness, value: object) -> None:
+    data = {"title": TITLE, "body": BODY, "breaking": value}
+    resp = await api.client.post("/api/articles", json=data, headers=JSON)
+    assert resp.status == 201
+    assert (await resp.json())["breaking"] is bool(value)
+
+
+ARTICLE_TEXT = f"{TITLE}\n{BODY}\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        ARTICLE_TEXT.encode("utf-16"),  # with a byte order mark
+        ARTICLE_TEXT.encode("utf-16-le"),
+        ARTICLE_TEXT.encode("utf-16-be"),
+        json.dumps({"title": TITLE, "body": BODY}).encode("utf-16"),
+    ],
+    ids=["utf-16", "utf-16-le", "utf-16-be", "json-utf-16"],
+)
+@pytest.mark.parametrize("headers", [TEXT, JSON], ids=["text", "json"])
+async def test_utf16_is_refused_as_not_utf8(
+    api: ApiHarness, data: bytes, headers: dict[str, str]
+) -> None:
+    body = await _refused(api, data, headers)
+    assert body["code"] == "binary"
+    assert "not UTF-8" in body["error"] and "UTF-16" in body["error"]
+    assert "NUL" not in body["error"]
+
+
+async def test_api_query_strings_are_not_written_to_the_access_log(
+    redis_url: str, redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    secret = "tok-0123456789-must-not-be-logged"
+    async with live_api(redis_url) as api, aiohttp.ClientSession() as http:
+        url = f"{api.url}/api/articles?access_token={secret}&limit=5"
+        async with http.get(url, headers=AUTH) as resp:
+            assert resp.status == 200
+        async with http.get(f"{api.url}/api/articles/{secret}?x={secret}", headers=AUTH):
+            pass
+        async with http.get(f"{api.url}/healthz?probe=1") as resp:
+            assert resp.status == 200
+        await wait_for(lambda: "/healthz?probe=1" in caplog.text)
+    assert secret not in caplog.text.replace(f"/api/articles/{secret}?", "")
+    assert "/api/articles?access_token=…&limit=…" in caplog.text

@@ -158,6 +158,7 @@ def test_embedded_redis_persists_between_processes(tmp_path: Path) -> None:
         (b"   \n\n  ", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
         (b"\xff\xfe\xfa broken utf-8", "UTF-8"),
+        ("عنوان\nنص الخبر\n".encode("utf-16"), "not UTF-8 text: it is UTF-16"),
     ],
 )
 def test_bad_article_files_end_with_one_clear_line(

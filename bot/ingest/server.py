@@ -12,7 +12,7 @@ from aiohttp.typedefs import Handler, Middleware
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.httpserver import client_gone
+from bot.httpserver import client_gone, make_runner
 from bot.ingest.api import add_api_routes
 from bot.ingest.auth import bearer_auth_middleware
 from bot.ingest.context import CONTEXT, ApiContext
@@ -115,7 +115,7 @@ async def serve_api(app: web.Application, host: str, port: int) -> web.AppRunner
 
     A port in use or an unusable host is a ``ConfigError`` naming NEWSBOT_API_HOST/PORT.
     """
-    runner = web.AppRunner(app, handle_signals=False)
+    runner = make_runner(app)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
