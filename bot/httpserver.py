@@ -8,9 +8,11 @@ are its own fault, so none of them may make a server error.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +57,39 @@ class AccessLogger(AbstractAccessLogger):
         )
 
 
+class ServerLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's server log, where a client's malformed request is one warning line.
+
+    aiohttp logs every request it cannot parse (a raw ``\\xff`` in the URL, an over-long
+    header, a bad chunk) with a traceback at ERROR: noise an attacker controls, and its message
+    quotes the request line, query tokens included. Such a request is the client's fault and
+    already answered 400; only its type and status are logged.
+    """
+
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
+        """Log an error; a client's unparseable request as one warning line."""
+        exc = kwargs.get("exc_info")
+        if isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 400) < 500:
+            remote = args[0] if args else "?"
+            self.logger.warning(
+                "malformed request from %s refused with %s (%s)",
+                remote,
+                exc.code or 400,
+                type(exc).__name__,
+            )
+            return
+        super().exception(msg, *args, **kwargs)
+
+
+#: The server log of every newsbot server (aiohttp's own logger, adapted).
+SERVER_LOG = ServerLog(logging.getLogger("aiohttp.server"))
+
+
 def make_runner(app: web.Application) -> web.AppRunner:
-    """The ``AppRunner`` of every newsbot server: the redacting access log, no signal handlers."""
-    return web.AppRunner(app, handle_signals=False, access_log_class=AccessLogger)
+    """The ``AppRunner`` of every newsbot server (redacting access log, quiet parse errors)."""
+    return web.AppRunner(
+        app, handle_signals=False, access_log_class=AccessLogger, logger=SERVER_LOG
+    )
 
 
 def client_gone(request: web.BaseRequest) -> bool:

@@ -244,3 +244,27 @@ async def test_api_query_strings_are_not_written_to_the_access_log(
         await wait_for(lambda: "/healthz?probe=1" in caplog.text)
     assert secret not in caplog.text.replace(f"/api/articles/{secret}?", "")
     assert "/api/articles?access_token=…&limit=…" in caplog.text
+
+
+MALFORMED = [
+    b"GET /api/articles?access_token=tok\xff HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /api/\xff HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /api/articles HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 10_000 + b"\r\n\r\n",
+    b"GET /api/articles HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+    b"POST /api/articles HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+    b"POST /api/articles HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+]
+
+
+@pytest.mark.parametrize("request_bytes", MALFORMED)
+async def test_a_malformed_request_is_a_400_logged_in_one_line_without_a_traceback(
+    redis_url: str, redis: Redis, caplog: pytest.LogCaptureFixture, request_bytes: bytes
+) -> None:
+    async with live_api(redis_url) as api:
+        answer = await api.raw(request_bytes)
+        assert 400 <= status_of(answer) < 500
+        assert unhandled_errors(api.metrics) == 0
+    records = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.levelname for r in records] == ["WARNING"]
+    assert records[0].exc_info is None and "Traceback" not in caplog.text
+    assert b"tok" not in caplog.text.encode()  # the request line (a query token) is not logged
