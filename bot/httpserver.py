@@ -1,12 +1,15 @@
-"""What every aiohttp server of newsbot shares: safe header bytes, bounded body reads, and an
-access log without secrets.
+"""What every aiohttp server of newsbot shares: bounded reads, safe header bytes, and an access
+log without secrets.
 
 The newsroom API and the webhook both face the internet (or a careless CMS); a client's bytes
-are its own fault, so none of them may make a server error.
+are its own fault, so none of them may make a server error. aiohttp's defaults keep a
+connection that never finishes its headers for an hour and one that trickles its body for
+ever; here every read has a bound (``NEWSBOT_HTTP_HEADER_TIMEOUT``/``_BODY_TIMEOUT``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -16,6 +19,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 logger = logging.getLogger(__name__)
 
+#: Seconds a server still reads (and drops) the rest of a body it did not want, so the client
+#: sees the answer rather than a reset (aiohttp's "lingering close"; its default is 10 s).
+LINGER_SECONDS = 2.0
 #: Route prefixes whose query values are not logged (a token may be passed as a parameter).
 REDACTED_PREFIXES = ("/api/",)
 
@@ -85,10 +91,17 @@ class ServerLog(logging.LoggerAdapter[logging.Logger]):
 SERVER_LOG = ServerLog(logging.getLogger("aiohttp.server"))
 
 
-def make_runner(app: web.Application) -> web.AppRunner:
-    """The ``AppRunner`` of every newsbot server (redacting access log, quiet parse errors)."""
+def make_runner(app: web.Application, *, header_timeout: float) -> web.AppRunner:
+    """The ``AppRunner`` of every newsbot server: bounded header reads, redacting access log."""
     return web.AppRunner(
-        app, handle_signals=False, access_log_class=AccessLogger, logger=SERVER_LOG
+        app,
+        handle_signals=False,
+        access_log_class=AccessLogger,
+        logger=SERVER_LOG,
+        # aiohttp's keep-alive timer runs from the connection's opening (and from each answer)
+        # until a request's headers are complete: it is the header timeout, and the idle one.
+        keepalive_timeout=header_timeout,
+        lingering_time=LINGER_SECONDS,
     )
 
 
@@ -98,17 +111,30 @@ def client_gone(request: web.BaseRequest) -> bool:
     return transport is None or transport.is_closing()
 
 
-async def read_body(request: web.Request, limit: int) -> bytes:
-    """The whole body within ``limit`` bytes, else ``web.HTTPRequestEntityTooLarge``.
+async def read_body(request: web.Request, limit: int, *, seconds: float) -> bytes:
+    """The whole body within ``limit`` bytes and ``seconds``.
 
-    The declared length is checked first, then the bytes as read (chunked uploads declare none).
+    Raises ``web.HTTPRequestEntityTooLarge`` past the limit (the declared length first, then as
+    read: chunked uploads declare none) and ``BodyTimeout`` when the body is not in by then.
     """
     declared = request.content_length
     if declared is not None and declared > limit:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=declared)
     body = bytearray()
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        body += chunk
-        if len(body) > limit:
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.content.iter_chunked(64 * 1024):
+                body += chunk
+                if len(body) > limit:
+                    raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+    except TimeoutError:
+        raise BodyTimeout(seconds) from None
     return bytes(body)
+
+
+class BodyTimeout(Exception):
+    """A request body that did not arrive in time (a slow or stalled client)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"request body not received within {seconds:g} s")
+        self.seconds = seconds

@@ -312,3 +312,31 @@ async def raw_request(host: str, port: int, request: bytes, *, within: float = 1
 def status_of(answer: bytes) -> int:
     """The status code of a raw HTTP/1.1 answer."""
     return int(answer.split(b" ", 2)[1])
+
+
+async def trickle(host: str, port: int, first: bytes, drip: bytes, *, every: float) -> bytes:
+    """A slow client: send ``first``, then ``drip`` every ``every`` s until the server hangs up.
+
+    Returns whatever the server answered before closing (``b""`` when it just closed).
+    """
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(first)
+    await writer.drain()
+
+    async def drip_forever() -> None:
+        with contextlib.suppress(ConnectionError):
+            while True:
+                await asyncio.sleep(every)
+                writer.write(drip)
+                await writer.drain()
+
+    dripping = asyncio.create_task(drip_forever())
+    try:
+        return await reader.read()  # to EOF: the server closed the connection
+    finally:
+        dripping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await dripping
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()

@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import TypeAdapter
 
 from bot.article_text import ARTICLE_TEXTS
-from bot.httpserver import read_body
+from bot.httpserver import BodyTimeout, read_body
 from bot.ingest.context import context_of
 from bot.ingest.errors import ApiError, json_dumps, parse_error_status
 from bot.models import ARTICLE_ID_RE, Article
@@ -73,14 +73,17 @@ def _content_type(request: web.Request) -> str:
     return media
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
-    """The whole body, refused with 413 past ``limit`` (declared length first, then as read)."""
+async def _read_body(request: web.Request, limit: int, seconds: float) -> bytes:
+    """The whole body: 413 past ``limit`` (declared length first), 408 after ``seconds``."""
     try:
-        return await read_body(request, limit)
+        return await read_body(request, limit, seconds=seconds)
     except web.HTTPRequestEntityTooLarge:
         declared = request.content_length
         size = declared if declared is not None and declared > limit else None
         raise _too_large(size, limit) from None
+    except BodyTimeout as exc:
+        # The connection is closed with the answer: what the client still sends is not read.
+        raise ApiError(408, "timeout", f"{exc} (NEWSBOT_HTTP_BODY_TIMEOUT)", close=True) from None
 
 
 def _too_large(size: int | None, limit: int) -> ApiError:
@@ -105,7 +108,7 @@ async def post_article(request: web.Request) -> web.Response:
     ctx = context_of(request)
     breaking = _breaking_param(request)
     media = _content_type(request)
-    data = await _read_body(request, ctx.settings.api_max_bytes)
+    data = await _read_body(request, ctx.settings.api_max_bytes, ctx.settings.http_body_timeout)
     try:
         article = parse_bytes(
             data,

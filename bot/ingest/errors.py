@@ -22,6 +22,7 @@ class ApiError(Exception):
         *,
         arabic: str | None = None,
         headers: Mapping[str, str] | None = None,
+        close: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -29,12 +30,17 @@ class ApiError(Exception):
         self.message = message
         self.arabic = arabic
         self.headers = dict(headers or {})
+        #: Close the connection after answering (the client's stream cannot be trusted).
+        self.close = close
 
     def response(self) -> web.Response:
         """The JSON response for this error."""
-        return error_response(
+        response = error_response(
             self.status, self.code, self.message, arabic=self.arabic, headers=self.headers
         )
+        if self.close:
+            response.force_close()
+        return response
 
 
 def error_response(

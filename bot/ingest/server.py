@@ -115,7 +115,7 @@ async def serve_api(app: web.Application, host: str, port: int) -> web.AppRunner
 
     A port in use or an unusable host is a ``ConfigError`` naming NEWSBOT_API_HOST/PORT.
     """
-    runner = make_runner(app)
+    runner = make_runner(app, header_timeout=app[CONTEXT].settings.http_header_timeout)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
