@@ -16,16 +16,15 @@ from redis.asyncio import Redis
 from bot.ingest.errors import json_dumps
 from bot.ops.metrics import Metrics
 from bot.store import Store
+from tests.constants import API_TOKEN, AUTH
 from tests.ingest_support import (
-    API_TOKEN,
-    AUTH,
     ApiHarness,
     api_harness,
     live_api,
     status_of,
     unhandled_errors,
-    wait_for,
 )
+from tests.waiting import wait_for
 
 JSON = {**AUTH, "Content-Type": "application/json"}
 TEXT = {**AUTH, "Content-Type": "text/plain"}

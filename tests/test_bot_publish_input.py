@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from tests.e2e_harness import ADMIN_ID, BotHarness, open_bot_harness
+from tests.constants import ADMIN_ID
+from tests.e2e_harness import BotHarness, open_bot_harness
 from tests.ingest_support import metric_value
 
 

@@ -17,7 +17,8 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.serving import SECRET_HEADER
-from tests.ingest_support import API_TOKEN, LiveApi, live_api, status_of, trickle
+from tests.constants import API_TOKEN
+from tests.ingest_support import LiveApi, live_api, status_of, trickle
 from tests.webhook_support import PATH, SECRET, Hook, webhook_bot
 
 BOUND = 1.0

@@ -12,7 +12,8 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.serving import MAX_UPDATE_BYTES, SECRET_HEADER
-from tests.ingest_support import status_of, wait_for
+from tests.ingest_support import status_of
+from tests.waiting import wait_for
 from tests.webhook_support import PATH, SECRET, Hook, webhook_bot
 
 

@@ -14,10 +14,11 @@ import aiohttp
 from bot.runtime import Parts, Runtime, open_runtime
 from bot.serving import SECRET_HEADER
 from sandbox import SandboxServer
+from tests.constants import WEBHOOK_SECRET
 from tests.e2e_harness import harness_settings
 from tests.ingest_support import raw_request
 
-SECRET = "s3cr3t-webhook_token-for-hardening"
+SECRET = WEBHOOK_SECRET
 PATH = "/telegram/hook"
 READER = 401
 #: The bot alone, fed by its webhook (no workers, no HTTP API).
