@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -15,6 +16,18 @@ ARTICLE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
 ARTICLE_ID_RE = re.compile(ARTICLE_ID_PATTERN)
 
 ArticleId = Annotated[str, Field(pattern=ARTICLE_ID_PATTERN)]
+
+
+def not_in_future(when: datetime, *, now: float | None = None) -> datetime:
+    """A publication time no later than ``now`` (default: the clock); no zone is taken as UTC.
+
+    Every source (feeds, API, CLI, /publish) clamps: a clock-skewed or mistyped future date
+    (``9999-12-31``) would pin the article to the top of "latest" for good.
+    """
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = datetime.fromtimestamp(now if now is not None else time.time(), UTC)
+    return min(when, current)
 
 
 class Section(BaseModel):

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from bot import textclean
 from bot.breaking import detect_breaking
 from bot.headings import build_sections
-from bot.models import Article
+from bot.models import Article, not_in_future
 from bot.residue import drop_leading_residue, drop_residue
 
 __all__ = [
@@ -153,6 +153,8 @@ def _build(fields: dict[str, Any]) -> Article:
         raise _from_validation_error(exc) from None
     if not article.breaking and not article.has_body():
         raise _no_body()
+    if article.published_at is not None:
+        article.published_at = not_in_future(article.published_at)
     return article
 
 
@@ -226,6 +228,12 @@ def _fields_from_mapping(data: Mapping[str, object]) -> dict[str, Any]:
     if unknown:
         raise _invalid(unknown[0], "is not a known field", "غير معروف")
     fields: dict[str, Any] = dict(data)
+    breaking = fields.get("breaking")
+    if breaking is not None and not isinstance(breaking, bool):
+        # pydantic would read "yes", "no", 1 or 0 as a boolean: an alert must be meant.
+        raise _invalid(
+            "breaking", "must be true or false (a JSON boolean)", "يجب أن يكون true أو false"
+        )
     if "body" in fields:
         if fields.get("sections") is not None:
             raise _invalid(
@@ -257,6 +265,45 @@ def _fields_from_mapping(data: Mapping[str, object]) -> dict[str, Any]:
     return fields
 
 
+#: A lone surrogate: JSON's ``\\ud800`` escapes allow it, but it is no Unicode character and
+#: cannot be stored (UTF-8 has no encoding for it).
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _shown(name: str) -> str:
+    """A field name as it can be printed and sent back (surrogates as ``\\udXXX`` escapes)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _refuse_surrogates(data: Mapping[str, object]) -> None:
+    """Refuse a JSON article with a lone surrogate in any string, naming the field (dotted)."""
+    # Iterative: a document nested as deeply as json.loads allows must not overflow the stack.
+    pending: list[tuple[str, object]] = [("", data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if _SURROGATE_RE.search(value):
+                raise _invalid(
+                    path,
+                    "contains a lone surrogate (e.g. \\ud800), which is not Unicode text",
+                    "يحتوي على محارف يونيكود غير صالحة",
+                )
+        elif isinstance(value, Mapping):
+            children: list[tuple[str, object]] = []
+            for key, item in value.items():
+                name = f"{path}.{key}" if path else str(key)
+                if _SURROGATE_RE.search(name):
+                    raise _invalid(
+                        _shown(name),
+                        "has a name with a lone surrogate, which is not Unicode text",
+                        "اسمه يحتوي على محارف يونيكود غير صالحة",
+                    )
+                children.append((name, item))
+            pending.extend(reversed(children))  # report the first bad field in document order
+        elif isinstance(value, list):
+            pending.extend(reversed([(f"{path}.{i}", item) for i, item in enumerate(value)]))
+
+
 def _loads(text: str) -> Mapping[str, object]:
     """The JSON object in ``text``, or an ``invalid_json`` ParseError saying where it broke."""
     try:
@@ -280,8 +327,32 @@ def _loads(text: str) -> Mapping[str, object]:
     return data
 
 
+def _is_utf16(data: bytes) -> bool:
+    """Whether bytes are UTF-16 text: a UTF-16 byte order mark, or NULs that decode as text."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    if b"\x00" not in data or len(data) % 2:
+        return False
+    # ASCII characters (spaces, digits, newlines) put a NUL into every other byte.
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if textclean.binary_reason(text) is None:
+            return True
+    return False
+
+
 def _decode(data: bytes) -> str:
     """Strict UTF-8 (a leading BOM allowed), or a ``binary`` ParseError naming the bad byte."""
+    if _is_utf16(data):
+        # Said before the NUL check: "contains NUL bytes" misleads whoever saved it as UTF-16.
+        raise ParseError(
+            "binary",
+            "article is not UTF-8 text: it is UTF-16; save or send it as UTF-8",
+            "المقال ليس بترميز UTF-8 بل UTF-16؛ احفظه أو أرسله بترميز UTF-8",
+        )
     if b"\x00" in data:
         raise ParseError(
             "binary",
@@ -307,6 +378,7 @@ def _parse_json(data: str | bytes | Mapping[str, object], breaking: bool | None)
     if isinstance(data, str):
         _check_text(data)
         data = _loads(data.removeprefix("\ufeff"))
+    _refuse_surrogates(data)
     fields = _fields_from_mapping(data)
     if breaking is not None:
         fields["breaking"] = breaking

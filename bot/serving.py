@@ -23,6 +23,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError
 
 from bot.app import ALLOWED_UPDATES
 from bot.context import NewsApplication
+from bot.httpserver import BodyTimeout, client_gone, header_bytes, make_runner, read_body
 from bot.redaction import redact
 from config import ConfigError, Settings
 
@@ -109,7 +110,9 @@ def webhook_secret(settings: Settings) -> str:
     return settings.webhook_secret.get_secret_value()
 
 
-def make_webhook_app(application: NewsApplication, path: str, secret: str) -> web.Application:
+def make_webhook_app(
+    application: NewsApplication, path: str, secret: str, *, body_timeout: float
+) -> web.Application:
     """The aiohttp app: ``POST path`` with the right secret header feeds the update queue."""
     expected = secret.encode("utf-8")
 
@@ -118,11 +121,24 @@ def make_webhook_app(application: NewsApplication, path: str, secret: str) -> we
         if given is None:
             return web.Response(status=401, text="missing secret token")
         # Constant-time comparison: the secret is the only thing between the internet and
-        # the update queue.
-        if not hmac.compare_digest(given.encode("utf-8"), expected):
+        # the update queue. Non-UTF-8 bytes are compared as sent: simply a wrong secret.
+        if not hmac.compare_digest(header_bytes(given), expected):
             return web.Response(status=403, text="wrong secret token")
+        # Outside the broad except below: a body over the limit is a 413, not "malformed".
         try:
-            data = json.loads(await request.read())
+            body = await read_body(request, MAX_UPDATE_BYTES, seconds=body_timeout)
+        except BodyTimeout as exc:
+            logger.info("webhook: %s; connection closed", exc)
+            response = web.Response(status=408, text=str(exc))
+            response.force_close()
+            return response
+        except ConnectionError:
+            if not client_gone(request):
+                raise
+            logger.info("webhook: sender disconnected before the update was read")
+            return web.Response(status=499, reason="Client Closed Request")
+        try:
+            data = json.loads(body)
             if not isinstance(data, dict):
                 raise TypeError(f"an update is a JSON object, not {type(data).__name__}")
             update = Update.de_json(data, application.bot)
@@ -168,7 +184,10 @@ async def webhook(
     secret = webhook_secret(settings)
     endpoint = webhook_endpoint(settings)
     await start_application(application)
-    runner = web.AppRunner(make_webhook_app(application, endpoint.path, secret))
+    app = make_webhook_app(
+        application, endpoint.path, secret, body_timeout=settings.http_body_timeout
+    )
+    runner = make_runner(app, header_timeout=settings.http_header_timeout)
     try:
         await runner.setup()
         site = web.TCPSite(runner, endpoint.host, endpoint.port)

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     feed_max_bytes: int = Field(default=5_242_880, gt=0, alias="NEWSBOT_FEED_MAX_BYTES")
     feed_backoff_max: float = Field(default=1800.0, gt=0, alias="NEWSBOT_FEED_BACKOFF_MAX")
 
+    # Slow clients: both HTTP servers (API and webhook) close a connection that takes longer.
+    http_header_timeout: float = Field(
+        default=15.0, gt=0, le=3600, alias="NEWSBOT_HTTP_HEADER_TIMEOUT"
+    )
+    http_body_timeout: float = Field(default=30.0, gt=0, le=3600, alias="NEWSBOT_HTTP_BODY_TIMEOUT")
+
     @field_validator("telegram_api_url", "webhook_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

@@ -75,7 +75,7 @@ async def publish(update: Update, context: NewsContext) -> None:
         await reply(update, context.bot, [publish_usage()])
         return
     try:
-        result = await context.ingestor.ingest_bytes(source.encode("utf-8"))
+        result = await context.ingestor.ingest_bytes(source.encode("utf-8"), source="telegram")
     except ParseError as exc:
         logger.info("/publish refused (%s): %s", exc.code, exc.message)
         refusal = publish_failed(exc.arabic, invalid_field=rejected_field(exc))

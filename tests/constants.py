@@ -8,6 +8,8 @@ BOT_TOKEN = "123456789:AAFakeNewsbotTestToken-0123456789abcdef"
 API_TOKEN = "s3cret-newsroom-token-for-tests-0123456789"
 #: The Authorization header that carries it.
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+#: The webhook secret (X-Telegram-Bot-Api-Secret-Token) of the webhook tests' bots.
+WEBHOOK_SECRET = "s3cr3t-webhook_token-for-tests"
 #: The editor of the test newsroom (NEWSBOT_ADMIN_IDS); also the sandbox tests' one user.
 ADMIN_ID = 1001
 #: The user the sandbox tests talk to (the ``sandbox_user`` fixture adds them).

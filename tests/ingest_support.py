@@ -18,11 +18,13 @@ from bot.ingest.feeds import PollOutcome
 from bot.ingest.server import build_api_app
 from bot.ops.health import ReadinessProbe
 from bot.ops.metrics import Metrics
+from bot.runtime import Parts, Runtime, open_runtime
 from bot.services import Services
 from bot.store import Store
 from config import Settings
 from tests.constants import API_TOKEN
 from tests.delivery_support import DKEYS, services_over
+from tests.e2e_harness import harness_settings
 
 FEEDS_DIR = Path(__file__).parent / "data" / "feeds"
 
@@ -52,6 +54,63 @@ class ApiHarness:
     async def alerts(self) -> int:
         """Alerts recorded (each one is a separate push to subscribers)."""
         return int(await self.store.redis.zcard(DKEYS.alerts_by_time))
+
+    async def raw(self, request: bytes) -> bytes:
+        """Send raw bytes to the server (see :func:`raw_request`); the raw answer."""
+        server = self.client.server
+        assert server.port is not None
+        return await raw_request(server.host, server.port, request)
+
+
+@dataclass
+class LiveApi:
+    """The newsroom API as production serves it: ``open_runtime`` with the HTTP server only.
+
+    Unlike :func:`api_harness` (aiohttp's ``TestServer``, which cancels a handler whose client
+    disconnects), this is the production runner, with its timeouts and access log.
+    """
+
+    runtime: Runtime
+    host: str = "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        assert self.runtime.api_port is not None
+        return self.runtime.api_port
+
+    @property
+    def url(self) -> str:
+        """The server's base URL (no trailing slash)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def metrics(self) -> Metrics:
+        """The runtime's metrics."""
+        return self.runtime.metrics
+
+    @property
+    def store(self) -> Store:
+        """The runtime's store."""
+        return self.runtime.store
+
+    async def raw(self, request: bytes) -> bytes:
+        """Send raw bytes to the server (see :func:`raw_request`); the raw answer."""
+        return await raw_request(self.host, self.port, request)
+
+
+@contextlib.asynccontextmanager
+async def live_api(redis_url: str, **settings: Any) -> AsyncIterator[LiveApi]:
+    """Run the production HTTP server (no bot, no workers) over the Redis at ``redis_url``."""
+    config = harness_settings(
+        redis_url,
+        NEWSBOT_API_TOKEN=API_TOKEN,
+        NEWSBOT_API_HOST="127.0.0.1",
+        NEWSBOT_API_PORT=0,
+        **settings,
+    )
+    async with open_runtime(config, Parts(bot=False, workers=0, api=True, feeds=False)) as rt:
+        yield LiveApi(rt)
 
 
 @contextlib.asynccontextmanager
@@ -204,3 +263,55 @@ def rss(title: str, items: list[dict[str, str]], *, extra: str = "") -> bytes:
         parts.append("<item>" + "".join(f"<{k}>{v}</{k}>" for k, v in item.items()) + "</item>")
     parts.append("</channel></rss>")
     return "\n".join(parts).encode("utf-8")
+
+
+def unhandled_errors(metrics: Metrics) -> float:
+    """How many requests reached the API's catch-all 500 handler."""
+    return metrics.registry.get_sample_value("newsbot_api_unhandled_errors_total") or 0.0
+
+
+async def raw_request(host: str, port: int, request: bytes, *, within: float = 15.0) -> bytes:
+    """Send raw bytes (anything a client can put on the wire) and read the answer to EOF."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        async with asyncio.timeout(within):
+            return await reader.read()
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+def status_of(answer: bytes) -> int:
+    """The status code of a raw HTTP/1.1 answer."""
+    return int(answer.split(b" ", 2)[1])
+
+
+async def trickle(host: str, port: int, first: bytes, drip: bytes, *, every: float) -> bytes:
+    """A slow client: send ``first``, then ``drip`` every ``every`` s until the server hangs up.
+
+    Returns whatever the server answered before closing (``b""`` when it just closed).
+    """
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(first)
+    await writer.drain()
+
+    async def drip_forever() -> None:
+        with contextlib.suppress(ConnectionError):
+            while True:
+                await asyncio.sleep(every)
+                writer.write(drip)
+                await writer.drain()
+
+    dripping = asyncio.create_task(drip_forever())
+    try:
+        return await reader.read()  # to EOF: the server closed the connection
+    finally:
+        dripping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await dripping
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()

@@ -23,11 +23,12 @@ from config import ConfigError, Settings, load_settings
 from sandbox import SandboxServer
 from sandbox.api_methods import BotApi
 from sandbox.errors import bad_request
+from tests.constants import WEBHOOK_SECRET
 from tests.e2e_harness import BotHarness, harness_settings, open_bot_harness
 from tests.waiting import wait_for
 
 READER = 301
-SECRET = "s3cr3t-webhook_token"
+SECRET = WEBHOOK_SECRET
 #: The bot alone, as the webhook tests need it (no workers, no HTTP API).
 BOT_ONLY = Parts(workers=0, api=False, feeds=False, poll_timeout=1.0)
 

@@ -158,6 +158,7 @@ def test_embedded_redis_persists_between_processes(tmp_path: Path) -> None:
         (b"   \n\n  ", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
         (b"\xff\xfe\xfa broken utf-8", "UTF-8"),
+        ("عنوان\nنص الخبر\n".encode("utf-16"), "not UTF-8 text: it is UTF-16"),
     ],
 )
 def test_bad_article_files_end_with_one_clear_line(
@@ -168,6 +169,19 @@ def test_bad_article_files_end_with_one_clear_line(
     result = newsbot("preview", str(path))
     assert_one_line_error(result)
     assert needle.lower() in result.stderr.lower()
+
+
+@pytest.mark.parametrize("command", ["preview", "ingest"])
+def test_a_lone_surrogate_in_a_json_article_is_one_line_naming_the_field(
+    tmp_path: Path, redis_url: str, command: str
+) -> None:
+    path = tmp_path / "article.json"
+    # JSON's \u escapes can spell a lone surrogate, which is no text and cannot be stored.
+    path.write_text('{"title": "عنوان", "body": "نص", "tags": ["\\ud800"]}', encoding="utf-8")
+    env = {"REDIS_URL": redis_url, "NEWSBOT_REDIS_NAMESPACE": "cli-surrogate"}
+    result = newsbot(command, str(path), env=env)
+    assert_one_line_error(result, "'tags.0'", "surrogate")
+    assert "unexpected error" not in result.stderr
 
 
 def test_missing_file_is_named() -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from pydantic import TypeAdapter
 
 from bot.article_text import ARTICLE_TEXTS
+from bot.httpserver import BodyTimeout, read_body
 from bot.ingest.context import context_of
 from bot.ingest.errors import ApiError, json_dumps, parse_error_status
 from bot.models import ARTICLE_ID_RE, Article
@@ -18,9 +21,10 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-READ_CHUNK = 64 * 1024
 ACCEPTED_TYPES = ("application/json", "text/plain")
 UTF8_NAMES = frozenset({"utf-8", "utf8"})
+#: Dates in answers as the article JSON spells them.
+_WHEN = TypeAdapter(datetime | None)
 
 
 def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -69,18 +73,17 @@ def _content_type(request: web.Request) -> str:
     return media
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
-    """The whole body, refused with 413 past ``limit`` (declared length first, then as read)."""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise _too_large(declared, limit)
-    body = bytearray()
-    # Chunked uploads declare no length: count while reading and stop at the limit.
-    async for chunk in request.content.iter_chunked(READ_CHUNK):
-        body += chunk
-        if len(body) > limit:
-            raise _too_large(None, limit)
-    return bytes(body)
+async def _read_body(request: web.Request, limit: int, seconds: float) -> bytes:
+    """The whole body: 413 past ``limit`` (declared length first), 408 after ``seconds``."""
+    try:
+        return await read_body(request, limit, seconds=seconds)
+    except web.HTTPRequestEntityTooLarge:
+        declared = request.content_length
+        size = declared if declared is not None and declared > limit else None
+        raise _too_large(size, limit) from None
+    except BodyTimeout as exc:
+        # The connection is closed with the answer: what the client still sends is not read.
+        raise ApiError(408, "timeout", f"{exc} (NEWSBOT_HTTP_BODY_TIMEOUT)", close=True) from None
 
 
 def _too_large(size: int | None, limit: int) -> ApiError:
@@ -105,7 +108,7 @@ async def post_article(request: web.Request) -> web.Response:
     ctx = context_of(request)
     breaking = _breaking_param(request)
     media = _content_type(request)
-    data = await _read_body(request, ctx.settings.api_max_bytes)
+    data = await _read_body(request, ctx.settings.api_max_bytes, ctx.settings.http_body_timeout)
     try:
         article = parse_bytes(
             data,
@@ -129,6 +132,8 @@ async def post_article(request: web.Request) -> web.Response:
         "breaking": result.article.breaking,
         "alert": result.alert_id,
         "created": result.created,
+        # As stored: a future date is clamped to the time of posting (as for feeds).
+        "published_at": _WHEN.dump_python(result.article.published_at, mode="json"),
     }
     headers = {"Location": f"/api/articles/{result.id}"}
     return _json(body, status=201 if result.created else 200, headers=headers)

@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from bot.httpserver import header_bytes
 from bot.ingest.errors import error_response
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def token_matches(header: str | None, expected: bytes) -> bool:
     if scheme.lower() != "bearer":
         return False
     # compare_digest on bytes: the comparison time does not depend on where they differ.
-    return hmac.compare_digest(credentials.strip().encode("utf-8"), expected)
+    return hmac.compare_digest(header_bytes(credentials.strip()), expected)
 
 
 def authenticated(request: web.Request, token: str | None) -> bool:

@@ -22,6 +22,7 @@ class ApiError(Exception):
         *,
         arabic: str | None = None,
         headers: Mapping[str, str] | None = None,
+        close: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -29,12 +30,17 @@ class ApiError(Exception):
         self.message = message
         self.arabic = arabic
         self.headers = dict(headers or {})
+        #: Close the connection after answering (the client's stream cannot be trusted).
+        self.close = close
 
     def response(self) -> web.Response:
         """The JSON response for this error."""
-        return error_response(
+        response = error_response(
             self.status, self.code, self.message, arabic=self.arabic, headers=self.headers
         )
+        if self.close:
+            response.force_close()
+        return response
 
 
 def error_response(
@@ -59,7 +65,14 @@ def parse_error_status(code: str) -> int:
 
 def json_dumps(data: object) -> str:
     """JSON with Arabic kept readable (no ``\\u`` escapes), for every API response body."""
-    return json.dumps(data, ensure_ascii=False)
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (echoed from a request) has no UTF-8 form: escape it rather than
+        # fail while writing the answer.
+        return json.dumps(data)
+    return text
 
 
 _HTTP_CODES = {

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from bot.ingest.html_text import html_to_inline, html_to_paragraphs, text_to_paragraphs
-from bot.models import Article
+from bot.models import Article, not_in_future
 from bot.parser import ParseError, parse_text
 
 _HTTP_URL_RE = re.compile(r"^https?://[^\s/]+")
@@ -55,9 +55,7 @@ def entry_published(entry: Mapping[str, object], *, now: float | None = None) ->
                 when = datetime(*value[:6], tzinfo=UTC)
             except (ValueError, OverflowError):
                 continue
-            # A clock-skewed or mistyped future date would pin the item to the top of "latest".
-            current = datetime.fromtimestamp(now if now is not None else time.time(), UTC)
-            return min(when, current)
+            return not_in_future(when, now=now)
     return None
 
 

@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler, Middleware
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.httpserver import client_gone, make_runner
 from bot.ingest.api import add_api_routes
 from bot.ingest.auth import bearer_auth_middleware
 from bot.ingest.context import CONTEXT, ApiContext
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds a client is asked to wait when Redis is unreachable.
 STORE_RETRY_AFTER = 5
+#: The status recorded for a request whose client disconnected before it was answered.
+CLIENT_CLOSED = 499
 
 
 def _route_label(request: web.Request) -> str:
@@ -57,11 +60,17 @@ def errors_middleware(metrics: Metrics) -> Middleware:
                 "the article store is unavailable; retry shortly",
                 headers={"Retry-After": str(STORE_RETRY_AFTER)},
             )
-        except Exception:
-            # The traceback goes to the log only: a response body must not leak internals.
-            logger.exception("unhandled error in %s %s", request.method, request.path)
-            metrics.api_unhandled_errors.inc()
-            response = error_response(500, "internal", "internal server error")
+        except Exception as exc:
+            if isinstance(exc, ConnectionError) and client_gone(request):
+                # The client hung up (e.g. mid-body): nobody is waiting for an answer, and
+                # it is no server error. 499 (as nginx counts it) keeps it visible in metrics.
+                logger.info("%s %s: client disconnected", request.method, request.path)
+                response = web.Response(status=CLIENT_CLOSED, reason="Client Closed Request")
+            else:
+                # The traceback goes to the log only: a response body must not leak internals.
+                logger.exception("unhandled error in %s %s", request.method, request.path)
+                metrics.api_unhandled_errors.inc()
+                response = error_response(500, "internal", "internal server error")
         metrics.api_requests.labels(
             method=request.method, route=_route_label(request), status=str(response.status)
         ).inc()
@@ -106,7 +115,7 @@ async def serve_api(app: web.Application, host: str, port: int) -> web.AppRunner
 
     A port in use or an unusable host is a ``ConfigError`` naming NEWSBOT_API_HOST/PORT.
     """
-    runner = web.AppRunner(app, handle_signals=False)
+    runner = make_runner(app, header_timeout=app[CONTEXT].settings.http_header_timeout)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
