@@ -7,6 +7,7 @@ tatweel, emoji and ZWJ/ZWNJ inside words are always kept exactly as they came.
 from __future__ import annotations
 
 import html
+import html.entities
 import re
 import unicodedata
 
@@ -39,7 +40,16 @@ def decode_entities(text: str) -> str:
     """Decode terminated HTML entities (``&quot;`` ``&amp;`` ``&#171;`` ``&nbsp;``) once."""
     if "&" not in text:
         return text
-    return _ENTITY_RE.sub(lambda m: html.unescape(m.group(0)), text)
+    return _ENTITY_RE.sub(_decode_entity, text)
+
+
+def _decode_entity(match: re.Match[str]) -> str:
+    # html.unescape also decodes a known prefix of an unknown name ("&notanentity;" → "¬anentity;"):
+    # a named entity is decoded only when the whole name is one, otherwise kept as written.
+    entity = match.group(0)
+    if entity[1] != "#" and entity[1:] not in html.entities.html5:
+        return entity
+    return html.unescape(entity)
 
 
 def balance_bidi(line: str) -> str:

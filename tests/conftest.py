@@ -17,6 +17,10 @@ from bot.redis_conn import EmbeddedRedis, client_options
 if TYPE_CHECKING:
     from bot.store import Store
 
+# Every other shared fixture (sandbox, PTB bot, HTTP client, own Redis, feed server) lives in
+# one plugin module, registered here once: test modules request fixtures by name, never import them.
+pytest_plugins = ("tests.fixtures",)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_ARTICLE = REPO_ROOT / "samples" / "seed_breaking_article.txt"
 

@@ -13,9 +13,9 @@ from bot.delivery.metrics import DeliveryMetrics, Listener
 from bot.ops.metrics import Metrics
 from bot.store import Store
 from sandbox import SandboxServer
+from tests.constants import BOT_TOKEN
 from tests.delivery_support import delivery_reader, engine
 
-SANDBOX_TOKEN = "123456:E2E-newsbot-ingestion-test-token-0123456789"
 READERS = (2001, 2002)
 
 
@@ -56,7 +56,7 @@ async def delivery_stack(
         for listener in listeners:
             counters.add_listener(listener)
         settings = {"claim_idle": 5.0, **config}
-        delivery = DeliveryConfig(api_url=sandbox.api_url, token=SANDBOX_TOKEN, **settings)
+        delivery = DeliveryConfig(api_url=sandbox.api_url, token=BOT_TOKEN, **settings)
         service = engine(store, delivery, workers=1, metrics=counters)
         task = asyncio.create_task(service.run(stop))
         yield DeliveryStack(sandbox, metrics)

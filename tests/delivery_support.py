@@ -1,21 +1,21 @@
-"""Helpers for the delivery tests: the sandbox with send timestamps, seeding, running workers."""
+"""Delivery test helpers: arrival times, the limiter's slots, seeding, running workers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from redis.exceptions import RedisError
 
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.keys import DeliveryKeys
 from bot.delivery.metrics import DeliveryMetrics
 from bot.delivery.publisher import DeliveryPublisher
+from bot.delivery.ratelimit import Grant, RateLimiter, RatePriority
 from bot.delivery.reader import DeliveryReader
 from bot.delivery.service import DeliveryService
 from bot.delivery.status import AlertStatus
@@ -27,22 +27,11 @@ from bot.store import Store
 from config import Settings
 from sandbox.errors import server_error
 from sandbox.server import SandboxServer
+from tests.constants import BOT_TOKEN
 
-TOKEN = "123456789:delivery-test-token-0123456789abcdef"
 FIRST_CHAT = 1000
 #: The delivery engine's keys in the tests' default namespace.
 DKEYS = DeliveryKeys()
-
-
-@pytest.fixture(name="server")
-async def server_fixture() -> AsyncIterator[SandboxServer]:
-    """``server``: a fresh sandbox for each test (import it into a test module to use it)."""
-    sandbox = SandboxServer()
-    await sandbox.start()
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
 
 
 @dataclass
@@ -120,7 +109,7 @@ def engine_config(server: SandboxServer, **overrides: Any) -> DeliveryConfig:
     """A configuration pointed at the sandbox, with short retry delays for tests."""
     base = DeliveryConfig(
         api_url=server.api_url,
-        token=TOKEN,
+        token=BOT_TOKEN,
         rate=200.0,
         max_in_flight=32,
         claim_idle=1.0,
@@ -240,10 +229,64 @@ async def wait_done(store: Store, alert_id: str, within: float = 20.0) -> AlertS
         await asyncio.sleep(0.05)
 
 
-async def wait_for(predicate: Callable[[], bool], within: float = 10.0) -> None:
-    """Poll ``predicate`` until true."""
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+async def redis_now_us(store: Store) -> int:
+    """Redis' own clock (the clock of the shared schedule), in microseconds."""
+    seconds, micros = await store.redis.time()
+    return int(seconds) * 1_000_000 + int(micros)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A send slot the shared limiter granted, on Redis' clock (microseconds)."""
+
+    at_us: int  # when the message may go
+    asked_us: int  # when Redis evaluated the request
+    chat_id: int | None
+    priority: RatePriority
+
+
+@dataclass
+class SlotLog:
+    """Every slot a limiter granted, in grant order: the schedule the senders followed."""
+
+    slots: list[Slot] = field(default_factory=list)
+    #: Requests refused (schedule full, chat busy): (Redis time asked, chat).
+    refused: list[tuple[int, int | None]] = field(default_factory=list)
+
+    def waited_us(self, chat_id: int) -> list[int]:
+        """For each slot of a chat: microseconds from the first request for it to the slot."""
+        waits, asked = [], [t for t, c in self.refused if c == chat_id]
+        for slot in (s for s in self.slots if s.chat_id == chat_id):
+            first = min([t for t in asked if t <= slot.asked_us] + [slot.asked_us])
+            waits.append(slot.at_us - first)
+            asked = [t for t in asked if t > slot.asked_us]
+        return waits
+
+    def times(self, priority: RatePriority | None = None) -> list[float]:
+        """Slot times in seconds on Redis' clock (of one priority, or all)."""
+        return [s.at_us / 1e6 for s in self.slots if priority in (None, s.priority)]
+
+
+def record_slots(limiter: RateLimiter, log: SlotLog | None = None) -> SlotLog:
+    """Record every slot ``limiter`` grants (wraps its ``acquire``); several may share a log.
+
+    The schedule is what the engine controls: a stall of the test machine can delay a send
+    past its slot (and bunch sends together on arrival) but never books two slots closer.
+    """
+    log = log if log is not None else SlotLog()
+    original = limiter.acquire
+
+    async def acquire(
+        chat_ids: Sequence[int | None], priority: RatePriority = RatePriority.LOW
+    ) -> list[Grant]:
+        grants = await original(chat_ids, priority)
+        for chat_id, grant in zip(chat_ids, grants, strict=True):
+            asked = grant.at_us - round(grant.delay * 1_000_000)
+            if grant.granted:
+                log.slots.append(Slot(grant.at_us, asked, chat_id, priority))
+            else:
+                log.refused.append((asked, chat_id))
+        return grants
+
+    limiter.acquire = acquire  # type: ignore[method-assign]
+    return log

@@ -14,34 +14,30 @@ Reusable by any test module::
         [greeting] = await bot.send(ALICE, "/start")
 
 The ``redis`` fixture (tests/conftest.py) empties the database before and after each test.
-Every wait is event-based (the sandbox notifies on each message) with a generous timeout.
+Every wait is event-based (the sandbox notifies on each message) or polls with
+``tests.waiting.wait_for``, with a generous timeout.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.delivery.status import AlertStatus
-from bot.local_stack import SANDBOX_BOT_USERNAME, SANDBOX_TOKEN, LocalStack, open_local_stack
+from bot.local_stack import SANDBOX_BOT_USERNAME, LocalStack, open_local_stack
 from bot.pipeline import IngestResult
 from bot.runtime import Parts
 from bot.store import Store
 from config import Settings
 from sandbox import CallbackRecord, ChatMessage, SandboxServer, SandboxState
+from tests.constants import ADMIN_ID, BOT_TOKEN, TIMEOUT
+from tests.waiting import wait_for
 
 T = TypeVar("T")
 
-#: Seconds any single expectation may take (event-based: a passing test rarely waits).
-TIMEOUT = 15.0
-#: The editor of the test newsroom (NEWSBOT_ADMIN_IDS).
-ADMIN_ID = 1001
 BOT_USERNAME = SANDBOX_BOT_USERNAME
-BOT_TOKEN = SANDBOX_TOKEN
 
 
 def harness_settings(
@@ -58,20 +54,6 @@ def harness_settings(
     }
     values.update(extra)
     return Settings(_env_file=None, **values)
-
-
-async def wait_for(
-    probe: Callable[[], Awaitable[T | None]], *, within: float = TIMEOUT, what: str = "condition"
-) -> T:
-    """Poll an async ``probe`` (every 20 ms) until it returns something; for Redis-side state."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await probe()
-        if value is not None and value is not False:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {within}s")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

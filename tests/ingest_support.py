@@ -6,13 +6,11 @@ import asyncio
 import contextlib
 import email.utils
 import hashlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -23,10 +21,9 @@ from bot.ops.metrics import Metrics
 from bot.services import Services
 from bot.store import Store
 from config import Settings
+from tests.constants import API_TOKEN
 from tests.delivery_support import DKEYS, services_over
 
-API_TOKEN = "s3cret-newsroom-token-for-tests-0123456789"
-AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 FEEDS_DIR = Path(__file__).parent / "data" / "feeds"
 
 
@@ -196,17 +193,6 @@ class FeedServer:
             await self.server.close()
 
 
-@pytest.fixture(name="feed_server")
-async def feed_server_fixture() -> AsyncIterator[FeedServer]:
-    """``feed_server``: a started :class:`FeedServer` (import it into a test module to use it)."""
-    server = FeedServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
 def rss(title: str, items: list[dict[str, str]], *, extra: str = "") -> bytes:
     """A small RSS 2.0 document; each item dict holds raw XML for its child elements."""
     parts = [
@@ -218,14 +204,3 @@ def rss(title: str, items: list[dict[str, str]], *, extra: str = "") -> bytes:
         parts.append("<item>" + "".join(f"<{k}>{v}</{k}>" for k, v in item.items()) + "</item>")
     parts.append("</channel></rss>")
     return "\n".join(parts).encode("utf-8")
-
-
-async def wait_for(condition: Callable[[], Awaitable[bool] | bool], within: float = 5.0) -> None:
-    """Poll a predicate (plain or async) until it holds (or fail after ``within`` seconds)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        held = condition()
-        if held if isinstance(held, bool) else await held:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")

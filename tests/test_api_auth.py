@@ -12,7 +12,8 @@ from bot.ops.health import ReadinessProbe
 from bot.store import Store
 from config import ConfigError, load_settings
 from config.settings import MIN_API_TOKEN_LENGTH
-from tests.ingest_support import API_TOKEN, AUTH, ApiHarness, api_harness, make_settings
+from tests.constants import API_TOKEN, AUTH
+from tests.ingest_support import ApiHarness, api_harness, make_settings
 
 ARTICLE = "خبر عن افتتاح مستشفى\n\nافتتح وزير الصحة مستشفى جديداً في الضاحية.".encode()
 ROUTES = [

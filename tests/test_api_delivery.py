@@ -7,9 +7,11 @@ import asyncio
 from bot.ops.health import ReadinessProbe
 from bot.ops.metrics import Metrics
 from bot.store import Store
+from tests.constants import AUTH
 from tests.delivery_e2e_support import READERS, deliveries_settled, delivery_stack
 from tests.delivery_support import delivery_reader
-from tests.ingest_support import AUTH, api_harness, metric_value, wait_for
+from tests.ingest_support import api_harness, metric_value
+from tests.waiting import wait_for
 
 TEXT = {**AUTH, "Content-Type": "text/plain; charset=utf-8"}
 

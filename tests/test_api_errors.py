@@ -11,8 +11,9 @@ import pytest
 
 from bot.ops.metrics import Metrics
 from bot.store import Store
+from tests.constants import AUTH
 from tests.delivery_support import DKEYS
-from tests.ingest_support import AUTH, ApiHarness, api_harness, make_settings, metric_value
+from tests.ingest_support import ApiHarness, api_harness, make_settings, metric_value
 
 TEXT = {**AUTH, "Content-Type": "text/plain; charset=utf-8"}
 JSON = {**AUTH, "Content-Type": "application/json"}

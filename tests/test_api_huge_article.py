@@ -11,8 +11,9 @@ from bot.article_text import ARTICLE_TEXTS
 from bot.models import Article, Section
 from bot.store import Store
 from formatters import part_indicator
-from tests.e2e_harness import wait_for
-from tests.ingest_support import AUTH, ApiHarness, api_harness
+from tests.constants import AUTH
+from tests.ingest_support import ApiHarness, api_harness
+from tests.waiting import wait_for
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from formatters import format_article
 from formatters.callback_data import read_article
 from formatters.labels import READ_FULL_LABEL, arabic_number
 from formatters.replies import DEFAULT_LATEST, MAX_LATEST
-from tests.e2e_harness import ADMIN_ID, BOT_TOKEN, BOT_USERNAME, BotHarness, open_bot_harness
+from tests.constants import ADMIN_ID, BOT_TOKEN
+from tests.e2e_harness import BOT_USERNAME, BotHarness, open_bot_harness
 
 LAYLA = 201
 OMAR = 202

@@ -23,7 +23,8 @@ from config import ConfigError, Settings, load_settings
 from sandbox import SandboxServer
 from sandbox.api_methods import BotApi
 from sandbox.errors import bad_request
-from tests.e2e_harness import BotHarness, harness_settings, open_bot_harness, wait_for
+from tests.e2e_harness import BotHarness, harness_settings, open_bot_harness
+from tests.waiting import wait_for
 
 READER = 301
 SECRET = "s3cr3t-webhook_token"

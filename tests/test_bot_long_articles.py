@@ -19,7 +19,8 @@ from formatters.replies import (
     notice_sending_more,
 )
 from sandbox import ChatMessage
-from tests.e2e_harness import BotHarness, open_bot_harness, wait_for
+from tests.e2e_harness import BotHarness, open_bot_harness
+from tests.waiting import wait_for
 
 LAYLA = 401
 OMAR = 402

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from tests.e2e_harness import open_bot_harness
-from tests.redis_support import RedisServer, redis_server_fixture  # noqa: F401  (redis_server)
+from tests.redis_support import RedisServer
 
 READER = 4242
 

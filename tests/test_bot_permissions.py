@@ -16,7 +16,8 @@ from telegram import Bot
 from bot.models import Preference
 from formatters.callback_data import set_preference
 from handlers.permissions import is_chat_admin
-from tests.e2e_harness import BotHarness, open_bot_harness, wait_for
+from tests.e2e_harness import BotHarness, open_bot_harness
+from tests.waiting import wait_for
 
 ADMIN = 301  # creates GROUP and CHANNEL: their owner
 MEMBER = 302

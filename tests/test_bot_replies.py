@@ -61,8 +61,7 @@ from handlers.admin import publish_source, rejected_field, text_after_command
 from handlers.errors import describe_update
 from handlers.reading import parse_count
 from handlers.replies import send_kwargs
-
-TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ0123456789"
+from tests.constants import BOT_TOKEN
 
 
 def every_reply() -> list[OutgoingMessage]:
@@ -321,7 +320,7 @@ def _message(
             "chat": {"id": 7, "type": "private"},
             "text": reply_text,
         }
-    return Message.de_json(data, Bot(TOKEN))
+    return Message.de_json(data, Bot(BOT_TOKEN))
 
 
 def test_publish_text_comes_after_the_command_or_from_the_replied_message() -> None:
@@ -343,14 +342,14 @@ def test_send_kwargs_turns_payload_dicts_into_ptb_objects() -> None:
     article = Article(
         id="abc", title="عنوان", breaking=True, sections=[Section(paragraphs=["نص."])]
     )
-    kwargs = send_kwargs(format_alert(article), Bot(TOKEN))
+    kwargs = send_kwargs(format_alert(article), Bot(BOT_TOKEN))
     assert isinstance(kwargs["reply_markup"], InlineKeyboardMarkup)
     assert kwargs["reply_markup"].inline_keyboard[0][0].callback_data == "a:abc"
     assert isinstance(kwargs["link_preview_options"], LinkPreviewOptions)
     assert kwargs["link_preview_options"].is_disabled
     assert kwargs["parse_mode"] == "HTML" and "api_kwargs" not in kwargs
     extra = OutgoingMessage(text="x", extra={"protect_content": True, "message_effect_id": "1"})
-    kwargs = send_kwargs(extra, Bot(TOKEN))
+    kwargs = send_kwargs(extra, Bot(BOT_TOKEN))
     assert kwargs["protect_content"] is True
     assert kwargs["api_kwargs"] == {"message_effect_id": "1"}
 
@@ -367,12 +366,12 @@ def test_error_log_context_has_ids_and_command_but_never_the_token() -> None:
                 "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
             },
         },
-        Bot(TOKEN),
+        Bot(BOT_TOKEN),
     )
     described = describe_update(update)
     assert described == "update=77 chat=-100 command=/search"
     assert describe_update(None) == "update=none"
-    assert redact(f"POST https://api/bot{TOKEN}/sendMessage failed", TOKEN) == (
+    assert redact(f"POST https://api/bot{BOT_TOKEN}/sendMessage failed", BOT_TOKEN) == (
         "POST https://api/bot<token>/sendMessage failed"
     )
 

@@ -8,7 +8,8 @@ from bot.runtime import Parts, open_runtime
 from bot.store import Store
 from config import ConfigError, load_settings
 from sandbox import SandboxServer
-from tests.e2e_harness import BOT_TOKEN, harness_settings
+from tests.constants import BOT_TOKEN
+from tests.e2e_harness import harness_settings
 
 
 async def test_rejected_token_is_a_config_error_without_the_token(

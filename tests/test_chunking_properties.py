@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bot.models import Article, Section
 from formatters import format_article
 from formatters.html import count_entities, visible_text
-from tests.test_formatters_checks import (
+from tests.html_oracle import (
     MARKER_PREFIX,
     article_words,
     check_html,

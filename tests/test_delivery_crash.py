@@ -17,20 +17,19 @@ from bot.delivery.status import AlertStatus
 from bot.redis_conn import client_options
 from bot.store import Store
 from sandbox.server import SandboxServer
+from tests.constants import BOT_TOKEN
 from tests.delivery_support import (
-    TOKEN,
     delivery_reader,
     engine_config,
     publish,
     record_sends,
     running,
     seed,
-    server_fixture,  # noqa: F401  (the server fixture)
     stored_article,
     wait_done,
-    wait_for,
 )
-from tests.redis_support import RedisServer, redis_server_fixture  # noqa: F401  (redis_server)
+from tests.redis_support import RedisServer
+from tests.waiting import wait_for
 
 IN_FLIGHT = 16
 
@@ -45,7 +44,7 @@ async def start_worker(
     """A ``newsbot worker`` process (a real one, so that it can be killed with SIGKILL)."""
     env = {
         **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
         "TELEGRAM_API_URL": api_url,
         "REDIS_URL": redis_url,
         "NEWSBOT_RATE_LIMIT": "100",
@@ -59,11 +58,11 @@ async def start_worker(
 
 
 async def test_worker_killed_mid_alert_is_taken_over_without_loss(
-    store: Store, server: SandboxServer, redis_url: str, tmp_path: Path
+    store: Store, sandbox: SandboxServer, redis_url: str, tmp_path: Path
 ) -> None:
-    chats = await seed(store, server, 400)
-    log = record_sends(server)
-    worker = await start_worker(redis_url, server.api_url, tmp_path)
+    chats = await seed(store, sandbox, 400)
+    log = record_sends(sandbox)
+    worker = await start_worker(redis_url, sandbox.api_url, tmp_path)
     try:
         alert_id = await publish(store, await stored_article(store))
         await wait_for(lambda: log.count() >= 120, within=20)
@@ -72,7 +71,7 @@ async def test_worker_killed_mid_alert_is_taken_over_without_loss(
         await worker.wait()
     at_kill = log.count()
     assert at_kill < 400  # really killed mid-alert
-    config = engine_config(server, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=1.0)
+    config = engine_config(sandbox, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=1.0)
     async with running(store, config):
         status = await wait_done(store, alert_id, within=20)
     per_chat = log.per_chat()
@@ -82,12 +81,12 @@ async def test_worker_killed_mid_alert_is_taken_over_without_loss(
 
 
 async def test_worker_killed_with_two_alerts_in_progress_loses_neither(
-    store: Store, server: SandboxServer, redis_url: str, tmp_path: Path
+    store: Store, sandbox: SandboxServer, redis_url: str, tmp_path: Path
 ) -> None:
-    chats = await seed(store, server, 300)
-    log = record_sends(server)
+    chats = await seed(store, sandbox, 300)
+    log = record_sends(sandbox)
     titles = ("عاجل: الخبر الأول", "عاجل: الخبر الثاني")
-    worker = await start_worker(redis_url, server.api_url, tmp_path)
+    worker = await start_worker(redis_url, sandbox.api_url, tmp_path)
     try:
         first = await publish(store, await stored_article(store, title=titles[0]))
         await wait_for(lambda: log.count() >= 60, within=20)
@@ -98,7 +97,7 @@ async def test_worker_killed_with_two_alerts_in_progress_loses_neither(
         await worker.wait()
     for title in titles:  # both really killed mid-alert
         assert sum(1 for m in log.messages if title in m.text) < 300
-    config = engine_config(server, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=1.0)
+    config = engine_config(sandbox, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=1.0)
     async with running(store, config):
         statuses = [await wait_done(store, a, within=30) for a in (first, second)]
     received: dict[tuple[int, str], int] = {}
@@ -122,12 +121,12 @@ async def own_store(redis_server: RedisServer) -> AsyncIterator[Store]:
 
 
 async def test_redis_restart_mid_alert_is_survived(
-    server: SandboxServer, redis_server: RedisServer, own_store: Store
+    sandbox: SandboxServer, redis_server: RedisServer, own_store: Store
 ) -> None:
     store = own_store
-    chats = await seed(store, server, 300)
-    log = record_sends(server)
-    config = engine_config(server, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=2.0)
+    chats = await seed(store, sandbox, 300)
+    log = record_sends(sandbox)
+    config = engine_config(sandbox, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=2.0)
     async with running(store, config):
         alert_id = await publish(store, await stored_article(store))
         await wait_for(lambda: log.count() >= 80, within=10)
@@ -144,12 +143,12 @@ async def test_redis_restart_mid_alert_is_survived(
 
 
 async def test_redis_outage_while_idle_keeps_the_worker_alive(
-    server: SandboxServer, redis_server: RedisServer, own_store: Store
+    sandbox: SandboxServer, redis_server: RedisServer, own_store: Store
 ) -> None:
     store = own_store
-    chats = await seed(store, server, 5)
-    log = record_sends(server)
-    config = engine_config(server, claim_idle=2.0)
+    chats = await seed(store, sandbox, 5)
+    log = record_sends(sandbox)
+    config = engine_config(sandbox, claim_idle=2.0)
     async with running(store, config):
         await wait_for_worker(store)  # up and idle: nothing queued, blocked on its read
         redis_server.kill()
@@ -185,13 +184,13 @@ async def wait_for_ping(client: Redis) -> None:
 
 
 async def test_a_dead_workers_batches_are_taken_over_once_its_heartbeat_expires(
-    store: Store, server: SandboxServer, redis_url: str, tmp_path: Path
+    store: Store, sandbox: SandboxServer, redis_url: str, tmp_path: Path
 ) -> None:
     # An idle timeout of 10 minutes: only the expired heartbeat can explain a takeover within
     # the 30 s this test allows (the heartbeat lives 4 s).
-    chats = await seed(store, server, 400)
-    log = record_sends(server)
-    worker = await start_worker(redis_url, server.api_url, tmp_path, claim_idle=600)
+    chats = await seed(store, sandbox, 400)
+    log = record_sends(sandbox)
+    worker = await start_worker(redis_url, sandbox.api_url, tmp_path, claim_idle=600)
     try:
         alert_id = await publish(store, await stored_article(store))
         await wait_for(lambda: log.count() >= 60, within=20)
@@ -200,7 +199,7 @@ async def test_a_dead_workers_batches_are_taken_over_once_its_heartbeat_expires(
         await worker.wait()
     assert log.count() < 400  # really killed mid-alert, holding batches
     assert await delivery_reader(store).live_workers() != []  # its heartbeat is still fresh
-    config = engine_config(server, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=600.0)
+    config = engine_config(sandbox, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=600.0)
     async with running(store, config):
         status = await wait_done(store, alert_id, within=30)
     per_chat = log.per_chat()
@@ -210,12 +209,12 @@ async def test_a_dead_workers_batches_are_taken_over_once_its_heartbeat_expires(
 
 
 async def test_graceful_stop_hands_work_back_without_duplicates(
-    store: Store, server: SandboxServer
+    store: Store, sandbox: SandboxServer
 ) -> None:
-    chats = await seed(store, server, 200)
-    log = record_sends(server)
+    chats = await seed(store, sandbox, 200)
+    log = record_sends(sandbox)
     # A long claim timeout: only the hand-back on stop lets the next worker continue at once.
-    config = engine_config(server, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=30.0)
+    config = engine_config(sandbox, rate=100.0, max_in_flight=IN_FLIGHT, claim_idle=30.0)
     async with running(store, config):
         alert_id = await publish(store, await stored_article(store))
         await wait_for(lambda: log.count() >= 50)

@@ -14,7 +14,8 @@ from redis.asyncio import Redis
 from bot.runtime import Parts, open_runtime
 from config import Settings
 from sandbox import SandboxServer
-from tests.e2e_harness import BOT_TOKEN, harness_settings
+from tests.constants import BOT_TOKEN
+from tests.e2e_harness import harness_settings
 
 
 async def run_bot(settings: Settings) -> None:

@@ -12,38 +12,32 @@ from pathlib import Path
 from bot.ops.health import ReadinessProbe
 from bot.store import Store
 from sandbox.server import SandboxServer
+from tests.constants import BOT_TOKEN
 from tests.delivery_support import (
     DKEYS,
-    TOKEN,
     delivery_reader,
     engine_config,
     publish,
     record_sends,
+    redis_now_us,
     running,
     seed,
-    server_fixture,  # noqa: F401  (the server fixture)
     stored_article,
     wait_done,
 )
-from tests.e2e_harness import wait_for as wait_until
+from tests.waiting import wait_for as wait_until
 
 #: Long enough for a second worker process to start while it lasts.
 PAUSE = 8.0
 
 
-async def redis_now_us(store: Store) -> int:
-    """Redis' own clock (the clock of the shared schedule), in microseconds."""
-    seconds, micros = await store.redis.time()
-    return int(seconds) * 1_000_000 + int(micros)
-
-
 async def test_a_revoked_token_pauses_a_second_worker_process(
-    store: Store, server: SandboxServer, redis_url: str, tmp_path: Path
+    store: Store, sandbox: SandboxServer, redis_url: str, tmp_path: Path
 ) -> None:
-    first_chats = await seed(store, server, 3)
-    log = record_sends(server)
-    server.state.configure(rejected_tokens={TOKEN})  # revoked in @BotFather
-    config = engine_config(server, invalid_token_pause=PAUSE)
+    first_chats = await seed(store, sandbox, 3)
+    log = record_sends(sandbox)
+    sandbox.state.configure(rejected_tokens={BOT_TOKEN})  # revoked in @BotFather
+    config = engine_config(sandbox, invalid_token_pause=PAUSE)
     async with running(store, config):
         first = await publish(store, await stored_article(store, title="عاجل: الأول"))
         await wait_until(lambda: delivery_reader(store).token_rejected(), what="the 401 pause")
@@ -55,11 +49,11 @@ async def test_a_revoked_token_pauses_a_second_worker_process(
     check = (await probe.check()).checks["telegram"]
     assert check["ok"] is False and "401" in str(check["detail"])
 
-    server.state.configure(rejected_tokens=set())  # the token is valid again
+    sandbox.state.configure(rejected_tokens=set())  # the token is valid again
     env = {
         **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": server.api_url,
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_URL": sandbox.api_url,
         "REDIS_URL": redis_url,
         "NEWSBOT_RATE_LIMIT": "100",
     }

@@ -6,7 +6,7 @@ import json
 import logging
 import socket
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -21,26 +21,21 @@ from bot.delivery.transport import AiohttpRequest
 from bot.store import Store
 from bot.telegram_errors import ResultKind, SendResult, classify_error, retry_after_seconds
 from sandbox.server import SandboxServer
-from tests.delivery_support import TOKEN, engine_config, publish, running, stored_article, wait_done
+from tests.constants import BOT_TOKEN
+from tests.delivery_support import engine_config, publish, running, stored_article, wait_done
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 READER, BLOCKED, GONE, UNKNOWN = 501, 502, 503, 599
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[SandboxServer]:
-    """A sandbox with a reader, a user who blocked the bot and a deactivated one."""
-    sandbox = SandboxServer()
-    await sandbox.start()
+@pytest.fixture(autouse=True)
+def readers(sandbox: SandboxServer) -> None:
+    """In every test's sandbox: a reader, a user who blocked the bot and a deactivated one."""
     for user in (READER, BLOCKED, GONE):
         sandbox.state.add_user(user, "قارئ")
     sandbox.state.block(BLOCKED)
     sandbox.state.deactivate(GONE)
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
 
 
 Scenario = tuple[str, int, str, Callable[[SandboxServer], None]]
@@ -59,10 +54,10 @@ SCENARIO_IDS = [s[0] for s in SCENARIOS]
 
 
 async def _ptb_outcome(
-    request: BaseRequest, server: SandboxServer, chat: int, text: str
+    request: BaseRequest, sandbox: SandboxServer, chat: int, text: str
 ) -> tuple[str, str] | None:
     """What ``Bot.send_message`` raised (type and message), ``None`` on success."""
-    bot = Bot(TOKEN, base_url=server.api_url, request=request)
+    bot = Bot(BOT_TOKEN, base_url=sandbox.api_url, request=request)
     try:
         await bot.send_message(chat, text, parse_mode="HTML")
     except TelegramError as exc:
@@ -74,7 +69,7 @@ async def _ptb_outcome(
     ("name", "chat", "text", "prepare"), SCENARIOS, ids=[s[0] for s in SCENARIOS]
 )
 async def test_aiohttp_transport_raises_what_httpx_raises(
-    server: SandboxServer,
+    sandbox: SandboxServer,
     name: str,
     chat: int,
     text: str,
@@ -84,8 +79,8 @@ async def test_aiohttp_transport_raises_what_httpx_raises(
     for request in (HTTPXRequest(), AiohttpRequest()):
         await request.initialize()
         try:
-            prepare(server)
-            outcomes.append(await _ptb_outcome(request, server, chat, text))
+            prepare(sandbox)
+            outcomes.append(await _ptb_outcome(request, sandbox, chat, text))
         finally:
             await request.shutdown()
     assert outcomes[0] == outcomes[1]
@@ -96,7 +91,7 @@ async def test_aiohttp_transport_raises_what_httpx_raises(
     ("name", "chat", "text", "prepare"), SCENARIOS, ids=[s[0] for s in SCENARIOS]
 )
 async def test_lean_sender_classifies_like_ptb(
-    server: SandboxServer,
+    sandbox: SandboxServer,
     name: str,
     chat: int,
     text: str,
@@ -104,8 +99,8 @@ async def test_lean_sender_classifies_like_ptb(
 ) -> None:
     request = HTTPXRequest()
     await request.initialize()
-    bot = Bot(TOKEN, base_url=server.api_url, request=request)
-    prepare(server)
+    bot = Bot(BOT_TOKEN, base_url=sandbox.api_url, request=request)
+    prepare(sandbox)
     try:
         message = await bot.send_message(chat, text, parse_mode="HTML")
         # The lean sender reads the new message's id too (corrections edit that message).
@@ -114,9 +109,9 @@ async def test_lean_sender_classifies_like_ptb(
         expected = classify_error(exc)
     finally:
         await request.shutdown()
-    sender = DirectSender(engine_config(server))
+    sender = DirectSender(engine_config(sandbox))
     await sender.start()
-    prepare(server)
+    prepare(sandbox)
     try:
         body = json.dumps({"chat_id": chat, "text": text, "parse_mode": "HTML"}).encode()
         got = await sender.send(body)
@@ -157,21 +152,21 @@ def _closed_port() -> int:
 async def test_network_errors_never_reveal_the_token() -> None:
     request = AiohttpRequest()
     await request.initialize()
-    bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{_closed_port()}/bot", request=request)
+    bot = Bot(BOT_TOKEN, base_url=f"http://127.0.0.1:{_closed_port()}/bot", request=request)
     try:
         with pytest.raises(NetworkError) as caught:
             await bot.send_message(1, "x")
     finally:
         await request.shutdown()
-    assert TOKEN not in str(caught.value)
-    assert TOKEN.split(":")[1] not in repr(caught.value.__cause__)
+    assert BOT_TOKEN not in str(caught.value)
+    assert BOT_TOKEN.split(":")[1] not in repr(caught.value.__cause__)
 
 
-async def test_slow_answers_time_out_like_ptb(server: SandboxServer) -> None:
-    server.state.set_latency(400)
+async def test_slow_answers_time_out_like_ptb(sandbox: SandboxServer) -> None:
+    sandbox.state.set_latency(400)
     request = AiohttpRequest(read_timeout=0.1)
     await request.initialize()
-    bot = Bot(TOKEN, base_url=server.api_url, request=request)
+    bot = Bot(BOT_TOKEN, base_url=sandbox.api_url, request=request)
     try:
         with pytest.raises(TimedOut):
             await bot.send_message(READER, "x")
@@ -184,16 +179,16 @@ async def test_the_token_never_reaches_the_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     config = DeliveryConfig(
-        api_url=f"http://127.0.0.1:{_closed_port()}/bot", token=TOKEN, send_retries=0
+        api_url=f"http://127.0.0.1:{_closed_port()}/bot", token=BOT_TOKEN, send_retries=0
     )
-    assert TOKEN not in repr(config)
+    assert BOT_TOKEN not in repr(config)
     await store.subscribers.subscribe(1)
     async with running(store, config):
         alert_id = await publish(store, await stored_article(store))
         status = await wait_done(store, alert_id)
     assert status.failed == 1  # the network error was seen and logged
     assert "failed after 1 attempts" in caplog.text
-    assert TOKEN.split(":")[1] not in caplog.text
+    assert BOT_TOKEN.split(":")[1] not in caplog.text
 
 
 @pytest.mark.parametrize("timedelta_mode", ["", "1"])

@@ -8,7 +8,8 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.delivery_support import delivery_reader, seed
-from tests.e2e_harness import BotHarness, open_bot_harness, wait_for
+from tests.e2e_harness import BotHarness, open_bot_harness
+from tests.waiting import wait_for
 
 READERS = 150
 STOPPERS = 40

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -14,15 +13,8 @@ from bot.ingest.feeds import FeedOptions, FeedPoller, PollOutcome
 from bot.ops.metrics import Metrics
 from bot.store import Store
 from tests.delivery_support import DKEYS, services_over
-from tests.ingest_support import (
-    FEEDS_DIR,
-    FeedServer,
-    feed_polls,
-    feed_server_fixture,  # noqa: F401  (the feed_server fixture)
-    make_settings,
-    rss,
-    wait_for,
-)
+from tests.ingest_support import FEEDS_DIR, FeedServer, feed_polls, make_settings, rss
+from tests.waiting import wait_for
 
 FLASH_TITLE = "عاجل | انهيار مبنى سكني في حي الميناء ووجود عالقين تحت الأنقاض"
 FLASH_ITEM = (
@@ -32,12 +24,6 @@ FLASH_ITEM = (
     '<guid isPermaLink="false">https://flash.example/news/building-collapse</guid>'
     "<pubDate>Sun, 15 Feb 2026 09:00:00 +0000</pubDate></item>"
 )
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def make_poller(

@@ -15,17 +15,11 @@ from bot.ingest.feeds import FeedOptions, FeedPoller
 from bot.ops.metrics import Metrics
 from bot.runtime import Parts, open_runtime
 from bot.store import Store
+from tests.constants import AUTH
 from tests.delivery_e2e_support import READERS, deliveries_settled, delivery_stack
 from tests.delivery_support import delivery_reader, services_over
-from tests.ingest_support import (
-    AUTH,
-    FEEDS_DIR,
-    FeedServer,
-    feed_polls,
-    feed_server_fixture,  # noqa: F401  (the feed_server fixture)
-    make_settings,
-    wait_for,
-)
+from tests.ingest_support import FEEDS_DIR, FeedServer, feed_polls, make_settings
+from tests.waiting import wait_for
 
 INTERVAL = 0.5
 FLASH = (

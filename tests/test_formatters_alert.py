@@ -12,7 +12,7 @@ from bot.models import Article, Section
 from formatters import format_alert, format_notification
 from formatters.callback_data import MAX_CALLBACK_BYTES, ReadArticle, parse_callback
 from formatters.html import visible_text
-from tests.test_formatters_checks import check_html, utf16_units
+from tests.html_oracle import check_html, utf16_units
 
 FIRST = "أمر وزير الدفاع الأميركي بإرسال طرادات ومدمرات إلى المنطقة."
 SECOND = "يأتي ذلك في أعقاب وصول حاملة الطائرات إلى منطقة عمليات الأسطول الخامس."

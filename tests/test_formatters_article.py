@@ -9,12 +9,7 @@ import pytest
 from bot.models import Article, Section
 from formatters import format_article
 from formatters.html import visible_text
-from tests.test_formatters_checks import (
-    article_words,
-    check_html,
-    strip_known_decorations,
-    utf16_units,
-)
+from tests.html_oracle import article_words, check_html, strip_known_decorations, utf16_units
 
 SENTENCE = "وأكدت الوزارة في بيانها أن الوضع تحت السيطرة الكاملة."  # 52 characters
 URL = "https://news.example/article?id=1&lang=ar"

@@ -11,7 +11,7 @@ from formatters.html import count_entities, visible_text
 from sandbox.html_check import parse_html
 from tests.conftest import corpus_articles
 from tests.corpus_support import corpus_params
-from tests.test_formatters_checks import (
+from tests.html_oracle import (
     article_words,
     check_html,
     load_corpus_article,

@@ -9,7 +9,7 @@ from formatters import format_alert, format_article, format_headlines, render_pl
 from formatters.callback_data import MAX_CALLBACK_BYTES, ReadArticle, parse_callback
 from formatters.html import visible_text
 from formatters.preview import SEPARATOR
-from tests.test_formatters_checks import check_html, utf16_units
+from tests.html_oracle import check_html, utf16_units
 
 RLM = "\u200f"
 

@@ -16,7 +16,7 @@ from formatters.html import (
     visible_len,
     visible_text,
 )
-from tests.test_formatters_checks import check_html, utf16_units
+from tests.html_oracle import check_html, utf16_units
 
 
 def test_escape_makes_article_text_inert() -> None:

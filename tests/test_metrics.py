@@ -23,23 +23,11 @@ from bot.models import Article
 from bot.ops.health import ReadinessProbe
 from bot.ops.metrics import Metrics
 from bot.store import Store
-from tests.delivery_e2e_support import (
-    READERS,
-    SANDBOX_TOKEN,
-    deliveries_settled,
-    delivery_stack,
-)
+from tests.constants import AUTH, BOT_TOKEN
+from tests.delivery_e2e_support import READERS, deliveries_settled, delivery_stack
 from tests.delivery_support import DKEYS, delivery_reader
-from tests.ingest_support import (
-    AUTH,
-    ApiHarness,
-    FeedServer,
-    api_harness,
-    feed_server_fixture,  # noqa: F401  (the feed_server fixture)
-    make_settings,
-    metric_value,
-    wait_for,
-)
+from tests.ingest_support import ApiHarness, FeedServer, api_harness, make_settings, metric_value
+from tests.waiting import wait_for
 
 TEXT = {**AUTH, "Content-Type": "text/plain"}
 ROUTINE = "افتتاح حديقة عامة جديدة\n\nافتتحت البلدية حديقة عامة على مساحة واسعة.".encode()
@@ -275,7 +263,7 @@ async def test_readyz_turns_unready_while_delivery_finds_the_token_rejected(
             return (await api.client.get("/readyz")).status
 
         assert await readyz_status() == 200
-        stack.sandbox.state.configure(rejected_tokens={SANDBOX_TOKEN})  # revoked in @BotFather
+        stack.sandbox.state.configure(rejected_tokens={BOT_TOKEN})  # revoked in @BotFather
         resp = await api.client.post("/api/articles", data=seed_text.encode(), headers=TEXT)
         assert resp.status == 201
 

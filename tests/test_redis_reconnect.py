@@ -7,7 +7,7 @@ import asyncio
 from redis.asyncio import Redis
 
 from bot.redis_conn import client_options
-from tests.redis_support import RedisServer, redis_server_fixture  # noqa: F401
+from tests.redis_support import RedisServer
 
 POOL = 24
 

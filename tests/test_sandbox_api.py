@@ -13,22 +13,24 @@ from aiohttp import web
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from sandbox import SandboxServer
-from tests.sandbox_support import TOKEN, USER, bot, call, http, server
+from tests.constants import BOT_TOKEN
+from tests.constants import SANDBOX_USER as USER
+from tests.sandbox_support import call
 
-__all__ = ["bot", "http", "server"]  # fixtures used by name below
+pytestmark = pytest.mark.usefixtures("sandbox_user")
 
 
-async def test_get_me_answers_the_token_bot(bot: telegram.Bot) -> None:
-    me = await bot.get_me()
-    assert me.is_bot and me.id == int(TOKEN.split(":")[0])
+async def test_get_me_answers_the_token_bot(ptb_bot: telegram.Bot) -> None:
+    me = await ptb_bot.get_me()
+    assert me.is_bot and me.id == int(BOT_TOKEN.split(":")[0])
     assert me.username == "newsbot_sandbox_bot"
 
 
 async def test_send_message_returns_a_telegram_message(
-    bot: telegram.Bot, server: SandboxServer
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
 ) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("اقرأ الخبر", callback_data="a:1")]])
-    sent = await bot.send_message(
+    sent = await ptb_bot.send_message(
         USER, "<b>عاجل:</b> زلزال &amp; هزات", parse_mode="HTML", reply_markup=keyboard
     )
     assert sent.text == "عاجل: زلزال & هزات"
@@ -36,7 +38,7 @@ async def test_send_message_returns_a_telegram_message(
     assert sent.chat.id == USER and sent.chat.type == "private"
     assert sent.entities[0].type == "bold"
     assert sent.reply_markup == keyboard
-    (recorded,) = server.state.bot_messages(USER)
+    (recorded,) = sandbox.state.bot_messages(USER)
     assert recorded.text == "<b>عاجل:</b> زلزال &amp; هزات"
     assert recorded.visible_text == sent.text and recorded.callback_data() == ["a:1"]
 
@@ -50,45 +52,45 @@ async def test_send_message_returns_a_telegram_message(
     ],
 )
 async def test_bad_text_raises_bad_request(
-    bot: telegram.Bot, server: SandboxServer, text: str, parse_mode: str | None, wording: str
+    ptb_bot: telegram.Bot, sandbox: SandboxServer, text: str, parse_mode: str | None, wording: str
 ) -> None:
     with pytest.raises(telegram.error.BadRequest, match=f"(?i){wording}"):
-        await bot.send_message(USER, text, parse_mode=parse_mode)
-    assert server.state.bot_messages(USER) == []
+        await ptb_bot.send_message(USER, text, parse_mode=parse_mode)
+    assert sandbox.state.bot_messages(USER) == []
 
 
 async def test_empty_text_and_long_callback_data_are_rejected(
-    bot: telegram.Bot, http: aiohttp.ClientSession, server: SandboxServer
+    ptb_bot: telegram.Bot, http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
-    status, body = await call(http, server, "sendMessage", chat_id=USER, text="")
+    status, body = await call(http, sandbox, "sendMessage", chat_id=USER, text="")
     assert (status, body["description"]) == (400, "Bad Request: message text is empty")
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="a" * 65)]])
     with pytest.raises(telegram.error.BadRequest, match=r"(?i)button_data_invalid"):
-        await bot.send_message(USER, "x", reply_markup=keyboard)
+        await ptb_bot.send_message(USER, "x", reply_markup=keyboard)
 
 
-async def test_unknown_chat_is_not_found(bot: telegram.Bot) -> None:
+async def test_unknown_chat_is_not_found(ptb_bot: telegram.Bot) -> None:
     with pytest.raises(telegram.error.BadRequest, match=r"(?i)chat not found"):
-        await bot.send_message(424242, "x")
+        await ptb_bot.send_message(424242, "x")
 
 
 async def test_unknown_method_field_and_missing_field(
-    bot: telegram.Bot, http: aiohttp.ClientSession, server: SandboxServer
+    ptb_bot: telegram.Bot, http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
-    status, body = await call(http, server, "sendTelepathy", chat_id=USER)
+    status, body = await call(http, sandbox, "sendTelepathy", chat_id=USER)
     assert (status, body) == (404, {"ok": False, "error_code": 404, "description": "Not Found"})
     with pytest.raises(telegram.error.BadRequest, match=r'(?i)unknown field "colour"'):
-        await bot.send_message(USER, "x", api_kwargs={"colour": "red"})
-    status, body = await call(http, server, "sendMessage", text="x")
+        await ptb_bot.send_message(USER, "x", api_kwargs={"colour": "red"})
+    status, body = await call(http, sandbox, "sendMessage", text="x")
     assert (status, body["description"]) == (400, "Bad Request: chat_id is empty")
-    status, body = await call(http, server, "sendPhoto", chat_id=USER, photo="x")
+    status, body = await call(http, sandbox, "sendPhoto", chat_id=USER, photo="x")
     assert status == 404 and "not implemented" in body["description"]
 
 
 async def test_wire_formats_and_case_insensitive_method_names(
-    http: aiohttp.ClientSession, server: SandboxServer
+    http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
-    url = f"{server.api_url}{TOKEN}"
+    url = f"{sandbox.api_url}{BOT_TOKEN}"
     markup = json.dumps({"inline_keyboard": [[{"text": "t", "callback_data": "d"}]]})
     async with http.get(f"{url}/GETME") as resp:
         assert (await resp.json())["result"]["is_bot"] is True
@@ -101,36 +103,36 @@ async def test_wire_formats_and_case_insensitive_method_names(
         assert (await resp.json())["result"]["text"] == "متعدد"
     async with http.get(f"{url}/sendMessage", params={"chat_id": USER, "text": "استعلام"}) as resp:
         assert (await resp.json())["ok"] is True
-    async with http.post(f"{server.api_url}not-a-token/getMe") as resp:
+    async with http.post(f"{sandbox.api_url}not-a-token/getMe") as resp:
         assert resp.status == 404
 
 
-async def test_a_revoked_token_is_unauthorized(server: SandboxServer) -> None:
-    server.state.configure(rejected_tokens={TOKEN})
+async def test_a_revoked_token_is_unauthorized(sandbox: SandboxServer) -> None:
+    sandbox.state.configure(rejected_tokens={BOT_TOKEN})
     with pytest.raises(telegram.error.InvalidToken, match="was rejected by the server"):
-        async with telegram.Bot(TOKEN, base_url=server.api_url):
+        async with telegram.Bot(BOT_TOKEN, base_url=sandbox.api_url):
             pass
 
 
 async def test_a_token_revoked_mid_run_is_refused_from_its_next_call(
-    bot: telegram.Bot, server: SandboxServer
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
 ) -> None:
-    await bot.send_message(USER, "قبل")  # the token was accepted
-    server.state.configure(rejected_tokens={TOKEN})
+    await ptb_bot.send_message(USER, "قبل")  # the token was accepted
+    sandbox.state.configure(rejected_tokens={BOT_TOKEN})
     with pytest.raises(telegram.error.InvalidToken):
-        await bot.send_message(USER, "بعد")
-    assert [m.text for m in server.state.bot_messages(USER)] == ["قبل"]
-    server.state.configure(rejected_tokens=set())  # a valid token again
-    await bot.send_message(USER, "من جديد")
-    assert server.state.stats()["by_method"]["sendMessage"] == 3
+        await ptb_bot.send_message(USER, "بعد")
+    assert [m.text for m in sandbox.state.bot_messages(USER)] == ["قبل"]
+    sandbox.state.configure(rejected_tokens=set())  # a valid token again
+    await ptb_bot.send_message(USER, "من جديد")
+    assert sandbox.state.stats()["by_method"]["sendMessage"] == 3
 
 
 async def test_bad_json_field_types_are_rejected(
-    http: aiohttp.ClientSession, server: SandboxServer
+    http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
     status, body = await call(
         http,
-        server,
+        sandbox,
         "sendMessage",
         chat_id=USER,
         text="x",
@@ -138,18 +140,20 @@ async def test_bad_json_field_types_are_rejected(
     )
     assert status == 400 and 'unknown field "colour"' in body["description"]
     status, body = await call(
-        http, server, "sendMessage", chat_id=USER, text="x", message_thread_id="a"
+        http, sandbox, "sendMessage", chat_id=USER, text="x", message_thread_id="a"
     )
     assert status == 400 and "must be of type Integer" in body["description"]
 
 
-async def test_long_poll_wakes_when_a_user_writes(bot: telegram.Bot, server: SandboxServer) -> None:
+async def test_long_poll_wakes_when_a_user_writes(
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
+) -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
-    poll = asyncio.create_task(bot.get_updates(timeout=10))
+    poll = asyncio.create_task(ptb_bot.get_updates(timeout=10))
     await asyncio.sleep(0.2)
     assert not poll.done()
-    server.state.user_sends(USER, "/start")
+    sandbox.state.user_sends(USER, "/start")
     (update,) = await asyncio.wait_for(poll, 2)
     assert loop.time() - started < 2  # woke on the update, not at the 10 s timeout
     assert update.message is not None and update.message.text == "/start"
@@ -157,26 +161,28 @@ async def test_long_poll_wakes_when_a_user_writes(bot: telegram.Bot, server: San
     assert update.message.entities[0].type == "bot_command"
 
 
-async def test_offset_confirms_earlier_updates(bot: telegram.Bot, server: SandboxServer) -> None:
+async def test_offset_confirms_earlier_updates(
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
+) -> None:
     for text in ("أ", "ب", "ج"):
-        server.state.user_sends(USER, text)
-    first = await bot.get_updates(limit=2)
+        sandbox.state.user_sends(USER, text)
+    first = await ptb_bot.get_updates(limit=2)
     assert [u.message.text for u in first if u.message] == ["أ", "ب"]
-    again = await bot.get_updates()
+    again = await ptb_bot.get_updates()
     assert len(again) == 3  # nothing confirmed yet
-    rest = await bot.get_updates(offset=first[-1].update_id + 1)
+    rest = await ptb_bot.get_updates(offset=first[-1].update_id + 1)
     assert [u.message.text for u in rest if u.message] == ["ج"]
-    assert await bot.get_updates(offset=rest[-1].update_id + 1) == ()
+    assert await ptb_bot.get_updates(offset=rest[-1].update_id + 1) == ()
 
 
 async def test_allowed_updates_filters_later_updates(
-    bot: telegram.Bot, server: SandboxServer
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
 ) -> None:
-    await bot.get_updates(allowed_updates=["callback_query"])
-    server.state.user_sends(USER, "ignored")
-    sent = await bot.send_message(USER, "x", reply_markup=_keyboard("a:1"))
-    server.state.press_button(USER, USER, sent.message_id, "a:1")
-    (update,) = await bot.get_updates()
+    await ptb_bot.get_updates(allowed_updates=["callback_query"])
+    sandbox.state.user_sends(USER, "ignored")
+    sent = await ptb_bot.send_message(USER, "x", reply_markup=_keyboard("a:1"))
+    sandbox.state.press_button(USER, USER, sent.message_id, "a:1")
+    (update,) = await ptb_bot.get_updates()
     assert update.callback_query is not None
 
 
@@ -184,76 +190,78 @@ def _keyboard(data: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton("زر", callback_data=data)]])
 
 
-async def test_button_press_and_answer(bot: telegram.Bot, server: SandboxServer) -> None:
-    sent = await bot.send_message(USER, "خبر", reply_markup=_keyboard("a:42"))
-    query_id = server.state.press_button(USER, USER, sent.message_id)
-    forged_id = server.state.press_button(USER, USER, sent.message_id, "p:../../etc")
-    first, forged = await bot.get_updates()
+async def test_button_press_and_answer(ptb_bot: telegram.Bot, sandbox: SandboxServer) -> None:
+    sent = await ptb_bot.send_message(USER, "خبر", reply_markup=_keyboard("a:42"))
+    query_id = sandbox.state.press_button(USER, USER, sent.message_id)
+    forged_id = sandbox.state.press_button(USER, USER, sent.message_id, "p:../../etc")
+    first, forged = await ptb_bot.get_updates()
     assert first.callback_query is not None and first.callback_query.id == query_id
     assert first.callback_query.data == "a:42"
     assert first.callback_query.message is not None
     assert first.callback_query.message.message_id == sent.message_id
     assert forged.callback_query is not None and forged.callback_query.data == "p:../../etc"
-    await bot.answer_callback_query(query_id, text="تم الحفظ", show_alert=True)
-    record = await server.state.wait_for_callback_answer(query_id, timeout=1)
+    await ptb_bot.answer_callback_query(query_id, text="تم الحفظ", show_alert=True)
+    record = await sandbox.state.wait_for_callback_answer(query_id, timeout=1)
     assert (record.text, record.show_alert) == ("تم الحفظ", True)
     with pytest.raises(telegram.error.BadRequest, match=r"(?i)query is too old"):
-        await bot.answer_callback_query(query_id)
-    assert not server.state.callback_answers(USER)[1].answered
+        await ptb_bot.answer_callback_query(query_id)
+    assert not sandbox.state.callback_answers(USER)[1].answered
     assert forged_id != query_id
     with pytest.raises(ValueError, match="does not exist"):
-        server.state.press_button(USER, -100123, sent.message_id, "a:42")
+        sandbox.state.press_button(USER, -100123, sent.message_id, "a:42")
 
 
-async def test_edit_message_text(bot: telegram.Bot, server: SandboxServer) -> None:
-    sent = await bot.send_message(USER, "قديم", reply_markup=_keyboard("a:1"))
-    edited = await bot.edit_message_text("<i>جديد</i>", USER, sent.message_id, parse_mode="HTML")
+async def test_edit_message_text(ptb_bot: telegram.Bot, sandbox: SandboxServer) -> None:
+    sent = await ptb_bot.send_message(USER, "قديم", reply_markup=_keyboard("a:1"))
+    edited = await ptb_bot.edit_message_text(
+        "<i>جديد</i>", USER, sent.message_id, parse_mode="HTML"
+    )
     assert isinstance(edited, telegram.Message)
     assert edited.text == "جديد" and edited.edit_date is not None and edited.reply_markup is None
-    (record,) = server.state.bot_messages(USER)
+    (record,) = sandbox.state.bot_messages(USER)
     assert record.edited and record.visible_text == "جديد" and record.reply_markup is None
     with pytest.raises(telegram.error.BadRequest, match=r"(?i)message is not modified"):
-        await bot.edit_message_text("<i>جديد</i>", USER, sent.message_id, parse_mode="HTML")
+        await ptb_bot.edit_message_text("<i>جديد</i>", USER, sent.message_id, parse_mode="HTML")
     with pytest.raises(telegram.error.BadRequest, match=r"(?i)message to edit not found"):
-        await bot.edit_message_text("x", USER, 999)
-    user_message = server.state.user_sends(USER, "مرحبا")
+        await ptb_bot.edit_message_text("x", USER, 999)
+    user_message = sandbox.state.user_sends(USER, "مرحبا")
     assert user_message is not None
     with pytest.raises(telegram.error.BadRequest, match=r"(?i)can't be edited"):
-        await bot.edit_message_text("x", USER, user_message["message"]["message_id"])
+        await ptb_bot.edit_message_text("x", USER, user_message["message"]["message_id"])
 
 
-async def test_commands_and_chat_action(bot: telegram.Bot, server: SandboxServer) -> None:
-    assert await bot.get_my_commands() == ()
-    await bot.set_my_commands([("start", "ابدأ"), ("settings", "الإعدادات")])
-    assert [c.command for c in await bot.get_my_commands()] == ["start", "settings"]
+async def test_commands_and_chat_action(ptb_bot: telegram.Bot, sandbox: SandboxServer) -> None:
+    assert await ptb_bot.get_my_commands() == ()
+    await ptb_bot.set_my_commands([("start", "ابدأ"), ("settings", "الإعدادات")])
+    assert [c.command for c in await ptb_bot.get_my_commands()] == ["start", "settings"]
     with pytest.raises(telegram.error.BadRequest, match=r"(?i)bot_command_invalid"):
-        await bot.set_my_commands([("Start!", "x")])
-    await bot.delete_my_commands()
-    assert await bot.get_my_commands() == ()
-    assert await bot.send_chat_action(USER, "typing") is True
-    assert USER in server.state.typing
-    assert await bot.close() is True and await bot.log_out() is True
+        await ptb_bot.set_my_commands([("Start!", "x")])
+    await ptb_bot.delete_my_commands()
+    assert await ptb_bot.get_my_commands() == ()
+    assert await ptb_bot.send_chat_action(USER, "typing") is True
+    assert USER in sandbox.state.typing
+    assert await ptb_bot.close() is True and await ptb_bot.log_out() is True
 
 
 async def test_groups_channels_and_edited_messages(
-    bot: telegram.Bot, server: SandboxServer
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
 ) -> None:
-    state = server.state
+    state = sandbox.state
     state.user_sends(USER, "/latest@newsbot_sandbox_bot", chat_id=-100500, chat_type="supergroup")
     state.user_sends(USER, "منشور", chat_id=-100600, chat_type="channel")
     first = state.user_sends(USER, "نص")
     assert first is not None
     state.user_sends(USER, "نص معدل", edited_of=first["message"]["message_id"])
-    group, channel, _, edited = await bot.get_updates()
+    group, channel, _, edited = await ptb_bot.get_updates()
     assert group.message is not None and group.message.chat.type == "supergroup"
     assert channel.channel_post is not None and channel.channel_post.sender_chat is not None
     assert edited.edited_message is not None and edited.edited_message.text == "نص معدل"
-    assert (await bot.send_message(-100500, "رد")).chat.id == -100500
+    assert (await ptb_bot.send_message(-100500, "رد")).chat.id == -100500
 
 
-async def test_second_poller_gets_conflict(bot: telegram.Bot, server: SandboxServer) -> None:
-    async with telegram.Bot(TOKEN, base_url=server.api_url) as other:
-        first = asyncio.create_task(bot.get_updates(timeout=5))
+async def test_second_poller_gets_conflict(ptb_bot: telegram.Bot, sandbox: SandboxServer) -> None:
+    async with telegram.Bot(BOT_TOKEN, base_url=sandbox.api_url) as other:
+        first = asyncio.create_task(ptb_bot.get_updates(timeout=5))
         await asyncio.sleep(0.2)
         second = asyncio.create_task(other.get_updates(timeout=1))
         with pytest.raises(telegram.error.Conflict, match="terminated by other getUpdates"):
@@ -261,7 +269,7 @@ async def test_second_poller_gets_conflict(bot: telegram.Bot, server: SandboxSer
         assert await second == ()
 
 
-async def test_webhook_delivery_with_secret(bot: telegram.Bot, server: SandboxServer) -> None:
+async def test_webhook_delivery_with_secret(ptb_bot: telegram.Bot, sandbox: SandboxServer) -> None:
     received: asyncio.Queue[tuple[str | None, dict[str, Any]]] = asyncio.Queue()
 
     async def hook(request: web.Request) -> web.Response:
@@ -279,29 +287,29 @@ async def test_webhook_delivery_with_secret(bot: telegram.Bot, server: SandboxSe
     port = runner.addresses[0][1]
     try:
         url = f"http://127.0.0.1:{port}/hook"
-        assert await bot.set_webhook(url, secret_token="s3cr3t_token")
-        info = await bot.get_webhook_info()
+        assert await ptb_bot.set_webhook(url, secret_token="s3cr3t_token")
+        info = await ptb_bot.get_webhook_info()
         assert info.url == url
         with pytest.raises(telegram.error.Conflict, match="webhook is active"):
-            await bot.get_updates()
-        server.state.user_sends(USER, "/start")
+            await ptb_bot.get_updates()
+        sandbox.state.user_sends(USER, "/start")
         secret, update = await asyncio.wait_for(received.get(), 3)
         assert secret == "s3cr3t_token"
         assert update["message"]["text"] == "/start"
         for _ in range(100):  # the sandbox confirms the update right after our 200 answer
-            if (await bot.get_webhook_info()).pending_update_count == 0:
+            if (await ptb_bot.get_webhook_info()).pending_update_count == 0:
                 break
             await asyncio.sleep(0.01)
-        assert (await bot.get_webhook_info()).pending_update_count == 0
-        assert await bot.delete_webhook()
-        server.state.user_sends(USER, "بعد الحذف")
-        (polled,) = await bot.get_updates()
+        assert (await ptb_bot.get_webhook_info()).pending_update_count == 0
+        assert await ptb_bot.delete_webhook()
+        sandbox.state.user_sends(USER, "بعد الحذف")
+        (polled,) = await ptb_bot.get_updates()
         assert polled.message is not None and polled.message.text == "بعد الحذف"
     finally:
         await runner.cleanup()
 
 
-async def test_a_ptb_application_polls_and_answers(server: SandboxServer) -> None:
+async def test_a_ptb_application_polls_and_answers(sandbox: SandboxServer) -> None:
     """A real PTB Application (updater + handlers) runs against the sandbox end to end."""
     from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
@@ -318,7 +326,7 @@ async def test_a_ptb_application_polls_and_answers(server: SandboxServer) -> Non
         assert update.callback_query is not None
         await update.callback_query.answer(f"اخترت {update.callback_query.data}")
 
-    app = ApplicationBuilder().token(TOKEN).base_url(server.api_url).build()
+    app = ApplicationBuilder().token(BOT_TOKEN).base_url(sandbox.api_url).build()
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(pressed))
     async with app:
@@ -326,11 +334,11 @@ async def test_a_ptb_application_polls_and_answers(server: SandboxServer) -> Non
         await app.updater.start_polling(poll_interval=0, timeout=5)
         await app.start()
         try:
-            server.state.user_sends(USER, "/start")
-            (welcome,) = await server.state.wait_for_bot_messages(USER, 1, timeout=5)
+            sandbox.state.user_sends(USER, "/start")
+            (welcome,) = await sandbox.state.wait_for_bot_messages(USER, 1, timeout=5)
             assert welcome.visible_text == "أهلاً"
-            query_id = server.state.press_button(USER, USER, welcome.message_id)
-            answer = await server.state.wait_for_callback_answer(query_id, timeout=5)
+            query_id = sandbox.state.press_button(USER, USER, welcome.message_id)
+            answer = await sandbox.state.wait_for_callback_answer(query_id, timeout=5)
             assert answer.text == "اخترت p:all"
         finally:
             await app.updater.stop()

@@ -19,11 +19,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from sandbox import SandboxServer, SandboxState
 from sandbox.api_methods import BotApi
 from sandbox.spec import BotApiSpec
-from tests.sandbox_support import TOKEN, USER, bot, call, http, server
+from tests.constants import BOT_TOKEN
+from tests.constants import SANDBOX_USER as USER
+from tests.sandbox_support import call
 
-__all__ = ["bot", "http", "server"]  # fixtures used by name below
 # PTB 22 warns about RetryAfter.retry_after becoming a timedelta; the tests accept both.
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+pytestmark = [
+    pytest.mark.usefixtures("sandbox_user"),
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
+]
 
 SHARED_SPEC = (
     Path(__file__).resolve().parents[2] / "shared" / "telegram-bot-api-spec" / "api.min.json"
@@ -32,12 +36,12 @@ SHARED_SPEC = (
 
 async def control(
     http: aiohttp.ClientSession,
-    server: SandboxServer,
+    sandbox: SandboxServer,
     path: str,
     body: dict[str, Any] | None = None,
 ) -> Any:
     """Call the control API and return its result (asserting it succeeded)."""
-    url = f"{server.base_url}/sandbox/{path}"
+    url = f"{sandbox.base_url}/sandbox/{path}"
     request = http.get(url) if body is None else http.post(url, json=body)
     async with request as resp:
         data = await resp.json()
@@ -46,9 +50,9 @@ async def control(
 
 
 async def test_a_conversation_through_the_control_api(
-    bot: telegram.Bot, http: aiohttp.ClientSession, server: SandboxServer
+    ptb_bot: telegram.Bot, http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
-    user = await control(http, server, "users", {"id": 7, "first_name": "ليلى"})
+    user = await control(http, sandbox, "users", {"id": 7, "first_name": "ليلى"})
     assert user == {
         "id": 7,
         "is_bot": False,
@@ -57,69 +61,69 @@ async def test_a_conversation_through_the_control_api(
         "blocked": False,
         "deactivated": False,
     }
-    update = await control(http, server, "send", {"user_id": 7, "text": "/start"})
+    update = await control(http, sandbox, "send", {"user_id": 7, "text": "/start"})
     assert update["message"]["chat"] == {"id": 7, "type": "private", "first_name": "ليلى"}
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("المزيد", callback_data="a:9")]])
-    sent = await bot.send_message(7, "<b>أهلاً</b>", parse_mode="HTML", reply_markup=keyboard)
+    sent = await ptb_bot.send_message(7, "<b>أهلاً</b>", parse_mode="HTML", reply_markup=keyboard)
     press = await control(
-        http, server, "press", {"user_id": 7, "chat_id": 7, "message_id": sent.message_id}
+        http, sandbox, "press", {"user_id": 7, "chat_id": 7, "message_id": sent.message_id}
     )
-    await bot.answer_callback_query(press["callback_query_id"], text="جارٍ التحميل")
-    history = await control(http, server, "history/7")
+    await ptb_bot.answer_callback_query(press["callback_query_id"], text="جارٍ التحميل")
+    history = await control(http, sandbox, "history/7")
     user_entry, bot_entry, callback = history["entries"]
     assert (user_entry["kind"], user_entry["text"]) == ("user", "/start")
     assert bot_entry["kind"] == "bot" and bot_entry["visible_text"] == "أهلاً"
     assert bot_entry["parse_mode"] == "HTML" and bot_entry["text"] == "<b>أهلاً</b>"
     assert bot_entry["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "a:9"
     assert callback["data"] == "a:9" and callback["text"] == "جارٍ التحميل"
-    await control(http, server, "block", {"user_id": 7})
+    await control(http, sandbox, "block", {"user_id": 7})
     with pytest.raises(telegram.error.Forbidden):
-        await bot.send_message(7, "x")
-    stats = await control(http, server, "stats")
+        await ptb_bot.send_message(7, "x")
+    stats = await control(http, sandbox, "stats")
     assert stats["sent_ok"] == 1 and stats["errors_403"] == 1
 
 
 async def test_control_config_injection_and_errors(
-    bot: telegram.Bot, http: aiohttp.ClientSession, server: SandboxServer
+    ptb_bot: telegram.Bot, http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
     config = await control(
         http,
-        server,
+        sandbox,
         "config",
         {"latency_ms": 5, "flood": {"enabled": True, "private_per_second": 2}},
     )
     assert config["latency_ms"] == 5 and config["flood"]["private_per_second"] == 2
-    await control(http, server, "inject_429", {"count": 1, "retry_after": 4})
+    await control(http, sandbox, "inject_429", {"count": 1, "retry_after": 4})
     with pytest.raises(telegram.error.RetryAfter):
-        await bot.send_message(USER, "x")
-    await control(http, server, "inject_errors", {"count": 1, "status": 503})
+        await ptb_bot.send_message(USER, "x")
+    await control(http, sandbox, "inject_errors", {"count": 1, "status": 503})
     with pytest.raises(telegram.error.NetworkError, match="Service Unavailable"):
-        await bot.send_message(USER, "x")
-    async with http.post(f"{server.base_url}/sandbox/send", json={"text": "no user"}) as resp:
+        await ptb_bot.send_message(USER, "x")
+    async with http.post(f"{sandbox.base_url}/sandbox/send", json={"text": "no user"}) as resp:
         assert resp.status == 400 and "user_id" in (await resp.json())["error"]
-    assert await control(http, server, "reset", {}) is True
-    assert await control(http, server, "users") == []
+    assert await control(http, sandbox, "reset", {}) is True
+    assert await control(http, sandbox, "users") == []
 
 
 async def test_history_long_poll_wakes_on_bot_message(
-    bot: telegram.Bot, http: aiohttp.ClientSession, server: SandboxServer
+    ptb_bot: telegram.Bot, http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
-    version = (await control(http, server, "history/1001"))["version"]
+    version = (await control(http, sandbox, "history/1001"))["version"]
     waiting = asyncio.create_task(
-        control(http, server, f"history/1001?version={version}&timeout=10")
+        control(http, sandbox, f"history/1001?version={version}&timeout=10")
     )
     await asyncio.sleep(0.1)
     assert not waiting.done()
-    await bot.send_message(USER, "جديد")
+    await ptb_bot.send_message(USER, "جديد")
     result = await asyncio.wait_for(waiting, 2)
     assert result["version"] > version and result["entries"][-1]["visible_text"] == "جديد"
 
 
 async def test_chat_page_is_self_contained_arabic_rtl(
-    http: aiohttp.ClientSession, server: SandboxServer
+    http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
     for path in ("/", "/chat"):
-        async with http.get(server.base_url + path) as resp:
+        async with http.get(sandbox.base_url + path) as resp:
             assert resp.status == 200 and resp.content_type == "text/html"
             page = await resp.text()
         assert '<html lang="ar" dir="rtl">' in page and 'dir: "auto"' in page
@@ -130,17 +134,17 @@ async def test_chat_page_is_self_contained_arabic_rtl(
 
 
 async def test_an_open_chat_page_does_not_hold_up_the_stop(http: aiohttp.ClientSession) -> None:
-    server = SandboxServer()
-    await server.start()
-    server.state.add_user(USER, "سارة")
-    version = (await control(http, server, f"history/{USER}"))["version"]
+    sandbox = SandboxServer()
+    await sandbox.start()
+    sandbox.state.add_user(USER, "سارة")
+    version = (await control(http, sandbox, f"history/{USER}"))["version"]
     waiting = asyncio.create_task(
-        control(http, server, f"history/{USER}?version={version}&timeout=25")
+        control(http, sandbox, f"history/{USER}?version={version}&timeout=25")
     )
     await asyncio.sleep(0.1)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    await server.stop()
+    await sandbox.stop()
     assert loop.time() - started < 1.0  # not the 2 s shutdown grace, nor the 25 s poll
     assert (await asyncio.wait_for(waiting, 1))["version"] == version
 
@@ -161,17 +165,17 @@ def test_chat_page_script_parses() -> None:
 
 
 async def test_wait_for_bot_messages_is_event_driven(
-    bot: telegram.Bot, server: SandboxServer
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
 ) -> None:
-    waiter = asyncio.create_task(server.state.wait_for_bot_messages(USER, 2, timeout=3))
-    await bot.send_message(USER, "1")
+    waiter = asyncio.create_task(sandbox.state.wait_for_bot_messages(USER, 2, timeout=3))
+    await ptb_bot.send_message(USER, "1")
     await asyncio.sleep(0.05)
     assert not waiter.done()
-    await bot.send_message(USER, "2")
+    await ptb_bot.send_message(USER, "2")
     messages = await asyncio.wait_for(waiter, 1)
     assert [m.visible_text for m in messages] == ["1", "2"]
     with pytest.raises(TimeoutError, match="expected 3 bot messages"):
-        await server.state.wait_for_bot_messages(USER, 3, timeout=0.1)
+        await sandbox.state.wait_for_bot_messages(USER, 3, timeout=0.1)
 
 
 async def test_history_is_bounded_and_can_be_switched_off() -> None:
@@ -211,16 +215,16 @@ def test_the_answer_validator_catches_malformed_objects() -> None:
 
 
 async def test_every_answer_is_shaped_as_the_spec_says(
-    http: aiohttp.ClientSession, server: SandboxServer
+    http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
     spec = independent_spec()
-    state = server.state
+    state = sandbox.state
     state.add_chat(-100900, "supergroup", "غرفة الأخبار", "newsroom")
     keyboard = {"inline_keyboard": [[{"text": "اقرأ", "callback_data": "a:1"}]]}
     answers: list[tuple[str, Any]] = []
 
     async def ok(method: str, **params: Any) -> Any:
-        status, body = await call(http, server, method, **params)
+        status, body = await call(http, sandbox, method, **params)
         assert status == 200 and body["ok"] is True, body
         answers.append((method, body["result"]))
         return body["result"]
@@ -260,4 +264,4 @@ async def test_every_answer_is_shaped_as_the_spec_says(
     for update in updates:
         assert spec.check_object("Update", update) is None, update
     assert state.stats().get("answer_violations", 0) == 0
-    assert TOKEN  # the answers above all came through /bot<TOKEN>/<method>
+    assert BOT_TOKEN  # the answers above all came through /bot<BOT_TOKEN>/<method>

@@ -11,9 +11,12 @@ from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup
 
 from sandbox import SandboxServer
 from sandbox.spec import shipped_spec
-from tests.sandbox_support import TOKEN, USER, bot, call, http, server
+from tests.constants import BOT_TOKEN
+from tests.constants import SANDBOX_USER as USER
+from tests.sandbox_support import call
 
-__all__ = ["bot", "http", "server"]  # fixtures used by name below
+pytestmark = pytest.mark.usefixtures("sandbox_user")
+
 
 GROUP, SUPERGROUP, CHANNEL = -100200, -100300, -100400
 OMAR = 1002
@@ -30,14 +33,14 @@ def _valid(update: dict[str, Any] | None) -> dict[str, Any]:
 
 
 async def test_a_reply_carries_the_whole_replied_bot_message(
-    bot: telegram.Bot, server: SandboxServer
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
 ) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("اقرأ", callback_data="a:1")]])
-    alert = await bot.send_message(
+    alert = await ptb_bot.send_message(
         USER, "<b>عاجل:</b> خبر", parse_mode="HTML", reply_markup=keyboard
     )
-    _valid(server.state.user_sends(USER, "ما التفاصيل؟", reply_to_message_id=alert.message_id))
-    (update,) = await bot.get_updates()
+    _valid(sandbox.state.user_sends(USER, "ما التفاصيل؟", reply_to_message_id=alert.message_id))
+    (update,) = await ptb_bot.get_updates()
     message = update.message
     assert message is not None and message.text == "ما التفاصيل؟"
     replied = message.reply_to_message
@@ -49,9 +52,9 @@ async def test_a_reply_carries_the_whole_replied_bot_message(
 
 
 async def test_a_reply_to_a_reply_is_not_nested_and_an_edit_keeps_it(
-    bot: telegram.Bot, server: SandboxServer
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
 ) -> None:
-    state = server.state
+    state = sandbox.state
     first = _valid(state.user_sends(USER, "/publish"))["message"]
     second = _valid(state.user_sends(USER, "أولى", reply_to_message_id=first["message_id"]))
     third = _valid(
@@ -63,21 +66,21 @@ async def test_a_reply_to_a_reply_is_not_nested_and_an_edit_keeps_it(
         state.user_sends(USER, "ثانية (معدلة)", edited_of=third["message"]["message_id"])
     )
     assert edited["edited_message"]["reply_to_message"]["text"] == "أولى"
-    *_, fetched = await bot.get_updates()
+    *_, fetched = await ptb_bot.get_updates()
     assert fetched.edited_message is not None
     assert fetched.edited_message.reply_to_message is not None
     assert fetched.edited_message.reply_to_message.message_id == second["message"]["message_id"]
 
 
 async def test_replies_in_groups_and_through_the_control_api(
-    http: aiohttp.ClientSession, server: SandboxServer
+    http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
-    state = server.state
+    state = sandbox.state
     state.add_user(OMAR, "عمر")
     state.add_chat(SUPERGROUP, "supergroup", "غرفة الأخبار")
     question = _valid(state.user_sends(USER, "من يتابع؟", chat_id=SUPERGROUP))["message"]
     async with http.post(
-        f"{server.base_url}/sandbox/send",
+        f"{sandbox.base_url}/sandbox/send",
         json={
             "user_id": OMAR,
             "chat_id": SUPERGROUP,
@@ -91,67 +94,71 @@ async def test_replies_in_groups_and_through_the_control_api(
     assert answer["reply_to_message"]["from"]["id"] == USER
     assert answer["reply_to_message"]["chat"]["title"] == "غرفة الأخبار"
     # The chat page learns which message a message answers from the history.
-    async with http.get(f"{server.base_url}/sandbox/history/{SUPERGROUP}") as resp:
+    async with http.get(f"{sandbox.base_url}/sandbox/history/{SUPERGROUP}") as resp:
         entries = (await resp.json())["result"]["entries"]
     assert [e["reply_to_message_id"] for e in entries] == [None, question["message_id"]]
 
 
-async def test_replying_to_an_unknown_message_is_refused(server: SandboxServer) -> None:
+async def test_replying_to_an_unknown_message_is_refused(sandbox: SandboxServer) -> None:
     with pytest.raises(ValueError, match="message 42 in chat 1001 is not known"):
-        server.state.user_sends(USER, "رد", reply_to_message_id=42)
-    assert server.state.updates.pending_count() == 0
+        sandbox.state.user_sends(USER, "رد", reply_to_message_id=42)
+    assert sandbox.state.updates.pending_count() == 0
 
 
 # Blocking ----------------------------------------------------------------------------------------
 
 
 async def test_blocking_sends_my_chat_member_like_telegram(
-    bot: telegram.Bot, server: SandboxServer
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
 ) -> None:
-    state = server.state
+    state = sandbox.state
     _valid(state.block(USER))  # Telegram always tells the bot
     assert state.block(USER) is None  # blocking twice changes nothing
     with pytest.raises(telegram.error.Forbidden, match=r"(?i)bot was blocked by the user"):
-        await bot.send_message(USER, "x")
+        await ptb_bot.send_message(USER, "x")
     _valid(state.unblock(USER))
-    blocked, unblocked = await bot.get_updates()
+    blocked, unblocked = await ptb_bot.get_updates()
     change = blocked.my_chat_member
     assert change is not None and change.chat.id == USER and change.chat.type == "private"
     assert change.from_user.id == USER
     assert change.old_chat_member.status == ChatMember.MEMBER
     assert change.new_chat_member.status == ChatMember.BANNED  # "kicked"
-    assert change.new_chat_member.user.id == int(TOKEN.split(":")[0])  # the bot itself
+    assert change.new_chat_member.user.id == int(BOT_TOKEN.split(":")[0])  # the bot itself
     back = unblocked.my_chat_member
     assert back is not None
     assert (back.old_chat_member.status, back.new_chat_member.status) == (
         ChatMember.BANNED,
         ChatMember.MEMBER,
     )
-    await bot.send_message(USER, "عدت")
+    await ptb_bot.send_message(USER, "عدت")
 
 
-async def test_a_silent_block_only_shows_as_a_403(bot: telegram.Bot, server: SandboxServer) -> None:
+async def test_a_silent_block_only_shows_as_a_403(
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
+) -> None:
     # notify=False: the bot has not heard of the block (yet) when it next writes.
-    assert server.state.block(USER, notify=False) is None
-    assert await bot.get_updates() == ()
+    assert sandbox.state.block(USER, notify=False) is None
+    assert await ptb_bot.get_updates() == ()
     with pytest.raises(telegram.error.Forbidden):
-        await bot.send_message(USER, "x")
-    assert server.state.unblock(USER, notify=False) is None
-    assert await bot.get_updates() == ()
-    await bot.send_message(USER, "عدت")
+        await ptb_bot.send_message(USER, "x")
+    assert sandbox.state.unblock(USER, notify=False) is None
+    assert await ptb_bot.get_updates() == ()
+    await ptb_bot.send_message(USER, "عدت")
 
 
 async def test_the_chat_page_block_tells_the_bot(
-    bot: telegram.Bot, http: aiohttp.ClientSession, server: SandboxServer
+    ptb_bot: telegram.Bot, http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
     for action in ("block", "unblock"):
-        async with http.post(f"{server.base_url}/sandbox/{action}", json={"user_id": USER}) as resp:
+        async with http.post(
+            f"{sandbox.base_url}/sandbox/{action}", json={"user_id": USER}
+        ) as resp:
             assert (await resp.json())["result"]["blocked"] is (action == "block")
     async with http.post(
-        f"{server.base_url}/sandbox/block", json={"user_id": USER, "notify": False}
+        f"{sandbox.base_url}/sandbox/block", json={"user_id": USER, "notify": False}
     ) as resp:
         assert resp.status == 200
-    updates = await bot.get_updates()
+    updates = await ptb_bot.get_updates()
     statuses = [u.my_chat_member.new_chat_member.status for u in updates if u.my_chat_member]
     assert statuses == [ChatMember.BANNED, ChatMember.MEMBER]
 
@@ -159,22 +166,24 @@ async def test_the_chat_page_block_tells_the_bot(
 # Groups and channels -----------------------------------------------------------------------------
 
 
-async def test_removing_the_bot_from_a_supergroup(bot: telegram.Bot, server: SandboxServer) -> None:
-    state = server.state
+async def test_removing_the_bot_from_a_supergroup(
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
+) -> None:
+    state = sandbox.state
     state.add_user(OMAR, "عمر")
     state.add_chat(SUPERGROUP, "supergroup", "غرفة الأخبار")
     state.user_sends(USER, "/start", chat_id=SUPERGROUP)
-    await bot.send_message(SUPERGROUP, "مرحباً")
+    await ptb_bot.send_message(SUPERGROUP, "مرحباً")
     _valid(state.remove_bot_from_chat(SUPERGROUP, OMAR))
     assert state.remove_bot_from_chat(SUPERGROUP, OMAR) is None
     with pytest.raises(telegram.error.Forbidden, match="bot was kicked from the supergroup chat"):
-        await bot.send_message(SUPERGROUP, "هل من أحد؟")
+        await ptb_bot.send_message(SUPERGROUP, "هل من أحد؟")
     # What is said there no longer reaches the bot, but the chat page still shows it.
     assert state.user_sends(USER, "/latest", chat_id=SUPERGROUP) is None
     assert [e.text for e in state.history(SUPERGROUP)][-1] == "/latest"
     _valid(state.add_bot_to_chat(SUPERGROUP, USER))
-    await bot.send_message(SUPERGROUP, "عدت")
-    start, removed, added = await bot.get_updates()
+    await ptb_bot.send_message(SUPERGROUP, "عدت")
+    start, removed, added = await ptb_bot.get_updates()
     assert start.message is not None and start.message.text == "/start"
     change = removed.my_chat_member
     assert change is not None and change.chat.title == "غرفة الأخبار"
@@ -186,19 +195,19 @@ async def test_removing_the_bot_from_a_supergroup(bot: telegram.Bot, server: San
 
 
 async def test_basic_groups_forget_the_bot_and_channels_drop_an_admin(
-    bot: telegram.Bot, server: SandboxServer
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
 ) -> None:
-    state = server.state
+    state = sandbox.state
     _valid(state.add_bot_to_chat(GROUP, USER, title="العائلة"))  # a new group, announced
     _valid(state.remove_bot_from_chat(GROUP, USER))
     with pytest.raises(telegram.error.BadRequest, match=r"(?i)chat not found"):
-        await bot.send_message(GROUP, "x")
+        await ptb_bot.send_message(GROUP, "x")
     state.add_chat(CHANNEL, "channel", "قناة الأخبار")
-    await bot.send_message(CHANNEL, "منشور")
+    await ptb_bot.send_message(CHANNEL, "منشور")
     _valid(state.remove_bot_from_chat(CHANNEL, USER, status="left"))
     with pytest.raises(telegram.error.Forbidden, match="bot is not a member of the channel chat"):
-        await bot.send_message(CHANNEL, "x")
-    added, left, dropped = [u.my_chat_member for u in await bot.get_updates()]
+        await ptb_bot.send_message(CHANNEL, "x")
+    added, left, dropped = [u.my_chat_member for u in await ptb_bot.get_updates()]
     assert added is not None and added.chat.title == "العائلة"
     assert (added.old_chat_member.status, added.new_chat_member.status) == ("left", "member")
     assert left is not None and left.new_chat_member.status == ChatMember.LEFT
@@ -212,21 +221,21 @@ async def test_basic_groups_forget_the_bot_and_channels_drop_an_admin(
 
 
 async def test_membership_updates_follow_allowed_updates(
-    bot: telegram.Bot, server: SandboxServer
+    ptb_bot: telegram.Bot, sandbox: SandboxServer
 ) -> None:
-    state = server.state
+    state = sandbox.state
     state.add_chat(SUPERGROUP, "supergroup", "غرفة الأخبار")
-    await bot.get_updates(allowed_updates=["message", "callback_query"])
+    await ptb_bot.get_updates(allowed_updates=["message", "callback_query"])
     assert state.block(USER, notify=True) is None
     assert state.remove_bot_from_chat(SUPERGROUP, USER) is None
     assert state.stats()["updates_filtered"] == 2
-    assert await bot.get_updates() == ()
+    assert await ptb_bot.get_updates() == ()
     # Asked for by name, or by Telegram's default (an empty list): my_chat_member is delivered.
-    await bot.get_updates(allowed_updates=["my_chat_member"])
+    await ptb_bot.get_updates(allowed_updates=["my_chat_member"])
     _valid(state.unblock(USER, notify=True))
-    await bot.get_updates(allowed_updates=[])
+    await ptb_bot.get_updates(allowed_updates=[])
     _valid(state.add_bot_to_chat(SUPERGROUP, USER))
-    assert len(await bot.get_updates()) == 2
+    assert len(await ptb_bot.get_updates()) == 2
     # chat_member (other members' changes) is one of the types Telegram leaves out by default.
     assert state.updates.push("chat_member", {}) is None
 
@@ -235,16 +244,16 @@ async def test_membership_updates_follow_allowed_updates(
 
 
 async def test_the_chat_list_names_every_chat_and_the_bots_place_in_it(
-    http: aiohttp.ClientSession, server: SandboxServer
+    http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
-    state = server.state
+    state = sandbox.state
     state.add_user(OMAR, "عمر", "omar")
     state.user_sends(OMAR, "/start", chat_id=GROUP)  # a group made by writing in it
     state.add_chat(SUPERGROUP, "supergroup", "غرفة الأخبار")
     state.user_sends(USER, "مرحبا", chat_id=SUPERGROUP)
     state.user_sends(OMAR, "أهلاً", chat_id=SUPERGROUP)
     state.remove_bot_from_chat(SUPERGROUP, OMAR)
-    async with http.get(f"{server.base_url}/sandbox/chats") as resp:
+    async with http.get(f"{sandbox.base_url}/sandbox/chats") as resp:
         chats = (await resp.json())["result"]
     assert [c["id"] for c in chats] == [USER, OMAR, GROUP, SUPERGROUP]  # private chats first
     by_id = {c["id"]: c for c in chats}
@@ -254,13 +263,13 @@ async def test_the_chat_list_names_every_chat_and_the_bots_place_in_it(
     assert newsroom["title"] == "غرفة الأخبار" and newsroom["type"] == "supergroup"
     assert newsroom["members"] == [USER, OMAR] and newsroom["bot_status"] == "kicked"
     async with http.post(
-        f"{server.base_url}/sandbox/add_bot", json={"chat_id": SUPERGROUP, "by_user_id": USER}
+        f"{sandbox.base_url}/sandbox/add_bot", json={"chat_id": SUPERGROUP, "by_user_id": USER}
     ) as resp:
         assert (await resp.json())["result"]["bot_status"] == "member"
 
 
 async def test_the_spec_check_tells_union_members_apart(
-    http: aiohttp.ClientSession, server: SandboxServer
+    http: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
     spec = shipped_spec()
     bot_user = {"id": 1, "is_bot": True, "first_name": "بوت"}
@@ -271,7 +280,7 @@ async def test_the_spec_check_tells_union_members_apart(
     assert spec.check_object("ChatMember", {"status": "gone", "user": bot_user}) is not None
     status, body = await call(
         http,
-        server,
+        sandbox,
         "setMyCommands",
         commands=[{"command": "start", "description": "ابدأ"}],
         scope={"type": "everyone"},

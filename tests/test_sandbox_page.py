@@ -22,12 +22,13 @@ import telegram
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup
 
 from sandbox import SandboxServer
-from tests.sandbox_support import USER, bot, server
-
-__all__ = ["bot", "server"]  # fixtures used by name below
+from tests.constants import SANDBOX_USER as USER
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
+pytestmark = [
+    pytest.mark.usefixtures("sandbox_user"),
+    pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed"),
+]
 
 GROUP, OMAR = -100200, 1002
 WAIT = 15.0
@@ -130,13 +131,13 @@ async def _open(page: Page, url: str) -> None:
     await page.wait_for("document.readyState === 'complete'", "the loaded page")
 
 
-async def _group_with_a_bot_message(bot: telegram.Bot, server: SandboxServer) -> int:
+async def _group_with_a_bot_message(ptb_bot: telegram.Bot, sandbox: SandboxServer) -> int:
     """A group where سارة said /start and the bot answered with rich HTML and two buttons."""
-    state = server.state
+    state = sandbox.state
     state.add_user(OMAR, "عمر", "omar")
     state.add_chat(GROUP, "group", "غرفة الأخبار")
     state.user_sends(USER, "/start", chat_id=GROUP)
-    await bot.set_my_commands([("start", "ابدأ"), ("latest", "آخر الأخبار")])
+    await ptb_bot.set_my_commands([("start", "ابدأ"), ("latest", "آخر الأخبار")])
     state.configure(strict_html=False)  # let a javascript: link through, to see the page drop it
     keyboard = InlineKeyboardMarkup(
         [
@@ -144,7 +145,7 @@ async def _group_with_a_bot_message(bot: telegram.Bot, server: SandboxServer) ->
             [InlineKeyboardButton("الموقع", url="http://127.0.0.1:9/news")],
         ]
     )
-    sent = await bot.send_message(
+    sent = await ptb_bot.send_message(
         GROUP,
         '<b>عاجل</b> <a href="javascript:alert(1)">فخ</a> <a href="https://example.org/a">مصدر</a> '
         "<tg-spoiler>سرّ</tg-spoiler> <code>x=1</code>\n<blockquote>اقتباس</blockquote>\n"
@@ -154,16 +155,16 @@ async def _group_with_a_bot_message(bot: telegram.Bot, server: SandboxServer) ->
         reply_markup=keyboard,
     )
     # Confirm the /start so that the updates a test reads next are the ones the page caused.
-    pending = await bot.get_updates()
-    await bot.get_updates(offset=pending[-1].update_id + 1)
+    pending = await ptb_bot.get_updates()
+    await ptb_bot.get_updates(offset=pending[-1].update_id + 1)
     return sent.message_id
 
 
 async def test_the_page_lists_groups_and_renders_the_bot_safely(
-    server: SandboxServer, bot: telegram.Bot, page: Page
+    sandbox: SandboxServer, ptb_bot: telegram.Bot, page: Page
 ) -> None:
-    await _group_with_a_bot_message(bot, server)
-    await _open(page, f"{server.base_url}/#chat={GROUP}&as={OMAR}")
+    await _group_with_a_bot_message(ptb_bot, sandbox)
+    await _open(page, f"{sandbox.base_url}/#chat={GROUP}&as={OMAR}")
     await page.wait_for("document.querySelectorAll('#messages .msg').length === 2", "2 messages")
     seen = await page.eval(
         """(() => {
@@ -201,19 +202,19 @@ async def test_the_page_lists_groups_and_renders_the_bot_safely(
 
 
 async def test_buttons_replies_and_blocking_from_the_page(
-    server: SandboxServer, bot: telegram.Bot, page: Page
+    sandbox: SandboxServer, ptb_bot: telegram.Bot, page: Page
 ) -> None:
-    state = server.state
-    message_id = await _group_with_a_bot_message(bot, server)
-    await _open(page, f"{server.base_url}/#chat={GROUP}&as={OMAR}")
+    state = sandbox.state
+    message_id = await _group_with_a_bot_message(ptb_bot, sandbox)
+    await _open(page, f"{sandbox.base_url}/#chat={GROUP}&as={OMAR}")
     await page.wait_for("document.querySelector('.msg.bot .keyboard button')", "the keyboard")
 
     # A callback button: the press reaches the bot, its answer shows as a toast.
     await page.eval("document.querySelector('.msg.bot .keyboard button').click()")
-    [press] = await bot.get_updates(timeout=5)
+    [press] = await ptb_bot.get_updates(timeout=5)
     assert press.callback_query is not None and press.callback_query.data == "a:1"
     assert press.callback_query.from_user.id == OMAR
-    await bot.answer_callback_query(press.callback_query.id, text="تم الحفظ")
+    await ptb_bot.answer_callback_query(press.callback_query.id, text="تم الحفظ")
     toast = "document.querySelector('#toast.show') && document.querySelector('#toast').textContent"
     assert await page.wait_for(toast, "the answer toast") == "تم الحفظ"
 
@@ -226,7 +227,7 @@ async def test_buttons_replies_and_blocking_from_the_page(
         document.querySelector('#send').click();
       })()"""
     )
-    [reply] = await bot.get_updates(offset=press.update_id + 1, timeout=5)
+    [reply] = await ptb_bot.get_updates(offset=press.update_id + 1, timeout=5)
     assert reply.message is not None and reply.message.text == "ما المصدر؟"
     assert reply.message.from_user is not None and reply.message.from_user.id == OMAR
     assert reply.message.reply_to_message is not None
@@ -240,7 +241,7 @@ async def test_buttons_replies_and_blocking_from_the_page(
         "@newsbot_sandbox_bot"
     )
     await page.eval("document.querySelector('#chat-actions input[type=checkbox]').click()")
-    [blocked] = await bot.get_updates(offset=reply.update_id + 1, timeout=5)
+    [blocked] = await ptb_bot.get_updates(offset=reply.update_id + 1, timeout=5)
     assert blocked.my_chat_member is not None
     assert blocked.my_chat_member.new_chat_member.status == ChatMember.BANNED
     assert state.users[USER].blocked
@@ -251,13 +252,13 @@ async def test_buttons_replies_and_blocking_from_the_page(
 
 
 async def test_removing_the_bot_from_the_page_marks_the_group(
-    server: SandboxServer, bot: telegram.Bot, page: Page
+    sandbox: SandboxServer, ptb_bot: telegram.Bot, page: Page
 ) -> None:
-    await _group_with_a_bot_message(bot, server)
-    await _open(page, f"{server.base_url}/#chat={GROUP}&as={OMAR}")
+    await _group_with_a_bot_message(ptb_bot, sandbox)
+    await _open(page, f"{sandbox.base_url}/#chat={GROUP}&as={OMAR}")
     await page.wait_for("document.querySelector('#chat-actions button')", "the group actions")
     await page.eval("document.querySelector('#chat-actions button').click()")
-    [removed] = await bot.get_updates(timeout=5)
+    [removed] = await ptb_bot.get_updates(timeout=5)
     change = removed.my_chat_member
     assert change is not None and change.chat.id == GROUP and change.from_user.id == OMAR
     assert change.new_chat_member.status == ChatMember.LEFT

@@ -223,3 +223,8 @@ def test_parse_text_never_changes_or_drops_a_word(text: str) -> None:
         return
     assert article_words(article) == text_words(text)
     assert all(_bidi_balanced(t) for t in article_texts(article))
+
+
+def test_an_unknown_entity_name_is_kept_exactly_as_written() -> None:
+    """«&notanentity;» must not become «¬anentity;»: only whole known names are decoded."""
+    assert decode_entities("&notanentity; &lol9; &amp; &not;") == "&notanentity; &lol9; & ¬"
