@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from bot.delivery.status import AlertStatus
 from bot.models import Article, Section
 from bot.newsroom import StoryDesk
@@ -13,6 +10,7 @@ from config import Settings
 from sandbox.records import ChatMessage
 from sandbox.server import SandboxServer
 from tests.delivery_support import delivery_reader, services_over
+from tests.waiting import wait_for
 
 
 def desk_over(store: Store) -> StoryDesk:
@@ -39,15 +37,12 @@ async def wait_action(
     store: Store, alert_id: str, action_id: str, within: float = 30.0
 ) -> AlertStatus:
     """Wait until an alert's action is done; returns it."""
-    deadline = time.monotonic() + within
-    found: AlertStatus | None = None
-    while True:
+
+    async def probe() -> AlertStatus | None:
         status = await delivery_reader(store).alert_status(alert_id)
         found = (
             next((a for a in status.actions if a.alert_id == action_id), None) if status else None
         )
-        if found is not None and found.state == "done":
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"action {action_id} not done in {within}s: {found}")
-        await asyncio.sleep(0.05)
+        return found if found is not None and found.state == "done" else None
+
+    return await wait_for(probe, within=within, what=f"action {action_id} done")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.store import Store
-from tests.ingest_support import AUTH, api_harness
+from tests.constants import AUTH
+from tests.ingest_support import api_harness
 
 SEED = (
     "عاجل | انفجار في المرفأ\nقتل خمسة أشخاص في انفجار وقع صباح اليوم.\nوتواصل فرق الإنقاذ عملها."

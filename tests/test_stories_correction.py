@@ -15,8 +15,8 @@ from bot.delivery.config import DeliveryConfig
 from bot.store import Store
 from formatters.labels import CORRECTED_MARK
 from sandbox.server import SandboxServer
+from tests.constants import BOT_TOKEN
 from tests.delivery_support import (
-    TOKEN,
     delivery_keys,
     delivery_reader,
     engine_config,
@@ -24,38 +24,37 @@ from tests.delivery_support import (
     record_sends,
     running,
     seed,
-    server_fixture,  # noqa: F401  (the server fixture)
     stored_article,
     wait_done,
-    wait_for,
 )
 from tests.story_support import alert_messages, desk_over, final_texts, version, wait_action
+from tests.waiting import wait_for
 
 READERS = 300
 NEW_TITLE = "عاجل: إصابة ثلاثة أشخاص في الحادث"
 NEWER_TITLE = "عاجل: إصابة أربعة أشخاص في الحادث"
 
 
-def _flood(server: SandboxServer) -> None:
+def _flood(sandbox: SandboxServer) -> None:
     # Telegram's own limits, the global one scaled to the test's rate (edits count in it).
-    server.state.set_flood(True, global_per_second=200, private_per_second=1, group_per_minute=20)
+    sandbox.state.set_flood(True, global_per_second=200, private_per_second=1, group_per_minute=20)
 
 
-def _config(server: SandboxServer, **overrides: Any) -> DeliveryConfig:
-    return engine_config(server, **{"rate": 150.0, "max_in_flight": 32, **overrides})
+def _config(sandbox: SandboxServer, **overrides: Any) -> DeliveryConfig:
+    return engine_config(sandbox, **{"rate": 150.0, "max_in_flight": 32, **overrides})
 
 
 async def test_a_correction_edits_every_delivered_alert_exactly_once(
-    store: Store, server: SandboxServer
+    store: Store, sandbox: SandboxServer
 ) -> None:
-    _flood(server)
-    chats = await seed(store, server, READERS)
+    _flood(sandbox)
+    chats = await seed(store, sandbox, READERS)
     article = await stored_article(store)
     alert_id = await publish(store, article)
     desk = desk_over(store)
-    async with running(store, _config(server)):
+    async with running(store, _config(sandbox)):
         await wait_done(store, alert_id)
-        before = final_texts(server, chats)
+        before = final_texts(sandbox, chats)
         correction = await desk.correct(alert_id, version(NEW_TITLE), by="test")
         assert correction.changed == ["title"]
         assert correction.edits_queued == READERS
@@ -63,23 +62,23 @@ async def test_a_correction_edits_every_delivered_alert_exactly_once(
         action = await wait_action(store, alert_id, correction.action_id)
     assert action.edited == READERS and action.pending == 0
     for chat in chats:
-        [message] = alert_messages(server, chat)  # one alert, edited in place
+        [message] = alert_messages(sandbox, chat)  # one alert, edited in place
         assert message.edit_count == 1
         assert NEW_TITLE in message.visible_text and CORRECTED_MARK in message.visible_text
         assert message.visible_text != before[chat][0]
         assert message.callback_data() == [f"a:{alert_id}"]  # still opens the article
-    assert server.state.stats()["errors_429"] == 0
+    assert sandbox.state.stats()["errors_429"] == 0
     stored = await store.stories.view(alert_id)
     assert stored is not None and stored.article.title == NEW_TITLE and stored.story.version == 2
 
 
 async def test_the_same_correction_again_changes_nothing(
-    store: Store, server: SandboxServer
+    store: Store, sandbox: SandboxServer
 ) -> None:
-    chats = await seed(store, server, 20)
+    chats = await seed(store, sandbox, 20)
     alert_id = await publish(store, await stored_article(store))
     desk = desk_over(store)
-    async with running(store, _config(server)):
+    async with running(store, _config(sandbox)):
         await wait_done(store, alert_id)
         first = await desk.correct(alert_id, version(NEW_TITLE), by="test")
         assert first.action_id is not None
@@ -87,49 +86,49 @@ async def test_the_same_correction_again_changes_nothing(
         again = await desk.correct(alert_id, version(NEW_TITLE), by="test")
         assert again.changed == [] and again.edits_queued == 0 and again.action_id is None
         await asyncio.sleep(0.5)
-    assert all(m.edit_count == 1 for c in chats for m in alert_messages(server, c))
+    assert all(m.edit_count == 1 for c in chats for m in alert_messages(sandbox, c))
     status = await delivery_reader(store).alert_status(alert_id)
     assert status is not None and len(status.actions) == 1
     assert [v.version for v in await store.stories.versions(alert_id)] == [1]
 
 
 async def test_a_correction_issued_mid_alert_reaches_everyone_once_with_the_newest_text(
-    store: Store, server: SandboxServer
+    store: Store, sandbox: SandboxServer
 ) -> None:
-    _flood(server)
-    chats = await seed(store, server, 400)
-    log = record_sends(server)
+    _flood(sandbox)
+    chats = await seed(store, sandbox, 400)
+    log = record_sends(sandbox)
     alert_id = await publish(store, await stored_article(store))
     desk = desk_over(store)
-    async with running(store, _config(server, rate=100.0)):
+    async with running(store, _config(sandbox, rate=100.0)):
         await wait_for(lambda: log.count() >= 100, within=20)
         correction = await desk.correct(alert_id, version(NEW_TITLE), by="test")
         assert 0 < correction.edits_queued < 400  # the alert was still going out
         assert correction.action_id is not None
         await wait_done(store, alert_id, within=30)
         await wait_action(store, alert_id, correction.action_id)
-    texts = final_texts(server, chats)
+    texts = final_texts(sandbox, chats)
     assert all(len(t) == 1 for t in texts.values())  # nobody got two alerts
     assert all(NEW_TITLE in t[0] for t in texts.values())  # everybody ends with the newest
     sent_new = sum(1 for m in log.messages if "الحادث" in m.text)
     assert sent_new > 200  # most chats not reached yet got the corrected text directly
-    assert server.state.stats()["errors_429"] == 0
+    assert sandbox.state.stats()["errors_429"] == 0
 
 
 async def test_alerts_on_the_way_when_a_correction_lands_are_edited_after_them(
-    store: Store, server: SandboxServer
+    store: Store, sandbox: SandboxServer
 ) -> None:
     # Every request takes 400 ms: at 100 msg/s some 40 alerts are on the wire at any moment.
-    server.state.set_latency(400)
-    chats = await seed(store, server, 200)
-    log = record_sends(server)
+    sandbox.state.set_latency(400)
+    chats = await seed(store, sandbox, 200)
+    log = record_sends(sandbox)
     alert_id = await publish(store, await stored_article(store))
     desk = desk_over(store)
-    async with running(store, _config(server, rate=100.0, max_in_flight=64)):
+    async with running(store, _config(sandbox, rate=100.0, max_in_flight=64)):
         await wait_for(lambda: log.count() >= 50, within=20)
         await desk.correct(alert_id, version(NEW_TITLE), by="test")
         status = await wait_done(store, alert_id, within=30)
-    texts = final_texts(server, chats)
+    texts = final_texts(sandbox, chats)
     assert all(len(t) == 1 and NEW_TITLE in t[0] for t in texts.values())
     # Some were on the wire with the old text when the correction landed (after the edit
     # action had read the ledger): each was caught up by an edit of its own.
@@ -137,12 +136,12 @@ async def test_alerts_on_the_way_when_a_correction_lands_are_edited_after_them(
 
 
 async def test_two_quick_corrections_apply_only_the_newest(
-    store: Store, server: SandboxServer
+    store: Store, sandbox: SandboxServer
 ) -> None:
-    chats = await seed(store, server, 120)
+    chats = await seed(store, sandbox, 120)
     alert_id = await publish(store, await stored_article(store))
     desk = desk_over(store)
-    config = _config(server)
+    config = _config(sandbox)
     async with running(store, config):
         await wait_done(store, alert_id)
     # No worker runs while the two corrections land: every chat is still waiting for the first.
@@ -153,10 +152,10 @@ async def test_two_quick_corrections_apply_only_the_newest(
         await wait_action(store, alert_id, first.action_id)
         await wait_action(store, alert_id, second.action_id)
     for chat in chats:
-        [message] = alert_messages(server, chat)
+        [message] = alert_messages(sandbox, chat)
         assert NEWER_TITLE in message.visible_text
         assert message.edit_count == 1  # the superseded version was never applied
-    assert server.state.stats()["by_method"].get("editMessageText") == len(chats)
+    assert sandbox.state.stats()["by_method"].get("editMessageText") == len(chats)
     versions = await store.stories.versions(alert_id)
     assert [(v.version, v.article.title) for v in versions] == [
         (1, "عاجل: اختبار التوصيل"),
@@ -165,59 +164,59 @@ async def test_two_quick_corrections_apply_only_the_newest(
 
 
 async def test_readers_who_left_are_corrected_and_blocked_ones_skipped(
-    store: Store, server: SandboxServer
+    store: Store, sandbox: SandboxServer
 ) -> None:
-    chats = await seed(store, server, 30)
+    chats = await seed(store, sandbox, 30)
     left, blocked = chats[0], chats[1]
     alert_id = await publish(store, await stored_article(store))
     desk = desk_over(store)
-    async with running(store, _config(server)):
+    async with running(store, _config(sandbox)):
         await wait_done(store, alert_id)
         await store.subscribers.unsubscribe(left)
         await store.subscribers.deactivate(blocked, "blocked")
-        server.state.block(blocked, notify=False)
-        calls_before = server.state.stats()["by_method"].get("editMessageText", 0)
+        sandbox.state.block(blocked, notify=False)
+        calls_before = sandbox.state.stats()["by_method"].get("editMessageText", 0)
         correction = await desk.correct(alert_id, version(NEW_TITLE), by="test")
         assert correction.action_id is not None
         action = await wait_action(store, alert_id, correction.action_id)
-    [message] = alert_messages(server, left)
+    [message] = alert_messages(sandbox, left)
     assert NEW_TITLE in message.visible_text  # the wrong text was on their screen
     assert action.skipped == 1 and action.edited == 29
-    calls = server.state.stats()["by_method"]["editMessageText"] - calls_before
+    calls = sandbox.state.stats()["by_method"]["editMessageText"] - calls_before
     assert calls == 29  # nothing was even tried for the reader who blocked the bot
-    assert server.state.stats()["errors_403"] == 0
+    assert sandbox.state.stats()["errors_403"] == 0
 
 
 async def test_telegram_answers_not_modified_and_not_found_count_as_done(
-    store: Store, server: SandboxServer
+    store: Store, sandbox: SandboxServer
 ) -> None:
-    chats = await seed(store, server, 10)
+    chats = await seed(store, sandbox, 10)
     deleted_by_reader, edited_elsewhere = chats[0], chats[1]
     alert_id = await publish(store, await stored_article(store))
     desk = desk_over(store)
-    config = _config(server)
+    config = _config(sandbox)
     async with running(store, config):
         await wait_done(store, alert_id)
     correction = await desk.correct(alert_id, version(NEW_TITLE), by="test")
     assert correction.action_id is not None
-    server.state.user_deletes(
-        deleted_by_reader, alert_messages(server, deleted_by_reader)[0].message_id
+    sandbox.state.user_deletes(
+        deleted_by_reader, alert_messages(sandbox, deleted_by_reader)[0].message_id
     )
     # Another worker edited this chat and died before recording it: the edit is a repeat.
-    await _edit_as_the_engine_would(store, server, alert_id, edited_elsewhere)
+    await _edit_as_the_engine_would(store, sandbox, alert_id, edited_elsewhere)
     async with running(store, config):
         action = await wait_action(store, alert_id, correction.action_id)
     assert action.gone == 1 and action.unchanged == 1 and action.edited == 8
     assert action.failed == 0 and action.bad_request == 0
-    assert alert_messages(server, deleted_by_reader) == []
+    assert alert_messages(sandbox, deleted_by_reader) == []
     counters = await delivery_reader(store).counters()
     assert counters["edits_gone"] == 1 and counters["edits_unchanged"] == 1
 
 
 async def test_a_correction_of_an_article_never_alerted_changes_the_store_only(
-    store: Store, server: SandboxServer
+    store: Store, sandbox: SandboxServer
 ) -> None:
-    await seed(store, server, 5)
+    await seed(store, sandbox, 5)
     article = await stored_article(store, breaking=False)
     assert article.id is not None
     correction = await desk_over(store).correct(article.id, version("عنوان مصحح"), by="test")
@@ -229,18 +228,18 @@ async def test_a_correction_of_an_article_never_alerted_changes_the_store_only(
 
 
 async def _edit_as_the_engine_would(
-    store: Store, server: SandboxServer, alert_id: str, chat: int
+    store: Store, sandbox: SandboxServer, alert_id: str, chat: int
 ) -> None:
     """Apply the newest revision to one chat over the Bot API, as a worker would."""
     redis = store.redis
     keys = delivery_keys(store)
     revision = await redis.hget(keys.alert(alert_id), "rev")
     tail = await redis.hget(keys.alert_revisions(alert_id), str(revision))
-    [message] = alert_messages(server, chat)
+    [message] = alert_messages(sandbox, chat)
     assert tail is not None
     text = tail.decode() if isinstance(tail, bytes) else str(tail)
     body = f'{{"chat_id":{chat},"message_id":{message.message_id},{text}'
     async with aiohttp.ClientSession() as http:
-        url = f"{server.api_url}{TOKEN}/editMessageText"
+        url = f"{sandbox.api_url}{BOT_TOKEN}/editMessageText"
         async with http.post(url, data=body, headers={"Content-Type": "application/json"}) as r:
             assert r.status == 200, await r.text()
