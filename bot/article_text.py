@@ -19,8 +19,8 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.models import Article
-from formatters import format_article
+from bot.models import Article, StoryState
+from formatters import format_article, format_story
 from formatters.message import OutgoingMessage
 
 logger = logging.getLogger(__name__)
@@ -67,11 +67,17 @@ class ArticleTexts:
         #: Formattings done (cache misses), for tests and logs.
         self.formatted = 0
 
-    async def messages(self, article: Article, version: str | None) -> Messages:
-        """The article's :func:`format_article` messages; cached when ``version`` is given."""
+    async def messages(
+        self, article: Article, version: str | None, story: StoryState | None = None
+    ) -> Messages:
+        """The article's :func:`format_article` messages; cached when ``version`` is given.
+
+        ``version`` must change whenever the article or its ``story`` does (updates, a
+        retraction): ``StoryStore.view`` gives such a tag.
+        """
         article_id = article.id or ""
         if version is None or not article_id:
-            return await self._format(article)
+            return await self._format(article, story)
         key = (article_id, version)
         cached = self._get(key)
         if cached is not None:
@@ -89,7 +95,7 @@ class ArticleTexts:
         future: asyncio.Future[Messages] = loop.create_future()
         self._pending[pending_key] = future
         try:
-            messages = await self._format(article)
+            messages = await self._format(article, story)
         except Exception as exc:
             future.set_exception(exc)
             future.exception()  # retrieved, so an unshared failure is not logged twice
@@ -115,12 +121,14 @@ class ArticleTexts:
             self._cache.clear()
             self._chars = 0
 
-    async def _format(self, article: Article) -> Messages:
+    async def _format(self, article: Article, story: StoryState | None) -> Messages:
         self.formatted += 1
         if article_chars(article) <= self._inline_chars:
-            return tuple(format_article(article))
+            return _format_all(article, story)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread(), _format_all, article)
+        if story is None:
+            return await loop.run_in_executor(self._thread(), _format_all, article)
+        return await loop.run_in_executor(self._thread(), _format_all, article, story)
 
     def _thread(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -150,8 +158,10 @@ class ArticleTexts:
                 self._chars -= dropped
 
 
-def _format_all(article: Article) -> Messages:
-    return tuple(format_article(article))
+def _format_all(article: Article, story: StoryState | None = None) -> Messages:
+    if story is None:
+        return tuple(format_article(article))
+    return tuple(format_story(article, story))
 
 
 #: The process's formatted-article cache, shared by the bot's handlers and the newsroom API.

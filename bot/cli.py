@@ -1,4 +1,5 @@
-"""The ``newsbot`` command line: preview, ingest, latest, status, run, worker, demo."""
+"""The ``newsbot`` command line: preview, ingest, correct, update, retract, latest, status,
+run, worker, demo."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bot.demo import run_demo
 from bot.parser import ParseError, parse_bytes
 from bot.redaction import TokenRedactingFilter
 from bot.runtime import Parts, open_runtime
+from bot.store import StoryError
 from config import ConfigError, Settings, load_settings
 from formatters import format_alert, format_article
 from formatters.preview import render_plain
@@ -140,6 +142,99 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+#: Who the CLI's corrections, updates and retractions are recorded as made by.
+CLI_EDITOR = "cli"
+
+
+def _story_failure(exc: StoryError) -> CliError:
+    return CliError(exc.message)
+
+
+async def cmd_correct(args: argparse.Namespace, settings: Settings) -> int:
+    """Store a new version of an article and edit every alert of it that went out."""
+    data = _read_input(args.path)
+    async with open_runtime(settings, Parts.none()) as runtime:
+        try:
+            done = await runtime.services.stories.correct_bytes(args.id, data, by=CLI_EDITOR)
+        except StoryError as exc:
+            raise _story_failure(exc) from None
+    if args.json:
+        _print_json(
+            {
+                "id": done.id,
+                "version": done.story.version,
+                "changed": done.changed,
+                "edits_queued": done.edits_queued,
+            }
+        )
+    elif not done.changed and not done.action_id:
+        print(f"{done.id}: version {done.story.version}, nothing changed", file=sys.stderr)
+    else:
+        what = ", ".join(done.changed) or "nothing new in the store"
+        print(
+            f"{done.id}: version {done.story.version} ({what}); "
+            f"{done.edits_queued} delivered alert(s) to edit",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+async def cmd_update(args: argparse.Namespace, settings: Settings) -> int:
+    """Append an update to a story and send it as a reply under every alert of it."""
+    try:
+        text = _read_input(args.path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{args.path}: not UTF-8 text") from None
+    async with open_runtime(settings, Parts.none()) as runtime:
+        try:
+            done = await runtime.services.stories.update(args.id, text, by=CLI_EDITOR)
+        except StoryError as exc:
+            raise _story_failure(exc) from None
+    if args.json:
+        _print_json(
+            {
+                "id": args.id,
+                "update": json.loads(done.update.model_dump_json()),
+                "queued": done.queued,
+                "created": done.created,
+            }
+        )
+    else:
+        state = "added" if done.created else "already there"
+        print(
+            f"{args.id}: update {done.update.number} {state}; {done.queued} repl(ies) queued",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+async def cmd_retract(args: argparse.Namespace, settings: Settings) -> int:
+    """Withdraw an article; every alert of it that went out is edited to the notice."""
+    async with open_runtime(settings, Parts.none()) as runtime:
+        try:
+            done = await runtime.services.stories.retract(args.id, args.reason, by=CLI_EDITOR)
+        except StoryError as exc:
+            raise _story_failure(exc) from None
+    if args.json:
+        reason = done.story.retraction.reason if done.story.retraction else None
+        _print_json(
+            {
+                "id": args.id,
+                "retracted": True,
+                "reason": reason,
+                "created": done.created,
+                "edits_queued": done.edits_queued,
+            }
+        )
+    else:
+        state = "retracted" if done.created else "already retracted"
+        print(
+            f"{args.id}: {state}; {done.edits_queued} delivered alert(s) to edit",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot (polling or webhook), its delivery worker, the API and the feed poller."""
     workers = settings.workers_in_run if args.workers is None else args.workers
@@ -215,6 +310,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=_positive_int, default=5, help="how many recent alerts")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("correct", help="store a new version of an article, edit its alerts")
+    p.add_argument("id", help="the article id")
+    p.add_argument("path", help="the new version (text or JSON), or - for standard input")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_correct)
+
+    p = sub.add_parser("update", help="add an update to a story, reply it under its alerts")
+    p.add_argument("id", help="the article id")
+    p.add_argument("path", help="the update's text, or - for standard input")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_update)
+
+    p = sub.add_parser("retract", help="withdraw an article; its alerts become a notice")
+    p.add_argument("id", help="the article id")
+    p.add_argument("--reason", default=None, help="why (shown to the readers)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_retract)
 
     p = sub.add_parser("run", help="run the bot against Telegram (TELEGRAM_BOT_TOKEN)")
     p.add_argument(

@@ -99,6 +99,67 @@ class Article(BaseModel):
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
+#: The longest update (its text, in characters): a development in the story, not a new article.
+MAX_UPDATE_CHARS = 2000
+#: The longest retraction reason.
+MAX_REASON_CHARS = 500
+
+
+class StoryUpdate(BaseModel):
+    """One development of a story (``تحديث``), appended to the stored article."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    number: int = Field(ge=1)
+    text: str = Field(min_length=1, max_length=MAX_UPDATE_CHARS)
+    at: datetime
+    by: str | None = None
+
+
+class Retraction(BaseModel):
+    """A withdrawn article: when, by whom and (optionally) why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str | None = Field(default=None, max_length=MAX_REASON_CHARS)
+    at: datetime
+    by: str | None = None
+
+
+class PastVersion(BaseModel):
+    """A version of an article that a correction replaced: what it said, who replaced it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = Field(ge=1)
+    article: Article
+    replaced_at: datetime
+    replaced_by: str | None = None
+    #: What the correction changed: ``title``, ``lead``, ``body``, ``url``, ``source``, ``tags``.
+    changed: list[str] = Field(default_factory=list)
+
+
+class StoryState(BaseModel):
+    """What happened to a stored article after it was published: versions, updates, retraction.
+
+    Kept beside the article (the article itself is only what the newsroom sent), so the model
+    every source parses into stays the newsroom's content and nothing else.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(default=1, ge=1)
+    revised_at: datetime | None = None
+    revised_by: str | None = None
+    updates: list[StoryUpdate] = Field(default_factory=list)
+    retraction: Retraction | None = None
+
+    @property
+    def retracted(self) -> bool:
+        """Whether the article was withdrawn."""
+        return self.retraction is not None
+
+
 class Preference(StrEnum):
     """What a subscriber wants pushed: only breaking alerts, or every new article."""
 

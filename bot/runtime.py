@@ -32,6 +32,7 @@ from bot.delivery.service import DeliveryService
 from bot.delivery.transport import AiohttpRequest
 from bot.ingest.feeds import USER_AGENT, FeedPoller
 from bot.ingest.server import api_server, bound_port, build_api_app
+from bot.newsroom import StoryDesk
 from bot.ops.health import ReadinessProbe
 from bot.ops.metrics import Metrics
 from bot.pipeline import Ingestor
@@ -166,7 +167,8 @@ async def open_runtime(
             metrics=delivery_metrics,
         )
         ingestor = Ingestor(store, delivery.publisher, max_bytes=settings.max_article_bytes)
-        services = Services(settings, store, delivery.publisher, ingestor, delivery.reader)
+        desk = StoryDesk(store, delivery.stories, max_bytes=settings.max_article_bytes)
+        services = Services(settings, store, delivery.publisher, ingestor, delivery.reader, desk)
         readiness = ReadinessProbe(
             store, feeds=settings.feeds, delivery=delivery.reader, require_telegram=parts.bot
         )

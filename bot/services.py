@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.delivery.reader import DeliveryReader
+from bot.newsroom import StoryDesk
 from bot.pipeline import AlertPublisher, Ingestor
 from bot.store import Store
 from config import Settings
@@ -16,10 +17,12 @@ from config import Settings
 
 @dataclass(frozen=True)
 class Services:
-    """The store, the ingestion pipeline, the alert publisher and the delivery read API."""
+    """The store, the ingestion pipeline, the alert publisher, the delivery read API and the
+    story desk (corrections, updates, retractions)."""
 
     settings: Settings
     store: Store
     publisher: AlertPublisher
     ingestor: Ingestor
     delivery: DeliveryReader
+    stories: StoryDesk

@@ -45,9 +45,15 @@ class SendResult:
     reason: str = ""
     description: str = ""
     migrate_to: int | None = None
+    #: The id of the message Telegram created (a successful sendMessage).
+    message_id: int | None = None
 
 
 SENT = SendResult(ResultKind.OK)
+
+#: Telegram's answers to an edit that count as done (lower case, matched as substrings).
+NOT_MODIFIED = "message is not modified"
+EDIT_TARGET_GONE = "message to edit not found"
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -134,13 +140,13 @@ class _Replay(BaseRequest):
         return self._code, self._payload
 
 
-async def classify_response(status: int, payload: bytes) -> SendResult:
+async def classify_response(status: int, payload: bytes, method: str = "sendMessage") -> SendResult:
     """Classify a Bot API answer exactly as python-telegram-bot would have raised it."""
     try:
         with warnings.catch_warnings():
             # RetryAfter's constructor itself warns about its int-vs-timedelta migration.
             warnings.simplefilter("ignore", PTBDeprecationWarning)
-            await _Replay(status, payload).post("sendMessage")
+            await _Replay(status, payload).post(method)
     except TelegramError as exc:
         return classify_error(exc)
     return SENT

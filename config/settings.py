@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(default=1024, ge=1, le=4096, alias="NEWSBOT_MAX_IN_FLIGHT")
     claim_idle_seconds: float = Field(default=30.0, gt=0, alias="NEWSBOT_CLAIM_IDLE_SECONDS")
     send_retries: int = Field(default=5, ge=0, le=50, alias="NEWSBOT_SEND_RETRIES")
+    #: Days an alert's message ids (and outcomes) are kept after it finished: corrections,
+    #: retractions and updates reach its readers for that long.
+    story_retention_days: int = Field(default=7, ge=1, le=365, alias="NEWSBOT_STORY_RETENTION")
 
     # Newsroom ingestion.
     api_host: str = Field(default="127.0.0.1", alias="NEWSBOT_API_HOST")

@@ -1,7 +1,18 @@
 """Formatters: pure functions from the Article model to Telegram-ready messages (no I/O)."""
 
-from formatters.alert import format_alert, format_notification
-from formatters.article import ARTICLE_PAGE_SIZE, article_blocks, article_page, format_article
+from formatters.alert import (
+    format_alert,
+    format_notification,
+    format_retraction,
+    format_update,
+)
+from formatters.article import (
+    ARTICLE_PAGE_SIZE,
+    article_blocks,
+    article_page,
+    format_article,
+    format_story,
+)
 from formatters.chunking import part_indicator
 from formatters.headlines import format_headlines
 from formatters.html import (
@@ -32,6 +43,9 @@ __all__ = [
     "format_article",
     "format_headlines",
     "format_notification",
+    "format_retraction",
+    "format_story",
+    "format_update",
     "parse_html",
     "part_indicator",
     "render_plain",

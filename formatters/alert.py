@@ -5,7 +5,16 @@ from __future__ import annotations
 from bot.models import Article
 from formatters import callback_data
 from formatters.html import escape
-from formatters.labels import BREAKING_MARKER, NEWS_MARKER, READ_FULL_LABEL, SOURCE_LABEL
+from formatters.labels import (
+    BREAKING_MARKER,
+    CORRECTED_MARK,
+    NEWS_MARKER,
+    READ_FULL_LABEL,
+    RETRACTED_TEXT,
+    RETRACTION_REASON_LABEL,
+    SOURCE_LABEL,
+    UPDATE_MARKER,
+)
 from formatters.message import InlineButton, OutgoingMessage
 from formatters.rtl import RLM, contains_rtl, line_is_rtl, needs_rlm
 from formatters.segment import shorten_units, trim_to_sentence
@@ -26,35 +35,72 @@ def _line(prefix: str, body_html: str, body_plain: str, *, rtl_context: bool) ->
     return f"{mark}{escape(prefix)} {body_html}" if prefix else f"{mark}{body_html}"
 
 
-def _push(article: Article, marker: str, lead_chars: int) -> OutgoingMessage:
+#: An update's headline is shortened further: the update is what the reader came for.
+MAX_UPDATE_HEADLINE_UNITS = 200
+
+
+def _keyboard(article: Article) -> tuple[tuple[InlineButton, ...], ...]:
     if not article.id:
         raise ValueError("an alert needs article.id for its 'read more' button")
     data = callback_data.read_article(article.id)
     if len(data.encode("utf-8")) > callback_data.MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data too long for article id {article.id!r}")
+    keyboard: list[tuple[InlineButton, ...]] = [
+        (InlineButton(READ_FULL_LABEL, callback_data=data),)
+    ]
+    if article.url:
+        keyboard.append((InlineButton(SOURCE_LABEL, url=article.url),))
+    return tuple(keyboard)
+
+
+def _push(article: Article, marker: str, lead_chars: int, *, corrected: bool) -> OutgoingMessage:
+    keyboard = _keyboard(article)
     title = shorten_units(article.title, MAX_HEADLINE_UNITS)
     lead = trim_to_sentence(article.lead(), max(2, min(lead_chars, MAX_LEAD_UNITS)), units=True)
     rtl_context = contains_rtl(f"{title} {lead}")
     lines = [_line(marker, f"<b>{escape(title)}</b>", title, rtl_context=rtl_context)]
     if lead:
         lines.append(_line("", escape(lead), lead, rtl_context=rtl_context))
-    keyboard: list[tuple[InlineButton, ...]] = [
-        (InlineButton(READ_FULL_LABEL, callback_data=data),)
-    ]
-    if article.url:
-        keyboard.append((InlineButton(SOURCE_LABEL, url=article.url),))
-    return OutgoingMessage(
-        text="\n\n".join(lines), keyboard=tuple(keyboard), disable_link_preview=True
-    )
+    if corrected:
+        lines.append(
+            _line("", f"<i>{escape(CORRECTED_MARK)}</i>", CORRECTED_MARK, rtl_context=True)
+        )
+    return OutgoingMessage(text="\n\n".join(lines), keyboard=keyboard, disable_link_preview=True)
 
 
-def format_alert(article: Article, *, lead_chars: int = DEFAULT_LEAD_CHARS) -> OutgoingMessage:
-    """The breaking alert: red marker, bold headline, the lead cut at a sentence, buttons."""
-    return _push(article, BREAKING_MARKER, lead_chars)
+def format_alert(
+    article: Article, *, lead_chars: int = DEFAULT_LEAD_CHARS, corrected: bool = False
+) -> OutgoingMessage:
+    """The breaking alert: red marker, bold headline, the lead cut at a sentence, buttons.
+
+    ``corrected``: the alert of a corrected article ends with a discreet «✏️ تصحيح».
+    """
+    return _push(article, BREAKING_MARKER, lead_chars, corrected=corrected)
 
 
 def format_notification(
-    article: Article, *, lead_chars: int = DEFAULT_LEAD_CHARS
+    article: Article, *, lead_chars: int = DEFAULT_LEAD_CHARS, corrected: bool = False
 ) -> OutgoingMessage:
     """A routine push for "all news" subscribers: like the alert but with the 📰 marker."""
-    return _push(article, NEWS_MARKER, lead_chars)
+    return _push(article, NEWS_MARKER, lead_chars, corrected=corrected)
+
+
+def format_retraction(reason: str | None) -> OutgoingMessage:
+    """The notice a retracted article's alerts are edited to (no buttons: nothing to read)."""
+    lines = [_line("", f"<b>{escape(RETRACTED_TEXT)}</b>", RETRACTED_TEXT, rtl_context=True)]
+    if reason:
+        shown = shorten_units(reason, MAX_LEAD_UNITS)
+        body = f"{escape(RETRACTION_REASON_LABEL)} {escape(shown)}"
+        lines.append(_line("", body, f"{RETRACTION_REASON_LABEL} {shown}", rtl_context=True))
+    return OutgoingMessage(text="\n".join(lines), disable_link_preview=True)
+
+
+def format_update(article: Article, text: str) -> OutgoingMessage:
+    """An update of the story, sent as a reply under the alert: marker, headline, the update."""
+    keyboard = _keyboard(article)
+    title = shorten_units(article.title, MAX_UPDATE_HEADLINE_UNITS)
+    body = shorten_units(text, MAX_LEAD_UNITS)
+    rtl_context = contains_rtl(f"{title} {body}")
+    lines = [_line(UPDATE_MARKER, f"<b>{escape(title)}</b>", title, rtl_context=rtl_context)]
+    lines += [_line("", escape(line), line, rtl_context=rtl_context) for line in body.splitlines()]
+    return OutgoingMessage(text="\n\n".join(lines), keyboard=keyboard, disable_link_preview=True)

@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.models import Article
+from bot.models import Article, StoryState, StoryUpdate
+from formatters.alert import format_retraction
 from formatters.callback_data import more_of_article
 from formatters.chunking import Block, Boundary, Span, Style, pack_blocks
-from formatters.labels import BREAKING_MARKER, LINK_ICON, MORE_LABEL, SOURCE_LABEL, arabic_number
+from formatters.labels import (
+    BREAKING_MARKER,
+    LINK_ICON,
+    MORE_LABEL,
+    SOURCE_LABEL,
+    UPDATES_HEADING,
+    arabic_number,
+)
 from formatters.message import InlineButton, OutgoingMessage
 from formatters.rtl import contains_rtl, line_is_rtl
 
@@ -21,8 +29,9 @@ def _plain(text: str) -> str:
     return " ".join(text.split())
 
 
-def article_blocks(article: Article) -> list[Block]:
-    """The article as blocks: headline, then per section its bold heading and paragraphs, link."""
+def article_blocks(article: Article, updates: Sequence[StoryUpdate] = ()) -> list[Block]:
+    """The article as blocks: headline, per section its bold heading and paragraphs, the
+    story's updates (newest last, under «🔄 تحديثات»), then the link."""
     texts = [article.title] + [
         text for s in article.sections for text in [s.heading or "", *s.paragraphs]
     ]
@@ -58,6 +67,13 @@ def article_blocks(article: Article) -> list[Block]:
                 block((Span(_plain(paragraph)),), before, "\n" if after_heading else "\n\n")
             )
             glue_next = section_start = after_heading = False
+    if updates:
+        blocks.append(block((Span(UPDATES_HEADING, Style.BOLD),), Boundary.SECTION, title=True))
+        for index, update in enumerate(updates):
+            number = Span(f"{arabic_number(update.number)}.", atomic=True)
+            text = Span(_plain(update.text))
+            before = Boundary.GLUE if index == 0 else Boundary.PARAGRAPH
+            blocks.append(block((number, text), before, "\n" if index == 0 else "\n\n"))
     if article.url:
         link = (
             Span(LINK_ICON, atomic=True),
@@ -75,7 +91,22 @@ def format_article(
     Each message holds at most ``max_entities`` formatting entities; with several messages each
     ends with a ``(k/n)`` line. Breaks prefer section, paragraph, sentence, then word boundaries.
     """
-    texts = pack_blocks(article_blocks(article), limit=limit, max_entities=max_entities)
+    return _pack(article_blocks(article), limit=limit, max_entities=max_entities)
+
+
+def format_story(
+    article: Article, story: StoryState, *, limit: int = 4096, max_entities: int = 100
+) -> list[OutgoingMessage]:
+    """:func:`format_article` with the story's updates after the text; a retracted article is
+    only the notice «سُحب هذا الخبر» (and the reason), never its text."""
+    if story.retraction is not None:
+        return [format_retraction(story.retraction.reason)]
+    blocks = article_blocks(article, story.updates)
+    return _pack(blocks, limit=limit, max_entities=max_entities)
+
+
+def _pack(blocks: list[Block], *, limit: int, max_entities: int) -> list[OutgoingMessage]:
+    texts = pack_blocks(blocks, limit=limit, max_entities=max_entities)
     return [OutgoingMessage(text=text, disable_link_preview=True) for text in texts]
 
 

@@ -14,6 +14,16 @@ SOURCE_LABEL = "المصدر"
 READ_FULL_LABEL = "اقرأ الخبر كاملاً"
 #: Callback button under the last message of a page of a long article: the next messages.
 MORE_LABEL = "المزيد"
+#: Ends an alert edited by a correction (discreet: the reader sees the text was changed).
+CORRECTED_MARK = "✏️ تصحيح"
+#: Opens the notice a retracted article's alerts, read buttons and ``/article`` show.
+RETRACTED_TEXT = "⛔ سُحب هذا الخبر"
+#: Precedes the newsroom's reason in a retraction notice.
+RETRACTION_REASON_LABEL = "السبب:"
+#: Opens an update (a new development) sent as a reply under the alert.
+UPDATE_MARKER = "🔄 تحديث |"
+#: Heading of the updates at the end of the full article.
+UPDATES_HEADING = "🔄 تحديثات"
 #: Shown by the headline list when there is nothing to list.
 NO_NEWS_TEXT = "لا توجد أخبار لعرضها حالياً."
 

@@ -7,10 +7,15 @@ from bot.context import NewsContext
 from bot.models import Article
 
 
-async def article_text(context: NewsContext, article_id: str) -> tuple[Article, Messages] | None:
-    """The stored article and all its messages (see ``formatters.article_page`` for a page)."""
-    found = await context.store.articles.get_versioned(article_id)
-    if found is None:
+async def article_text(
+    context: NewsContext, article_id: str
+) -> tuple[Article, Messages, bool] | None:
+    """The stored article, all its messages (see ``formatters.article_page`` for a page) and
+    whether it was retracted (its messages are then the notice only)."""
+    # The story state comes along: updates follow the text, and a retracted article is only
+    # the notice «سُحب هذا الخبر» for /article, the deep link and every old read button.
+    view = await context.store.stories.view(article_id)
+    if view is None:
         return None
-    article, version = found
-    return article, await ARTICLE_TEXTS.messages(article, version)
+    messages = await ARTICLE_TEXTS.messages(view.article, view.tag, view.story)
+    return view.article, messages, view.story.retracted

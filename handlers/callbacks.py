@@ -67,7 +67,8 @@ async def read_article(
     if found is None:
         await query.answer(notice_article_gone())
         return
-    page = article_page(found[1], article_id, start)
+    # A «المزيد» of a retracted article: the notice again, not "invalid button".
+    page = article_page(found[1], article_id, 0 if found[2] else start)
     if not page:
         # A part the article does not have: forged, or the article changed since.
         await query.answer(notice_invalid_button())

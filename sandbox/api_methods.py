@@ -54,6 +54,8 @@ class BotApi:
             "getWebhookInfo": self.get_webhook_info,
             "sendMessage": self.send_message,
             "editMessageText": self.edit_message_text,
+            "editMessageReplyMarkup": self.edit_message_reply_markup,
+            "deleteMessage": self.delete_message,
             "answerCallbackQuery": self.answer_callback_query,
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
@@ -226,8 +228,53 @@ class BotApi:
             )
             old.entities, old.reply_markup, old.api = parsed.entities, markup or None, api
             old.edited, old.edit_date = True, now
+            old.edit_count += 1
             state.chat_log.touch(chat.id, old)
         return api
+
+    async def edit_message_reply_markup(self, params: Params) -> object:
+        """editMessageReplyMarkup: replace (or, without one, remove) a bot message's keyboard."""
+        state = self.state
+        if "inline_message_id" in params:
+            raise bad_request("MESSAGE_ID_INVALID (inline messages are not simulated)")
+        if "chat_id" not in params:
+            raise bad_request("chat_id is empty")
+        if "message_id" not in params:
+            raise bad_request("message identifier is not specified")
+        markup = params.get("reply_markup")
+        check_inline_keyboard(markup)
+        chat = self._chat_for_send(params["chat_id"])
+        message_id = params["message_id"]
+        old = state.chat_log.find_message(chat.id, message_id)
+        if old is None:
+            if not state.chat_log.issued(chat.id, message_id):
+                raise bad_request("message to edit not found")
+            raise bad_request("message can't be edited")  # not retained: nothing to show
+        if not old.from_bot:
+            raise bad_request("message can't be edited")
+        if (old.reply_markup or None) == (markup or None):
+            raise bad_request(_NOT_MODIFIED)
+        state.flood.check(chat.id, chat.type, per_chat=False)
+        now = int(time.time())
+        api = dict(old.api)
+        api["edit_date"] = now
+        api.pop("reply_markup", None)
+        if markup:
+            api["reply_markup"] = markup
+        old.reply_markup, old.api = markup or None, api
+        old.edited, old.edit_date = True, now
+        old.edit_count += 1
+        state.chat_log.touch(chat.id, old)
+        return api
+
+    async def delete_message(self, params: Params) -> object:
+        """deleteMessage: remove a message of the chat for everyone."""
+        state = self.state
+        chat = state.resolve_chat(params["chat_id"])
+        state.check_reachable(chat)
+        if not state.chat_log.delete(chat.id, params["message_id"]):
+            raise bad_request("message to delete not found")
+        return True
 
     async def answer_callback_query(self, params: Params) -> object:
         """answerCallbackQuery: record the answer the user would see as a toast or alert."""

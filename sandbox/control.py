@@ -139,6 +139,14 @@ class ControlApi:
             raise ValueError("message_id is required")
         return await self.send(request)
 
+    async def delete(self, request: web.Request) -> object:
+        """POST /sandbox/delete {chat_id, message_id}: a user deletes a message of the chat."""
+        body = await _body(request)
+        deleted = self.state.user_deletes(int(body["chat_id"]), int(body["message_id"]))
+        if not deleted:
+            raise ValueError("no such message in that chat")
+        return True
+
     async def press(self, request: web.Request) -> object:
         """POST /sandbox/press {user_id, chat_id, message_id, data?}."""
         body = await _body(request)
@@ -293,6 +301,7 @@ def add_control_routes(app: web.Application, state: SandboxState) -> None:
         ("POST", "/sandbox/chats", api.add_chat),
         ("POST", "/sandbox/send", api.send),
         ("POST", "/sandbox/edit", api.edit),
+        ("POST", "/sandbox/delete", api.delete),
         ("POST", "/sandbox/press", api.press),
         ("GET", "/sandbox/history/{chat_id}", api.history),
         ("GET", "/sandbox/callbacks", api.callbacks),

@@ -21,6 +21,7 @@ class _ChatLog:
     last_message_id: int = 0
     bot_count: int = 0
     version: int = 0
+    deleted: set[int] = field(default_factory=set)
 
 
 class History:
@@ -52,9 +53,25 @@ class History:
         return log.last_message_id
 
     def issued(self, chat_id: int, message_id: int) -> bool:
-        """Whether this message id was ever used in the chat (even if no longer retained)."""
+        """Whether this message id was used in the chat and the message still exists there
+        (even if no longer retained in the history)."""
         log = self._chats.get(chat_id)
-        return log is not None and 0 < message_id <= log.last_message_id
+        if log is None or message_id in log.deleted:
+            return False
+        return 0 < message_id <= log.last_message_id
+
+    def delete(self, chat_id: int, message_id: int) -> bool:
+        """Remove a message from the chat (for everyone); ``False`` when there is none."""
+        log = self._chats.get(chat_id)
+        if log is None or not self.issued(chat_id, message_id):
+            return False
+        log.deleted.add(message_id)
+        message = log.messages.pop(message_id, None)
+        if message is not None:
+            log.entries = deque((e for e in log.entries if e is not message), maxlen=self.limit)
+        log.version += 1
+        self.notify()
+        return True
 
     def add_message(self, message: ChatMessage) -> None:
         """Record a new message (or just count it when history is off) and wake waiters."""

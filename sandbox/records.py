@@ -124,6 +124,8 @@ class ChatMessage:
     edited: bool = False
     edit_date: int | None = None
     seq: int = 0
+    #: How many times the message was edited (a test asserts "edited exactly once").
+    edit_count: int = 0
 
     @property
     def kind(self) -> Literal["bot", "user"]:
@@ -163,6 +165,7 @@ class ChatMessage:
             "reply_markup": self.reply_markup,
             "edited": self.edited,
             "edit_date": self.edit_date,
+            "edit_count": self.edit_count,
             "reply_to_message_id": self.reply_to_message_id,
         }
 

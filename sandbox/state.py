@@ -197,6 +197,11 @@ class SandboxState(Directory):
         # Telegram never nests: the replied message comes without its own reply_to_message.
         return {k: v for k, v in target.api.items() if k != "reply_to_message"}
 
+    def user_deletes(self, chat_id: int, message_id: int) -> bool:
+        """A user deletes a message of their chat, the bot's included (Telegram tells the bot
+        nothing); later edits of it answer "message to edit not found"."""
+        return self.chat_log.delete(chat_id, message_id)
+
     def press_button(
         self, user_id: int, chat_id: int, message_id: int, data: str | None = None
     ) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-SEND_METHODS = frozenset({"sendMessage", "editMessageText"})
+SEND_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
 
 
 class SandboxStats:
@@ -21,7 +21,7 @@ class SandboxStats:
         if status == 200:
             if method == "sendMessage":
                 self.outcomes["sent_ok"] += 1
-            elif method == "editMessageText":
+            elif method in ("editMessageText", "editMessageReplyMarkup"):
                 self.outcomes["edited_ok"] += 1
             return
         if status == 429:

@@ -20,6 +20,7 @@ from bot.delivery.reader import DeliveryReader
 from bot.delivery.service import DeliveryService
 from bot.delivery.status import AlertStatus
 from bot.models import Article, ChatKind, Preference, Section
+from bot.newsroom import StoryDesk
 from bot.pipeline import Ingestor
 from bot.services import Services
 from bot.store import Store
@@ -184,7 +185,8 @@ def services_over(store: Store, settings: Settings) -> Services:
     """The services over a test's store (component tests; end-to-end ones use the runtime)."""
     delivery = engine(store, DeliveryConfig.from_settings(settings, require_token=False))
     ingestor = Ingestor(store, delivery.publisher, max_bytes=settings.max_article_bytes)
-    return Services(settings, store, delivery.publisher, ingestor, delivery.reader)
+    desk = StoryDesk(store, delivery.stories, max_bytes=settings.max_article_bytes)
+    return Services(settings, store, delivery.publisher, ingestor, delivery.reader, desk)
 
 
 async def publish(store: Store, article: Article) -> str:

@@ -66,7 +66,9 @@ class DeliveryConfig:
     #: see ``Dispatcher.prefetch``), plus up to
     #: one batch of each urgent alert in progress it holds nothing of (so a new one starts).
     prefetch_chats: int | None = None
-    #: Days the per-chat outcomes of a finished alert are kept (idempotent replays).
+    #: Days the per-chat outcomes of a finished alert are kept (idempotent replays), with the
+    #: message ids they hold: corrections and updates reach the alert's readers that long
+    #: (``NEWSBOT_STORY_RETENTION``).
     outcomes_ttl_days: int = 7
     #: How long a worker stops sending after Telegram rejected the bot token (401/404).
     invalid_token_pause: float = 30.0
@@ -83,6 +85,7 @@ class DeliveryConfig:
             max_in_flight=settings.max_in_flight,
             claim_idle=settings.claim_idle_seconds,
             send_retries=settings.send_retries,
+            outcomes_ttl_days=settings.story_retention_days,
         )
         return config
 
@@ -93,7 +96,11 @@ class DeliveryConfig:
     @property
     def send_url(self) -> str:
         """The sendMessage URL; it contains the token, so it is never logged."""
-        return f"{self.api_url}{self.token}/sendMessage"
+        return self.method_url("sendMessage")
+
+    def method_url(self, method: str) -> str:
+        """A Bot API method's URL (``""``: the base to append one); never logged (the token)."""
+        return f"{self.api_url}{self.token}/{method}"
 
     def prefetch(self, window: int) -> int:
         """Chats a worker keeps in hand with ``window`` requests in flight: ~2 s of sending and

@@ -10,6 +10,11 @@ from enum import StrEnum
 
 #: Prefix of the per-outcome message counters (``messages_sent``, ``messages_blocked``...).
 MESSAGES_PREFIX = "messages_"
+#: Prefix of the per-outcome counters of edits (corrections, retractions, catch-ups):
+#: ``edits_edited``, ``edits_unchanged``, ``edits_gone``...
+EDITS_PREFIX = "edits_"
+#: Prefix of the per-outcome counters of updates sent as replies: ``updates_sent``...
+UPDATES_PREFIX = "updates_"
 
 
 class Counter(StrEnum):

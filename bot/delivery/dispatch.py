@@ -26,17 +26,18 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.delivery import metrics as m
-from bot.delivery.alerts import AlertInfo
+from bot.delivery.alerts import AlertCatalog, AlertInfo, edit_body, reply_body, send_body
+from bot.delivery.codec import as_text
 from bot.delivery.config import PRIORITIES, DeliveryConfig, Priority
 from bot.delivery.counters import Counter
 from bot.delivery.keys import DeliveryKeys
-from bot.delivery.outcomes import BatchTicket, Outcome, Recorder
+from bot.delivery.outcomes import BatchTicket, Outcome, Recorder, UnitKind
 from bot.delivery.ratelimit import GrantKind, RateLimiter
 from bot.delivery.sender import DirectSender
 from bot.delivery.window import InFlightWindow
 from bot.models import Audience, ChatKind, Preference
 from bot.store import SubscriberStore
-from bot.telegram_errors import ResultKind, SendResult
+from bot.telegram_errors import EDIT_TARGET_GONE, NOT_MODIFIED, ResultKind, SendResult
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +52,32 @@ _TOKEN_FLAG_MARGIN = 5.0
 
 @dataclass(eq=False, slots=True)
 class Delivery:
-    """One chat of one alert, in this worker's hands until it has an outcome."""
+    """One chat of one unit (an alert or an action), in this worker's hands until it has an
+    outcome."""
 
     chat_id: int
     ticket: BatchTicket
     alert: AlertInfo
     attempt: int = 0
+    #: The chat's message of the alert (what an edit changes, what an update replies to).
+    message_id: int | None = None
+    #: The revision of the alert's text this delivery sent (set when its body is built).
+    revision: int = 0
+
+    @property
+    def edits(self) -> bool:
+        """Whether this delivery edits the chat's alert message (a correction or catch-up)."""
+        return self.ticket.kind is UnitKind.EDIT or self.ticket.fix
+
+
+def parse_ledger(value: object) -> tuple[int, int] | None:
+    """``(message id, revision shown)`` from an alert outcome ``"<id>/<revision>"``; else None."""
+    if value is None:
+        return None
+    mid, sep, rev = as_text(value).partition("/")
+    if not sep or not mid.isdigit() or not rev.isdigit():
+        return None
+    return int(mid), int(rev)
 
 
 class Dispatcher:
@@ -72,8 +93,10 @@ class Dispatcher:
         sender: DirectSender,
         recorder: Recorder,
         metrics: m.DeliveryMetrics,
+        catalog: AlertCatalog,
     ) -> None:
         self._config = config
+        self._catalog = catalog
         self._redis = redis
         self._keys = keys
         self._subscribers = subscribers
@@ -150,7 +173,7 @@ class Dispatcher:
                 await self._sleep(self._paused_until - loop.time())
                 continue
             try:
-                picks = await self._still_subscribed(picks)
+                picks = await self._prepare(picks)
                 if not picks:
                     continue
                 grants = await self._limiter.acquire([d.chat_id for d in picks])
@@ -180,29 +203,86 @@ class Dispatcher:
                 # Come back when half the horizon has drained, to book several slots per call.
                 await self._sleep(full_for + self._config.horizon / 2)
 
-    async def _still_subscribed(self, picks: list[Delivery]) -> list[Delivery]:
-        """The picks whose chat is still in its alert's audience; the others end ``skipped``.
+    async def _prepare(self, picks: list[Delivery]) -> list[Delivery]:
+        """The picks still to send now; the others get their outcome without a message.
 
-        Checked right before the slot is booked, not when the batch was read: a worker holds
-        seconds of chats in hand, and a reader who says /stop meanwhile must get nothing after
-        the confirmation. A chat that left after this check has a slot booked before the
-        confirmation's, which waits for the chat's own spacing: it still comes first.
+        Checked right before the slot is booked, not when the batch was read (a worker holds
+        seconds of chats in hand): an alert or update goes only to chats still in its audience,
+        so a reader who says /stop meanwhile gets nothing after the confirmation (a chat that
+        left after this check has a slot booked before the confirmation's, which waits for the
+        chat's own spacing: it still comes first). An edit goes to every chat that can still
+        be written to (a reader who left still has the wrong text on screen), and only when the
+        chat's message shows an older revision than the current one. And the current revision
+        of each alert is read here, so a correction reaches the chats not yet served directly.
         """
-        audiences = {d.alert.audience for d in picks}
         # Every lookup first: a Redis error then leaves the picks untouched for a retry.
+        revisions = await self._revisions({d.alert.owner for d in picks})
+        sends = [d for d in picks if not d.edits]
+        audiences = {d.alert.audience for d in sends}
         subscribed: set[tuple[Audience, int]] = set()
         for audience in audiences:
-            chats = [d.chat_id for d in picks if d.alert.audience is audience]
+            chats = [d.chat_id for d in sends if d.alert.audience is audience]
             members = await self._subscribers.members(audience, chats)
             subscribed.update((audience, c) for c, ok in zip(chats, members, strict=True) if ok)
+        edits = [d for d in picks if d.edits]
+        reachable: set[int] = set()
+        shown: dict[tuple[str, int], tuple[int, int] | None] = {}
+        if edits:
+            chats = [d.chat_id for d in edits]
+            ok = await self._subscribers.reachable(chats)
+            reachable = {c for c, fine in zip(chats, ok, strict=True) if fine}
+            async with self._redis_gate, self._redis.pipeline(transaction=False) as pipe:
+                for d in edits:
+                    pipe.hget(self._keys.alert_outcomes(d.alert.owner), str(d.chat_id))
+                values = await pipe.execute()
+            for d, value in zip(edits, values, strict=True):
+                shown[(d.alert.owner, d.chat_id)] = parse_ledger(value)
         kept: list[Delivery] = []
         for delivery in picks:
-            if (delivery.alert.audience, delivery.chat_id) in subscribed:
+            outcome = self._settled(delivery, revisions, subscribed, reachable, shown)
+            if outcome is None:
                 kept.append(delivery)
             else:
-                self._recorder.record(delivery.ticket, delivery.chat_id, Outcome.SKIPPED)
+                self._recorder.record(delivery.ticket, delivery.chat_id, outcome)
                 self._done()
         return kept
+
+    def _settled(
+        self,
+        delivery: Delivery,
+        revisions: dict[str, tuple[int, bool]],
+        subscribed: set[tuple[Audience, int]],
+        reachable: set[int],
+        shown: dict[tuple[str, int], tuple[int, int] | None],
+    ) -> Outcome | None:
+        """The outcome a pick has without sending anything, or ``None`` to send it."""
+        current, retracted = revisions.get(delivery.alert.owner, (0, False))
+        if not delivery.edits:
+            if (delivery.alert.audience, delivery.chat_id) not in subscribed:
+                return Outcome.SKIPPED
+            # A retracted alert is not sent to readers it had not reached yet, nor updated.
+            return Outcome.SKIPPED if retracted else None
+        if delivery.chat_id not in reachable:
+            return Outcome.SKIPPED
+        ledger = shown.get((delivery.alert.owner, delivery.chat_id))
+        if ledger is None:
+            return Outcome.UNSENT
+        delivery.message_id = ledger[0]
+        return Outcome.UNCHANGED if ledger[1] >= current else None
+
+    async def _revisions(self, owners: set[str]) -> dict[str, tuple[int, bool]]:
+        """The current revision (and whether retracted) of each alert; loads newer texts."""
+        ordered = sorted(owners)
+        async with self._redis_gate, self._redis.pipeline(transaction=False) as pipe:
+            for owner in ordered:
+                pipe.hmget(self._keys.alert(owner), ["rev", "retracted"])
+            rows = await pipe.execute()
+        out: dict[str, tuple[int, bool]] = {}
+        for owner, (rev, retracted) in zip(ordered, rows, strict=True):
+            revision = int(as_text(rev)) if rev is not None else 0
+            out[owner] = (revision, retracted is not None and as_text(retracted) == "1")
+            await self._catalog.text(owner, revision)
+        return out
 
     async def stop(self) -> None:
         """Stop booking new slots and wait for the sends already started to be recorded."""
@@ -278,12 +358,12 @@ class Dispatcher:
                 self._done()
             elif asyncio.get_running_loop().time() < self._paused_until:
                 self._push_back([delivery])  # booked before a 429 paused everything
-            elif (body := delivery.alert.body(delivery.chat_id)) is None:
+            elif (request := self._request(delivery)) is None:
                 await self._finish(delivery, Outcome.FAILED)
                 self._metrics.gave_up("unformattable")
             else:
                 started = asyncio.get_running_loop().time()
-                result = await self._sender.send(body)
+                result = await self._sender.send(request[1], request[0])
                 self.window.observe(asyncio.get_running_loop().time() - started)
                 await self._handle(delivery, result)
         except RedisError as exc:
@@ -296,15 +376,62 @@ class Dispatcher:
             self._in_flight -= 1
             self._wake.set()
 
-    async def _finish(self, delivery: Delivery, outcome: Outcome) -> None:
-        await self._recorder.record(delivery.ticket, delivery.chat_id, outcome)
+    def _request(self, delivery: Delivery) -> tuple[str, bytes] | None:
+        """The Bot API method and body for a delivery; ``None`` when it has no message.
+
+        An alert sends the newest revision of its text this worker knows (refreshed at each
+        booking), an edit brings the chat's message to it, an update replies under it.
+        """
+        chat = delivery.chat_id
+        alert = delivery.alert
+        if alert.kind is UnitKind.REPLY:
+            if alert.body_tail is None or delivery.message_id is None:
+                return None
+            return "sendMessage", reply_body(alert.body_tail, chat, delivery.message_id)
+        text = self._catalog.known_text(alert.owner)
+        if text is None:
+            return None
+        delivery.revision = text.revision
+        if delivery.edits:
+            if text.edit_tail is None or delivery.message_id is None:
+                return None
+            return "editMessageText", edit_body(text.edit_tail, chat, delivery.message_id)
+        if text.send_tail is None:
+            return None
+        return "sendMessage", send_body(text.send_tail, chat)
+
+    async def _finish(
+        self, delivery: Delivery, outcome: Outcome, *, message_id: int | None = None
+    ) -> None:
+        shows = outcome is Outcome.SENT or outcome in (Outcome.EDITED, Outcome.UNCHANGED)
+        await self._recorder.record(
+            delivery.ticket,
+            delivery.chat_id,
+            outcome,
+            message_id=message_id,
+            revision=delivery.revision if shows else None,
+        )
         self._done()
 
     async def _handle(self, delivery: Delivery, result: SendResult) -> None:
         kind = result.kind
+        if kind is ResultKind.BAD_REQUEST and delivery.edits:
+            # Telegram's answers that mean the edit has nothing (more) to do.
+            text = result.description.lower()
+            if NOT_MODIFIED in text:
+                await self._finish(delivery, Outcome.UNCHANGED)
+                return
+            if EDIT_TARGET_GONE in text:
+                await self._finish(delivery, Outcome.GONE)
+                return
         if kind is ResultKind.OK:
-            await self._finish(delivery, Outcome.SENT)
-            self._metrics.sent(time.time() - delivery.alert.published_at)
+            if delivery.edits:
+                await self._finish(delivery, Outcome.EDITED)
+                return
+            message_id = result.message_id if delivery.alert.kind is UnitKind.ALERT else None
+            await self._finish(delivery, Outcome.SENT, message_id=message_id)
+            if delivery.alert.kind is UnitKind.ALERT:
+                self._metrics.sent(time.time() - delivery.alert.published_at)
         elif kind is ResultKind.RETRY_AFTER:
             await self._rate_limited(delivery, result.retry_after)
         elif kind is ResultKind.INACTIVE:

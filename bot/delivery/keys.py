@@ -25,6 +25,40 @@ class DeliveryKeys:
         """Hash: chat id -> delivery outcome of one alert (written once per chat)."""
         return f"{self.ns}:alert:{alert_id}:outcomes"
 
+    def alert_chats(self, alert_id: str) -> str:
+        """List: the alert's chats as expanded, one comma-separated batch per element, in order.
+
+        With the outcomes hash (chat -> ``<message id>/<revision>`` once sent) it is the
+        message-id ledger corrections, retractions and updates page through.
+        """
+        return f"{self.ns}:alert:{alert_id}:chats"
+
+    def alert_revisions(self, alert_id: str) -> str:
+        """Hash: revision number -> the alert's message (JSON after ``chat_id``) at that revision.
+
+        Revision 0 is the alert as published (formatted from the article by the workers); each
+        correction or the retraction adds the next one.
+        """
+        return f"{self.ns}:alert:{alert_id}:revisions"
+
+    def alert_actions(self, alert_id: str) -> str:
+        """List: ids of the alert's story actions (edits and updates), in the order made."""
+        return f"{self.ns}:alert:{alert_id}:actions"
+
+    @staticmethod
+    def edit_action(alert_id: str, revision: int) -> str:
+        """The id of the action editing an alert's messages to ``revision``.
+
+        Action ids contain a dot, which no article id does: they never collide with alerts.
+        Their records use the alert keys (``alert(id)``, ``alert_outcomes(id)``, batches).
+        """
+        return f"{alert_id}.r{revision}"
+
+    @staticmethod
+    def update_action(alert_id: str, number: int) -> str:
+        """The id of the action replying update ``number`` under an alert's messages."""
+        return f"{alert_id}.u{number}"
+
     @property
     def alerts_by_time(self) -> str:
         """Sorted set of alert ids by publication time."""

@@ -24,26 +24,52 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.delivery.config import Priority
-from bot.delivery.counters import MESSAGES_PREFIX
+from bot.delivery.counters import EDITS_PREFIX, MESSAGES_PREFIX, UPDATES_PREFIX
 from bot.delivery.keys import DeliveryKeys
 
 logger = logging.getLogger(__name__)
 
 
 class Outcome(StrEnum):
-    """The final state of one chat for one alert (also the counter field it increments)."""
+    """The final state of one chat for one alert or action (also the counter field it moves)."""
 
     SENT = "sent"
     BLOCKED = "blocked"  # marked inactive: blocked the bot, deactivated, chat not found, kicked
     FAILED = "failed"  # network errors / 5xx beyond the retry limit
     BAD_REQUEST = "bad_request"  # Telegram refused the message for this chat (not retried)
-    SKIPPED = "skipped"  # left (or changed preference) before its turn came
+    SKIPPED = "skipped"  # left (or changed preference) before its turn came; not reachable
+    # Edits (corrections, retractions) of a message already delivered:
+    EDITED = "edited"  # the message now shows the newest revision
+    UNCHANGED = "unchanged"  # it already did ("message is not modified", or edited meanwhile)
+    GONE = "gone"  # the reader deleted it ("message to edit not found")
+    UNSENT = "unsent"  # the alert had not reached this chat: it gets the newest text directly
 
 
-#: Lua: mark an alert done once it is fully expanded and every queued chat has an outcome, and
-#: retire its batch stream from the active alerts.  Called with the alert hash, its outcomes
-#: hash, ``now`` (seconds string), ``ttl`` (outcomes retention, seconds), its batch stream, the
-#: active set of its priority and its id.  The stream is not deleted but left to expire after
+#: Outcomes that leave the chat's message showing the revision the edit sent.
+SHOWS_REVISION = (Outcome.EDITED, Outcome.UNCHANGED)
+
+
+class UnitKind(StrEnum):
+    """What a delivery unit (one record, one batch stream) sends to each of its chats."""
+
+    ALERT = "alert"  # the alert itself (sendMessage); its record is the alert hash
+    EDIT = "edit"  # a correction or retraction (editMessageText of each delivered alert)
+    REPLY = "reply"  # an update (sendMessage replying to each delivered alert)
+
+
+#: The counter prefix (``delivery:counters``) of each kind of unit's outcomes.
+UNIT_PREFIXES = {
+    UnitKind.ALERT: MESSAGES_PREFIX,
+    UnitKind.EDIT: EDITS_PREFIX,
+    UnitKind.REPLY: UPDATES_PREFIX,
+}
+
+
+#: Lua: mark a unit (an alert or an action) done once it is fully expanded and every queued chat
+#: has an outcome, and retire its batch stream from the active alerts.  Called with the unit
+#: hash, its outcomes hash, ``now`` (seconds string), ``ttl`` (outcomes retention, seconds), its
+#: batch stream, the active set of its priority, its id, and its chats list ('' for an action,
+#: whose list is its alert's).  The stream is not deleted but left to expire after
 #: ``FINISHED_STREAM_TTL`` seconds: a worker that read the active set a moment ago may still be
 #: about to read (or ack) it, and a stream vanishing under a blocked XREADGROUP is an error there.
 FINISHED_STREAM_TTL = 3600
@@ -52,29 +78,39 @@ local function retire(batches, active, id)
   redis.call('ZREM', active, id)
   redis.call('EXPIRE', batches, STREAM_TTL)
 end
-local function finish(alert, outcomes, now, ttl, batches, active, id)
+local function finish(alert, outcomes, now, ttl, batches, active, id, chats)
   local v = redis.call('HMGET', alert, 'expanded', 'state', 'queued', 'sent', 'blocked',
-    'failed', 'bad_request', 'skipped')
+    'failed', 'bad_request', 'skipped', 'fixed', 'edited', 'unchanged', 'gone', 'unsent')
   if not v[2] then
     retire(batches, active, id)  -- the alert record is gone: nothing more will be sent
     return {0}
   end
   if v[1] ~= '1' or v[2] == 'done' then return {0} end
   local done = 0
-  for i = 4, 8 do done = done + tonumber(v[i] or '0') end
+  for i = 4, 13 do done = done + tonumber(v[i] or '0') end
   if done < tonumber(v[3] or '0') then return {0} end
   redis.call('HSET', alert, 'state', 'done', 'finished_at', now)
   redis.call('EXPIRE', outcomes, ttl)
+  if chats ~= '' then redis.call('EXPIRE', chats, ttl) end
   retire(batches, active, id)
   return {1, v[3], v[4], v[5], v[6], v[7], v[8]}
 end
 """.replace("STREAM_TTL", str(FINISHED_STREAM_TTL))
 
-# KEYS: alert hash, outcomes hash, the batches' stream, counters, the alert's batch stream, the
-# active alerts of its priority (the last two are the same stream as the third, except for
-# entries drained from the shared stream of an older version)
-# ARGV: group, outcomes ttl, field prefix of the outcome counters, alert id, n, then n
-# pairs (chat, outcome), then batch entry ids to ack.
+# KEYS: 1 unit hash, 2 unit outcomes, 3 the batches' stream, 4 counters, 5 the unit's batch
+# stream, 6 the active units of its priority (5 and 6: the same stream as 3, except for entries
+# drained from the shared stream of an older version), 7 the message-id ledger (the alert's
+# outcomes: KEYS[2] for an alert, its alert's for an action), 8 the alert hash (KEYS[1] for an
+# alert), 9 the alert's chats list
+# ARGV: 1 group, 2 outcomes ttl, 3 counter prefix, 4 unit id, 5 n, 6 unit kind, 7 counter prefix
+# of catch-up edits, then n items of 4 (chat, outcome, message id, revision), then acks: a batch
+# entry id, or for a catch-up edit "F<entry id>:<chat>:<outcome>:<revision>".
+#
+# An alert's sent chat is stored as "<message id>/<revision shown>" (the ledger). A chat sent a
+# revision older than the alert's current one (a correction landed while its message was on the
+# way) gets a catch-up edit queued in the alert's own stream, counted in ``queued``: the alert
+# is done only when every reader shows the newest text. A catch-up counts (``fixed``) when its
+# entry is acknowledged, so replays count it once.
 # Returns finish()'s answer: {1, queued, sent, blocked, failed, bad_request, skipped} or {0}.
 _RECORD = (
     FINISH_FUNCTION
@@ -83,26 +119,72 @@ redis.replicate_commands()
 local t = redis.call('TIME')
 local now = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
 local n = tonumber(ARGV[5])
+local kind = ARGV[6]
+local current = tonumber(redis.call('HGET', KEYS[8], 'rev') or '0')
 local added = {}
+local stale = {}
+local function shows(chat, rev)
+  if rev == '' then return end
+  local v = redis.call('HGET', KEYS[7], chat)
+  if not v then return end
+  local m, r = string.match(v, '^(%d+)/(%d+)$')
+  if m and tonumber(r) < tonumber(rev) then redis.call('HSET', KEYS[7], chat, m .. '/' .. rev) end
+end
 for i = 0, n - 1 do
-  local out = ARGV[7 + 2 * i]
-  if redis.call('HSETNX', KEYS[2], ARGV[6 + 2 * i], out) == 1 then
+  local chat, out = ARGV[8 + 4 * i], ARGV[9 + 4 * i]
+  local mid, rev = ARGV[10 + 4 * i], ARGV[11 + 4 * i]
+  local value = out
+  local ledger = kind == 'alert' and out == 'sent' and mid ~= '' and rev ~= ''
+  if ledger then value = mid .. '/' .. rev end
+  if redis.call('HSETNX', KEYS[2], chat, value) == 1 then
     added[out] = (added[out] or 0) + 1
+    if ledger and tonumber(rev) < current then
+      stale[#stale + 1] = chat
+    end
   end
+  if kind == 'edit' and (out == 'edited' or out == 'unchanged') then shows(chat, rev) end
 end
 for out, count in pairs(added) do
   redis.call('HINCRBY', KEYS[1], out, count)
   redis.call('HINCRBY', KEYS[4], ARGV[3] .. out, count)
 end
-if added['sent'] then
+if added['sent'] or added['edited'] then
   redis.call('HSETNX', KEYS[1], 'first_delivery_at', now)
   redis.call('HSET', KEYS[1], 'last_delivery_at', now)
 end
-for i = 6 + 2 * n, #ARGV do
-  redis.call('XACK', KEYS[3], ARGV[1], ARGV[i])
-  redis.call('XDEL', KEYS[3], ARGV[i])
+local fixed = 0
+for i = 8 + 4 * n, #ARGV do
+  local ack = ARGV[i]
+  if string.sub(ack, 1, 1) == 'F' then
+    local id, chat, out, rev = string.match(ack, '^F([^:]+):([^:]+):([^:]+):([^:]*)$')
+    if redis.call('XACK', KEYS[3], ARGV[1], id) == 1 then
+      fixed = fixed + 1
+      redis.call('HINCRBY', KEYS[4], ARGV[7] .. out, 1)
+      if (out == 'edited' or out == 'unchanged') and rev ~= '' then
+        shows(chat, rev)
+        if tonumber(rev) < current then stale[#stale + 1] = chat end
+      end
+    end
+    redis.call('XDEL', KEYS[3], id)
+  else
+    redis.call('XACK', KEYS[3], ARGV[1], ack)
+    redis.call('XDEL', KEYS[3], ack)
+  end
 end
-return finish(KEYS[1], KEYS[2], now, tonumber(ARGV[2]), KEYS[5], KEYS[6], ARGV[4])
+if fixed > 0 then redis.call('HINCRBY', KEYS[1], 'fixed', fixed) end
+if #stale > 0 then
+  if redis.call('EXISTS', KEYS[5]) == 0 then
+    redis.call('XGROUP', 'CREATE', KEYS[5], ARGV[1], '0', 'MKSTREAM')
+  end
+  redis.call('ZADD', KEYS[6], 'NX', now, ARGV[4])
+  for _, chat in ipairs(stale) do
+    redis.call('XADD', KEYS[5], '*', 'alert', ARGV[4], 'chats', chat, 'fix', '1')
+  end
+  redis.call('HINCRBY', KEYS[1], 'queued', #stale)
+end
+local chats = ''
+if kind == 'alert' then chats = KEYS[9] end
+return finish(KEYS[1], KEYS[2], now, tonumber(ARGV[2]), KEYS[5], KEYS[6], ARGV[4], chats)
 """
 )
 
@@ -111,12 +193,22 @@ return finish(KEYS[1], KEYS[2], now, tonumber(ARGV[2]), KEYS[5], KEYS[6], ARGV[4
 class BatchTicket:
     """One batch stream entry in this worker's hands: acked when its last chat is recorded."""
 
-    alert_id: str
+    alert_id: str  # the unit: an alert, or an action (``<alert>.r<n>``, ``<alert>.u<n>``)
     priority: Priority
     stream: str
     entry_id: str
     remaining: int
     lost: bool = False
+    kind: UnitKind = UnitKind.ALERT
+    #: The alert whose message ids the unit uses (the alert itself for an alert).
+    parent: str = ""
+    #: A catch-up edit of an alert (one chat sent an older revision than the current one).
+    fix: bool = False
+
+    @property
+    def ledger_owner(self) -> str:
+        """The alert whose outcomes hash holds the message ids."""
+        return self.parent or self.alert_id
 
 
 @dataclass(slots=True)
@@ -125,16 +217,28 @@ class _Item:
     chat_id: int
     outcome: Outcome
     future: asyncio.Future[None] | None
+    message_id: int | None = None
+    revision: int | None = None
 
 
 @dataclass(slots=True)
 class _Flush:
-    """One script call: outcomes of one alert plus the batches they complete."""
+    """One script call: outcomes of one unit plus the batches they complete."""
 
     ticket: BatchTicket
     pairs: list[str] = field(default_factory=list)
     acks: list[str] = field(default_factory=list)
     futures: list[asyncio.Future[None]] = field(default_factory=list)
+
+
+def outcome_event(kind: UnitKind, outcome: Outcome) -> str:
+    """The metrics event of an outcome: ``sent``... for alerts, ``edit_<outcome>`` for edits
+    and catch-ups, ``update_<outcome>`` for updates."""
+    if kind is UnitKind.EDIT:
+        return f"edit_{outcome.value}"
+    if kind is UnitKind.REPLY:
+        return f"update_{outcome.value}"
+    return outcome.value
 
 
 def log_finished(alert_id: str, result: list[object]) -> None:
@@ -161,7 +265,7 @@ class Recorder:
         keys: DeliveryKeys,
         *,
         ttl_days: int,
-        on_outcome: Callable[[Outcome], None],
+        on_outcome: Callable[[UnitKind, Outcome], None],
     ) -> None:
         self._keys = keys
         self._group = keys.consumer_group
@@ -175,10 +279,22 @@ class Recorder:
         self._idle.set()
         self._give_up_at: float | None = None
 
-    def record(self, ticket: BatchTicket, chat_id: int, outcome: Outcome) -> asyncio.Future[None]:
-        """Queue an outcome; the returned future resolves when it is durable."""
+    def record(
+        self,
+        ticket: BatchTicket,
+        chat_id: int,
+        outcome: Outcome,
+        *,
+        message_id: int | None = None,
+        revision: int | None = None,
+    ) -> asyncio.Future[None]:
+        """Queue an outcome; the returned future resolves when it is durable.
+
+        ``message_id`` (a sent alert) and ``revision`` (the revision of the alert's text the
+        chat now shows) feed the message-id ledger.
+        """
         future = asyncio.get_running_loop().create_future()
-        self._pending.append(_Item(ticket, chat_id, outcome, future))
+        self._pending.append(_Item(ticket, chat_id, outcome, future, message_id, revision))
         self._idle.clear()
         self._wake.set()
         return future
@@ -213,15 +329,25 @@ class Recorder:
         empties, self._acks = self._acks, []
         flushes: dict[tuple[str, str], _Flush] = {}
         for item in items:
-            key = (item.ticket.alert_id, item.ticket.stream)
-            flush = flushes.setdefault(key, _Flush(item.ticket))
-            flush.pairs += [str(item.chat_id), item.outcome.value]
-            item.ticket.remaining -= 1
-            if item.ticket.remaining == 0:
-                flush.acks.append(item.ticket.entry_id)
+            ticket = item.ticket
+            key = (ticket.alert_id, ticket.stream)
+            flush = flushes.setdefault(key, _Flush(ticket))
+            revision = "" if item.revision is None else str(item.revision)
+            ticket.remaining -= 1
+            if ticket.fix:
+                # A catch-up edit (one chat per entry) is recorded with its entry's ack, so the
+                # script counts it exactly once however often the entry is replayed.
+                flush.acks.append(
+                    f"F{ticket.entry_id}:{item.chat_id}:{item.outcome.value}:{revision}"
+                )
+            else:
+                mid = "" if item.message_id is None else str(item.message_id)
+                flush.pairs += [str(item.chat_id), item.outcome.value, mid, revision]
+                if ticket.remaining == 0:
+                    flush.acks.append(ticket.entry_id)
             if item.future is not None:
                 flush.futures.append(item.future)
-            self._on_outcome(item.outcome)
+            self._on_outcome(UnitKind.EDIT if ticket.fix else ticket.kind, item.outcome)
         for ticket in empties:
             key = (ticket.alert_id, ticket.stream)
             flushes.setdefault(key, _Flush(ticket)).acks.append(ticket.entry_id)
@@ -230,16 +356,19 @@ class Recorder:
     async def _write(self, flush: _Flush) -> bool:
         keys = self._keys
         ticket = flush.ticket
-        # The counters are named ``messages_field(outcome)``: the script appends the outcome.
+        # The counters are named ``<prefix><outcome>``: the script appends the outcome.
         args: list[str | int] = [
             self._group,
             self._ttl,
-            MESSAGES_PREFIX,
+            UNIT_PREFIXES[ticket.kind],
             ticket.alert_id,
-            len(flush.pairs) // 2,
+            len(flush.pairs) // 4,
+            ticket.kind.value,
+            EDITS_PREFIX,
         ]
         args += flush.pairs
         args += flush.acks
+        owner = ticket.ledger_owner
         delay = 0.05
         while True:
             try:
@@ -251,6 +380,9 @@ class Recorder:
                         keys.counters,
                         keys.alert_batches(ticket.priority.value, ticket.alert_id),
                         keys.active_alerts(ticket.priority.value),
+                        keys.alert_outcomes(owner),
+                        keys.alert(owner),
+                        keys.alert_chats(owner),
                     ],
                     args=args,
                 )

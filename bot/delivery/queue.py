@@ -32,15 +32,17 @@ from redis.exceptions import ResponseError
 from bot.delivery.codec import as_text
 from bot.delivery.config import PRIORITIES, DeliveryConfig, Priority
 from bot.delivery.keys import DeliveryKeys
-from bot.delivery.outcomes import FINISH_FUNCTION, FINISHED_STREAM_TTL, log_finished
+from bot.delivery.outcomes import FINISH_FUNCTION, FINISHED_STREAM_TTL, UnitKind, log_finished
 from bot.models import Audience
 from bot.store import SubscriberStore
 
 logger = logging.getLogger(__name__)
 
-# KEYS: alert hash, the alert's batch stream, jobs stream, outcomes hash, active alerts
+# KEYS: alert hash, the alert's batch stream, jobs stream, outcomes hash, active alerts, the
+#       alert's chats list (an action: its alert's)
 # ARGV: group, job entry id, expected cursor, new cursor, last page (0/1), alert id,
-#       outcomes ttl, then pairs (batch size, comma-separated chat ids)
+#       outcomes ttl, 1 when the unit is an alert (its batches join its chats list; an action
+#       pages through its alert's), then pairs (batch size, comma-separated chat ids)
 # Returns {code, started, finish...}: code 1 = expanded, 2 = already expanded (job acked),
 # -1 = cursor moved (another worker expands it), -2 = alert record gone (job dropped).
 _EXPAND = (
@@ -65,7 +67,7 @@ if state == 'queued' then
   redis.call('HSET', KEYS[1], 'state', 'expanding', 'started_at', now)
   started = 1
 end
-if #ARGV > 7 then
+if #ARGV > 8 then
   -- The stream and its group are born with the alert's first batches.  PERSIST: an alert
   -- re-published after its record was deleted may find its old stream still set to expire.
   if redis.call('EXISTS', KEYS[2]) == 0 then
@@ -76,8 +78,10 @@ if #ARGV > 7 then
   redis.call('ZADD', KEYS[5], 'NX', now, ARGV[6])
 end
 local queued = 0
-for i = 8, #ARGV, 2 do
+for i = 9, #ARGV, 2 do
   redis.call('XADD', KEYS[2], '*', 'alert', ARGV[6], 'chats', ARGV[i + 1])
+  -- The ledger's order: corrections and updates page through it as the alert was expanded.
+  if ARGV[8] == '1' then redis.call('RPUSH', KEYS[6], ARGV[i + 1]) end
   queued = queued + tonumber(ARGV[i])
 end
 if queued > 0 then redis.call('HINCRBY', KEYS[1], 'queued', queued) end
@@ -87,7 +91,9 @@ redis.call('HSET', KEYS[1], 'expanded', '1')
 if state ~= 'done' then redis.call('HSET', KEYS[1], 'state', 'sending') end
 redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[3], ARGV[2])
-local f = finish(KEYS[1], KEYS[4], now, tonumber(ARGV[7]), KEYS[2], KEYS[5], ARGV[6])
+local chats = ''
+if ARGV[8] == '1' then chats = KEYS[6] end
+local f = finish(KEYS[1], KEYS[4], now, tonumber(ARGV[7]), KEYS[2], KEYS[5], ARGV[6], chats)
 return {1, started, unpack(f)}
 """
 )
@@ -154,6 +160,7 @@ class ExpandResult:
 
     done: bool  # the job is finished (expanded completely, or dropped)
     moved: bool  # another worker advanced the cursor first
+    waiting: bool = False  # nothing to expand yet (an update waits for its alert's outcomes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +173,11 @@ class ExpansionStep:
     cursor: str  # "" before the first step
     chats: tuple[int, ...]
     last: bool  # the page is the audience's end
+    #: An action pages through its alert's chats list: the batches as they are, the cursor is
+    #: the list index (``None`` for an alert, which pages through its audience).
+    batches: tuple[str, ...] | None = None
+    parent: str = ""
+    waiting: bool = False
 
 
 def _entries(response: Any, priorities: Mapping[str, Priority]) -> list[Entry]:
@@ -386,8 +398,12 @@ class Queues:
     async def read_step(self, job: Entry) -> ExpansionStep:
         """The first half of a step: the cursor, and the audience page after it."""
         alert_id = job.fields.get("alert", "")
-        raw = await self._redis.hmget(self._keys.alert(alert_id), ["audience", "cursor"])
-        audience_raw, cursor = (None if v is None else as_text(v) for v in raw)
+        raw = await self._redis.hmget(
+            self._keys.alert(alert_id), ["audience", "cursor", "kind", "parent"]
+        )
+        audience_raw, cursor, kind, parent = (None if v is None else as_text(v) for v in raw)
+        if kind in (UnitKind.EDIT.value, UnitKind.REPLY.value) and parent:
+            return await self._action_step(job, alert_id, cursor or "", UnitKind(kind), parent)
         audience = Audience(audience_raw) if audience_raw in {a.value for a in Audience} else None
         chunk = self._config.batch_size * self._config.expand_chunk
         ids: list[int] = []
@@ -397,22 +413,77 @@ class Queues:
         last = len(ids) < chunk
         return ExpansionStep(job, job.priority, alert_id, cursor or "", tuple(ids), last)
 
+    async def _action_step(
+        self, job: Entry, action_id: str, cursor: str, kind: UnitKind, parent: str
+    ) -> ExpansionStep:
+        """A step of an action: the next batches of its alert's chats list, in order.
+
+        An edit takes whatever the alert has expanded so far: chats expanded later are sent the
+        newest text directly. An update only takes batches every chat of which has its alert
+        outcome (it replies to the alert's message, which must exist first), and ends once the
+        alert is done: so it trails an alert still going out instead of missing its readers.
+        """
+        keys = self._keys
+        start = int(cursor) if cursor.isdigit() else 0
+        want = self._config.expand_chunk
+        raw = await self._redis.lrange(keys.alert_chats(parent), start, start + want - 1)
+        batches = [as_text(b) for b in raw]
+        last = len(batches) < want
+        if kind is UnitKind.REPLY:
+            state = await self._redis.hget(keys.alert(parent), "state")
+            parent_done = state is None or as_text(state) == "done"
+            if not parent_done:
+                ready: list[str] = []
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for batch in batches:
+                        pipe.hmget(keys.alert_outcomes(parent), batch.split(","))
+                    answers = await pipe.execute()
+                for batch, outcomes in zip(batches, answers, strict=True):
+                    if any(o is None for o in outcomes):
+                        break
+                    ready.append(batch)
+                batches, last = ready, False
+        chats = tuple(int(c) for b in batches for c in b.split(",") if c)
+        return ExpansionStep(
+            job,
+            job.priority,
+            action_id,
+            cursor,
+            chats,
+            last,
+            batches=tuple(batches),
+            parent=parent,
+            waiting=not batches and not last,
+        )
+
     async def write_step(self, step: ExpansionStep) -> ExpandResult:
         """The second half: queue the page's batches, unless the cursor moved meanwhile."""
+        if step.waiting:
+            return ExpandResult(done=False, moved=False, waiting=True)
         keys = self._keys
         alert_id, ids, size = step.alert_id, step.chats, self._config.batch_size
+        if step.batches is not None:
+            start = int(step.cursor) if step.cursor.isdigit() else 0
+            new_cursor = str(start + len(step.batches))
+        else:
+            new_cursor = str(ids[-1]) if ids else ""
         args: list[str | int] = [
             self.group,
             step.job.entry_id,
             step.cursor,
-            str(ids[-1]) if ids else "",
+            new_cursor,
             "1" if step.last else "0",
             alert_id,
             self._config.outcomes_ttl_days * 86400,
+            "0" if step.batches is not None else "1",
         ]
-        for start in range(0, len(ids), size):
-            part = ids[start : start + size]
-            args += [len(part), ",".join(map(str, part))]
+        if step.batches is not None:
+            for batch in step.batches:
+                args += [batch.count(",") + 1, batch]
+        else:
+            for start in range(0, len(ids), size):
+                part = ids[start : start + size]
+                args += [len(part), ",".join(map(str, part))]
         result = await self._expand(
             keys=[
                 keys.alert(alert_id),
@@ -420,6 +491,7 @@ class Queues:
                 step.job.stream,
                 keys.alert_outcomes(alert_id),
                 keys.active_alerts(step.priority.value),
+                keys.alert_chats(step.parent or alert_id),
             ],
             args=args,
         )

@@ -24,12 +24,29 @@ class DeliveryReader:
         self._articles = articles
 
     async def alert_status(self, alert_id: str) -> AlertStatus | None:
-        """The progress of one alert, or ``None`` for an unknown id."""
+        """The progress of one alert (with its corrections, retraction and updates in
+        ``actions``), or ``None`` for an unknown id."""
         data = as_text_map(await self._redis.hgetall(self._keys.alert(alert_id)))
         if not data:
             return None
         article = await self._articles.get(data.get("article_id", alert_id))
-        return AlertStatus.from_hash(alert_id, data, article.title if article else None)
+        status = AlertStatus.from_hash(alert_id, data, article.title if article else None)
+        if status.kind != "alert":
+            return status
+        ids = [
+            as_text(i) for i in await self._redis.lrange(self._keys.alert_actions(alert_id), 0, -1)
+        ]
+        if ids:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for action_id in ids:
+                    pipe.hgetall(self._keys.alert(action_id))
+                rows = await pipe.execute()
+            status.actions = [
+                AlertStatus.from_hash(action_id, as_text_map(row), status.title)
+                for action_id, row in zip(ids, rows, strict=True)
+                if row
+            ]
+        return status
 
     async def recent_alerts(self, n: int = 5) -> list[AlertStatus]:
         """The ``n`` most recently published alerts, newest first."""

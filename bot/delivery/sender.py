@@ -9,12 +9,13 @@ have raised it (``bot.telegram_errors``).
 
 from __future__ import annotations
 
+import json
 import logging
 
 import aiohttp
 
 from bot.delivery.config import DeliveryConfig
-from bot.telegram_errors import SENT, SendResult, classify_error, classify_response
+from bot.telegram_errors import SENT, ResultKind, SendResult, classify_error, classify_response
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class DirectSender:
 
     def __init__(self, config: DeliveryConfig) -> None:
         self._url = config.send_url
+        self._base = config.method_url("")
         self._limit = config.max_in_flight
         self._timeout = aiohttp.ClientTimeout(total=config.request_timeout)
         self._session: aiohttp.ClientSession | None = None
@@ -42,16 +44,29 @@ class DirectSender:
             await self._session.close()
             self._session = None
 
-    async def send(self, body: bytes) -> SendResult:
-        """Send one message body; never raises for Telegram or network failures."""
+    async def send(self, body: bytes, method: str = "sendMessage") -> SendResult:
+        """Send one request body (``sendMessage`` by default, or ``editMessageText``); never
+        raises for Telegram or network failures. A sent message's id is in the result."""
         if self._session is None:
             raise RuntimeError("DirectSender.start() was not called")
+        url = self._url if method == "sendMessage" else self._base + method
         try:
-            async with self._session.post(self._url, data=body, headers=_JSON_HEADERS) as resp:
+            async with self._session.post(url, data=body, headers=_JSON_HEADERS) as resp:
                 payload = await resp.read()
                 status = resp.status
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return classify_error(exc)
         if 200 <= status <= 299:
-            return SENT
-        return await classify_response(status, payload)
+            return _success(payload) if method == "sendMessage" else SENT
+        return await classify_response(status, payload, method)
+
+
+def _success(payload: bytes) -> SendResult:
+    """A sendMessage success, with the id of the message created (corrections edit it)."""
+    try:
+        message_id = json.loads(payload)["result"]["message_id"]
+    except (ValueError, KeyError, TypeError):
+        return SENT  # sent all the same; without its id it cannot be corrected later
+    if not isinstance(message_id, int):
+        return SENT
+    return SendResult(ResultKind.OK, message_id=message_id)

@@ -15,6 +15,7 @@ from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.reader import DeliveryReader
 from bot.delivery.reply_limiter import RedisReplyLimiter
 from bot.delivery.sender import DirectSender
+from bot.delivery.stories import DeliveryStories
 from bot.delivery.worker import Worker
 from bot.store import Store
 
@@ -47,6 +48,8 @@ class DeliveryService:
         self.limiter = RateLimiter(redis, keys, config)
         self.publisher = DeliveryPublisher(redis, keys)
         self.reader = DeliveryReader(redis, keys, store.articles)
+        #: Corrections, retractions and updates of alerts already sent.
+        self.stories = DeliveryStories(redis, keys, paid_broadcast=config.paid_broadcast)
 
     def reply_limiter(self, *, max_retries: int = 5) -> RedisReplyLimiter:
         """The bot Application's rate limiter: replies in the same budget, at high priority."""

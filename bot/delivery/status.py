@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, computed_field
+from pydantic import BaseModel, Field, computed_field
 
-_COUNTERS = ("queued", "sent", "blocked", "failed", "bad_request", "skipped")
+_COUNTERS = (
+    "queued",
+    "sent",
+    "blocked",
+    "failed",
+    "bad_request",
+    "skipped",
+    "fixed",
+    "edited",
+    "unchanged",
+    "gone",
+    "unsent",
+)
 
 
 def _when(value: str | None) -> datetime | None:
@@ -20,9 +32,14 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
 
 
 class AlertStatus(BaseModel):
-    """One alert's progress: counters, times and latencies (times in UTC)."""
+    """One alert's progress: counters, times and latencies (times in UTC).
+
+    The same shape serves an alert's *actions* (``kind`` ``edit``: a correction or the
+    retraction; ``reply``: an update), listed in the alert's ``actions``.
+    """
 
     alert_id: str
+    kind: str = "alert"  # alert, edit (correction / retraction), reply (update)
     article_id: str
     title: str | None = None
     audience: str
@@ -38,14 +55,30 @@ class AlertStatus(BaseModel):
     blocked: int = 0  # marked inactive: blocked the bot, deactivated, chat not found, kicked
     failed: int = 0  # network errors / 5xx beyond the retry limit
     bad_request: int = 0  # refused by Telegram for that chat
-    skipped: int = 0  # unsubscribed before their turn
+    skipped: int = 0  # unsubscribed before their turn; for an edit: can't be written to
+    #: Alerts: catch-up edits of chats sent an older revision while a correction landed.
+    fixed: int = 0
+    #: Edits: messages edited, already showing the text, deleted by the reader, never sent.
+    edited: int = 0
+    unchanged: int = 0
+    gone: int = 0
+    unsent: int = 0
     expanded: bool = False
+    #: Alerts: the revision of the text (0 as published, one more per correction).
+    revision: int = 0
+    retracted: bool = False
+    #: Edits: the revision applied and whether it is the retraction; replies: the update.
+    parent: str | None = None
+    update: int | None = None
+    retraction: bool = False
+    actions: list[AlertStatus] = Field(default_factory=list)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def pending(self) -> int:
         """Chats queued that have no outcome yet."""
         done = self.sent + self.blocked + self.failed + self.bad_request + self.skipped
+        done += self.fixed + self.edited + self.unchanged + self.gone + self.unsent
         return max(0, self.queued - done)
 
     @computed_field  # type: ignore[prop-decorator]
@@ -85,6 +118,12 @@ class AlertStatus(BaseModel):
             last_delivery_at=_when(data.get("last_delivery_at")),
             finished_at=_when(data.get("finished_at")),
             expanded=data.get("expanded") == "1",
+            kind=data.get("kind", "alert"),
+            parent=data.get("parent"),
+            revision=int(data.get("rev") or 0),
+            retracted=data.get("retracted") == "1",
+            update=int(data["update"]) if data.get("update", "").isdigit() else None,
+            retraction=data.get("retraction") == "1",
             **{name: int(data.get(name) or 0) for name in _COUNTERS},
         )
 
@@ -118,4 +157,31 @@ def render_status_text(status: AlertStatus) -> str:
         f"  first delivery after {_secs(status.first_delivery_latency)}, "
         f"last after {_secs(status.last_delivery_latency)}, rate {rate}"
     )
+    if status.revision or status.retracted or status.fixed:
+        state = "retracted" if status.retracted else f"revision {status.revision}"
+        lines.append(f"  text: {state}; {status.fixed} catch-up edit(s) of chats sent it late")
+    lines += [render_action_line(action) for action in status.actions]
     return "\n".join(lines)
+
+
+def render_action_line(action: AlertStatus) -> str:
+    """One line of an alert's action (a correction, the retraction or an update)."""
+    if action.kind == "reply":
+        what = f"update {action.update}"
+        counts = (
+            f"replied {action.sent}, inactive {action.blocked}, failed {action.failed}, "
+            f"refused {action.bad_request}, skipped {action.skipped}"
+        )
+    else:
+        what = "retraction" if action.retraction else f"correction (revision {action.revision})"
+        counts = (
+            f"edited {action.edited}, already current {action.unchanged}, "
+            f"deleted by reader {action.gone}, not reached yet {action.unsent}, "
+            f"inactive {action.blocked}, failed {action.failed}, refused {action.bad_request}, "
+            f"skipped {action.skipped}"
+        )
+    total = f"{action.queued}" + ("" if action.expanded else "+")
+    return (
+        f"  {what} [{action.alert_id}]: {action.state}, {total} chats: {counts}, "
+        f"pending {action.pending}"
+    )

@@ -29,9 +29,9 @@ from bot.delivery import metrics as m
 from bot.delivery.alerts import AlertCatalog
 from bot.delivery.codec import as_text
 from bot.delivery.config import PRIORITIES, DeliveryConfig, Priority
-from bot.delivery.dispatch import Delivery, Dispatcher
+from bot.delivery.dispatch import Delivery, Dispatcher, parse_ledger
 from bot.delivery.keys import DeliveryKeys
-from bot.delivery.outcomes import BatchTicket, Recorder
+from bot.delivery.outcomes import BatchTicket, Outcome, Recorder, UnitKind, outcome_event
 from bot.delivery.queue import Entry, Queues
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import DirectSender
@@ -96,10 +96,18 @@ class Worker:
             redis,
             keys,
             ttl_days=config.outcomes_ttl_days,
-            on_outcome=lambda outcome: metrics.incr(outcome.value),
+            on_outcome=lambda kind, outcome: metrics.incr(outcome_event(kind, outcome)),
         )
         self._dispatcher = Dispatcher(
-            config, redis, keys, store.subscribers, limiter, sender, self._recorder, metrics
+            config,
+            redis,
+            keys,
+            store.subscribers,
+            limiter,
+            sender,
+            self._recorder,
+            metrics,
+            self._catalog,
         )
         self._jobs: dict[tuple[str, str], Entry] = {}
         self._batches: dict[tuple[str, str], BatchTicket] = {}
@@ -185,7 +193,8 @@ class Worker:
             result = await queues.expand(entry)
             if result.done or result.moved:
                 self._jobs.pop(key, None)
-            progressed = progressed or not result.moved
+            # An update waiting for its alert's outcomes is no progress: the feeder may wait.
+            progressed = progressed or not (result.moved or result.waiting)
         urgent = True  # only the most urgent priority with alerts in progress may overfill
         for priority in PRIORITIES:
             active = await queues.active(priority)
@@ -250,7 +259,9 @@ class Worker:
 
         Whether a chat is still subscribed is checked later, when its slot is booked (see
         ``Dispatcher``): a reader who says /stop while the alert is going out gets nothing
-        after the confirmation.
+        after the confirmation. An action's chats come with their alert message's id from the
+        ledger; those the alert never reached end at once (``unsent`` for an edit, ``skipped``
+        for an update). A catch-up entry (``fix``) edits a chat its alert already reached.
         """
         keys = self._keys
         plans = []
@@ -261,21 +272,52 @@ class Worker:
                 plans.append((entry, alert, chats))
                 if alert is not None and chats:
                     pipe.hmget(keys.alert_outcomes(alert.alert_id), chats)
+                    if alert.kind is not UnitKind.ALERT:
+                        pipe.hmget(keys.alert_outcomes(alert.owner), chats)
             answers = iter(await pipe.execute())
         for entry, alert, chats in plans:
             alert_id = entry.fields.get("alert", "")
-            ticket = BatchTicket(alert_id, entry.priority, entry.stream, entry.entry_id, 0)
+            fix = entry.fields.get("fix") == "1"
+            ticket = BatchTicket(
+                alert_id,
+                entry.priority,
+                entry.stream,
+                entry.entry_id,
+                0,
+                kind=alert.kind if alert is not None else UnitKind.ALERT,
+                parent=alert.parent if alert is not None else "",
+                fix=fix and alert is not None and alert.kind is UnitKind.ALERT,
+            )
             if alert is None or not chats:
                 self._recorder.ack_empty(ticket)
                 continue
             outcomes = next(answers)
-            todo = [chat for chat, outcome in zip(chats, outcomes, strict=True) if outcome is None]
+            ledger = next(answers) if alert.kind is not UnitKind.ALERT else outcomes
+            if ticket.fix:
+                todo = chats[:1]  # a catch-up has one chat, which has its outcome already
+            else:
+                todo = [c for c, outcome in zip(chats, outcomes, strict=True) if outcome is None]
             ticket.remaining = len(todo)
             if ticket.remaining == 0:
                 self._recorder.ack_empty(ticket)
                 continue
             self._batches[(entry.stream, entry.entry_id)] = ticket
-            self._dispatcher.add([Delivery(chat, ticket, alert) for chat in todo])
+            shown = dict(zip(chats, ledger, strict=True))
+            deliveries: list[Delivery] = []
+            for chat in todo:
+                if alert.kind is UnitKind.ALERT and not ticket.fix:
+                    deliveries.append(Delivery(chat, ticket, alert))
+                    continue
+                found = parse_ledger(shown.get(chat))
+                if found is None:
+                    # The alert never reached this chat (or it was sent before message ids
+                    # were kept): nothing to edit or to reply to.
+                    none = Outcome.UNSENT if ticket.kind is UnitKind.EDIT else Outcome.SKIPPED
+                    self._recorder.record(ticket, chat, none)
+                    continue
+                deliveries.append(Delivery(chat, ticket, alert, message_id=found[0]))
+            if deliveries:
+                self._dispatcher.add(deliveries)
 
     # Maintenance ------------------------------------------------------------------------------
     async def _maintain(self) -> None:

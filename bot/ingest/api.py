@@ -14,6 +14,7 @@ from bot.article_text import ARTICLE_TEXTS
 from bot.httpserver import BodyTimeout, read_body
 from bot.ingest.context import context_of
 from bot.ingest.errors import ApiError, json_dumps, parse_error_status
+from bot.ingest.story_json import story_fields
 from bot.models import ARTICLE_ID_RE, Article
 from bot.parser import ParseError, parse_bytes
 
@@ -171,13 +172,17 @@ def _int_param(request: web.Request, name: str, default: int, *, low: int, high:
 async def get_article(request: web.Request) -> web.Response:
     """``GET /api/articles/{id}``: the article and the Telegram messages it becomes."""
     article_id = _article_id(request)
-    found = await context_of(request).services.store.articles.get_versioned(article_id)
-    if found is None:
+    store = context_of(request).services.store
+    view = await store.stories.view(article_id)
+    if view is None:
         raise ApiError(404, "not_found", f"no article with id {article_id!r}")
-    article = found[0]
-    # Formatting a huge article takes seconds of CPU: off the loop, cached per version.
-    messages = [m.to_payload() for m in await ARTICLE_TEXTS.messages(*found)]
-    return _json({"article": article_json(article), "messages": messages})
+    article = view.article
+    # Formatting a huge article takes seconds of CPU: off the loop, cached per version. The
+    # messages are what readers get: with the story's updates, or the retraction notice.
+    texts = await ARTICLE_TEXTS.messages(article, view.tag, view.story)
+    messages = [m.to_payload() for m in texts]
+    story = await story_fields(store, article_id)
+    return _json({"article": article_json(article), "messages": messages, **story})
 
 
 async def delete_article(request: web.Request) -> web.Response:

@@ -17,6 +17,7 @@ from bot.ingest.api import add_api_routes
 from bot.ingest.auth import bearer_auth_middleware
 from bot.ingest.context import CONTEXT, ApiContext
 from bot.ingest.errors import ApiError, error_response, http_exception_response
+from bot.ingest.stories_api import add_story_routes
 from bot.ops.health import ReadinessProbe
 from bot.ops.metrics import Metrics
 from bot.ops.views import OpsContext, add_ops_routes
@@ -98,6 +99,7 @@ def build_api_app(
         settings=settings, services=services, metrics=metrics, api_token=token
     )
     add_api_routes(app)
+    add_story_routes(app)
     ops = OpsContext(
         store=services.store,
         metrics=metrics,

@@ -11,6 +11,7 @@ from bot.store.articles import ArticleStore, SaveResult
 from bot.store.feeds import FeedState, FeedStore
 from bot.store.keys import Keys
 from bot.store.stats import StatsStore
+from bot.store.stories import ArticleView, StoryError, StoryStore
 from bot.store.subscribers import SubscriberStore
 
 
@@ -21,6 +22,7 @@ class Store:
     redis: Redis
     keys: Keys
     articles: ArticleStore
+    stories: StoryStore
     subscribers: SubscriberStore
     stats: StatsStore
     feeds: FeedStore
@@ -29,10 +31,12 @@ class Store:
     def create(cls, redis: Redis, namespace: str = "newsbot") -> Store:
         """Build every store over one client."""
         keys = Keys(namespace)
+        articles = ArticleStore(redis, keys)
         return cls(
             redis=redis,
             keys=keys,
-            articles=ArticleStore(redis, keys),
+            articles=articles,
+            stories=StoryStore(redis, keys, articles),
             subscribers=SubscriberStore(redis, keys),
             stats=StatsStore(redis, keys),
             feeds=FeedStore(redis, keys),
@@ -41,6 +45,7 @@ class Store:
 
 __all__ = [
     "ArticleStore",
+    "ArticleView",
     "Audience",
     "FeedState",
     "FeedStore",
@@ -48,6 +53,8 @@ __all__ = [
     "SaveResult",
     "StatsStore",
     "Store",
+    "StoryError",
+    "StoryStore",
     "SubscribeResult",
     "SubscriberStore",
 ]

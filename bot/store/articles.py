@@ -44,11 +44,17 @@ redis.call('HINCRBY', KEYS[6], ARGV[8], 1)
 return {1, ARGV[1]}
 """
 
-# KEYS: article, by_time, by_url, by_content, article_tokens, alert_wanted
-# ARGV: id, url, fp, token prefix
+# KEYS: article, by_time, by_url, by_content, article_tokens, alert_wanted, story, versions
+# ARGV: id, url, fp, token prefix, then the fingerprints and URLs of past versions (pairs)
 _DELETE_SCRIPT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[7], KEYS[8])
+for i = 5, #ARGV, 2 do
+  if redis.call('HGET', KEYS[4], ARGV[i]) == ARGV[1] then redis.call('HDEL', KEYS[4], ARGV[i]) end
+  if ARGV[i + 1] ~= '' and redis.call('HGET', KEYS[3], ARGV[i + 1]) == ARGV[1] then
+    redis.call('HDEL', KEYS[3], ARGV[i + 1])
+  end
+end
 redis.call('ZREM', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[3], ARGV[2]) == ARGV[1] then
   redis.call('HDEL', KEYS[3], ARGV[2])
@@ -108,17 +114,28 @@ def _known_fields(data: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
     return known, unknown
 
 
-def _text_chars(article: Article) -> int:
+def text_chars(article: Article) -> int:
+    """Characters of the article's title and text (what indexing it costs grows with)."""
     return len(article.title) + sum(
         len(s.heading or "") + sum(len(p) for p in s.paragraphs) for s in article.sections
     )
 
 
-def _index_terms(article: Article) -> tuple[str, list[str]]:
+def index_terms(article: Article) -> tuple[str, list[str]]:
     """The article's content fingerprint and its search tokens (pure, CPU-bound)."""
     text = "\n".join([article.title, *(s.heading or "" for s in article.sections)])
     tokens = search_tokens(text + "\n" + "\n".join(article.paragraphs()))
     return article.content_fingerprint(), tokens
+
+
+def _past_article(raw: str | bytes) -> bytes:
+    """The article record inside a stored past version (``{"article": {...}, ...}``)."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return b""
+    inner = data.get("article") if isinstance(data, dict) else None
+    return json.dumps(inner).encode() if isinstance(inner, dict) else b""
 
 
 def _candidate_ids(seed: str) -> list[str]:
@@ -146,10 +163,10 @@ class ArticleStore:
         ``alert_wanted`` is remembered only when the article is created, so a later repeat
         knows whether the first ingestion meant to alert (a feed's silent first poll did not).
         """
-        if _text_chars(article) <= LOAD_INLINE_BYTES:
-            fingerprint, tokens = _index_terms(article)
+        if text_chars(article) <= LOAD_INLINE_BYTES:
+            fingerprint, tokens = index_terms(article)
         else:  # a large article: hashing and tokenising it take CPU seconds per MB
-            fingerprint, tokens = await asyncio.to_thread(_index_terms, article)
+            fingerprint, tokens = await asyncio.to_thread(index_terms, article)
         url = article.url or ""
         score = article.published_at.timestamp() if article.published_at else (now or time.time())
         seeds = [article.id] if article.id else _candidate_ids(url or fingerprint)
@@ -230,6 +247,11 @@ class ArticleStore:
             return load()
         return await asyncio.to_thread(load)
 
+    async def load(self, article_id: str, raw: bytes) -> Article | None:
+        """A stored record (read by another part of the store) as an ``Article``, or ``None``."""
+        [article] = await self._load_all([(article_id, raw)])
+        return article
+
     def _load(self, article_id: str, raw: str | bytes) -> Article | None:
         """A stored record as an ``Article``: fields this version does not know are dropped.
 
@@ -285,6 +307,14 @@ class ArticleStore:
         article = await self.get(article_id)
         if article is None:
             return False
+        # Corrections leave the fingerprints and URLs of earlier versions naming the article
+        # (a repeat of the first version finds it): they go with it.
+        past: list[str] = []
+        for raw in await self._redis.lrange(self._keys.article_versions(article_id), 0, -1):
+            inner = _past_article(raw)
+            old = self._load(article_id, inner) if inner else None
+            if old is not None:
+                past += [old.content_fingerprint(), old.url or ""]
         removed = await self._delete(
             keys=[
                 self._keys.article(article_id),
@@ -293,12 +323,15 @@ class ArticleStore:
                 self._keys.articles_by_content,
                 self._keys.article_tokens(article_id),
                 self._keys.articles_alert_wanted,
+                self._keys.article_story(article_id),
+                self._keys.article_versions(article_id),
             ],
             args=[
                 article_id,
                 article.url or "",
                 article.content_fingerprint(),
                 self._keys.search_token(""),
+                *past,
             ],
         )
         return bool(removed)

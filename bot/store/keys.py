@@ -20,6 +20,14 @@ class Keys:
         """JSON of one article."""
         return f"{self.ns}:article:{article_id}"
 
+    def article_story(self, article_id: str) -> str:
+        """JSON of what happened to an article since: version, updates, retraction."""
+        return f"{self.ns}:article:{article_id}:story"
+
+    def article_versions(self, article_id: str) -> str:
+        """List of JSON: the versions corrections replaced, oldest first."""
+        return f"{self.ns}:article:{article_id}:versions"
+
     @property
     def articles_by_time(self) -> str:
         """Sorted set: article id scored by publication (or ingestion) time."""

@@ -157,6 +157,24 @@ class SubscriberStore:
         scores = await self._redis.zmscore(self._zset(audience), [str(c) for c in chat_ids])
         return [score is not None for score in scores]
 
+    async def reachable(self, chat_ids: list[int]) -> list[bool]:
+        """Whether the bot may still write to each chat (for corrections of what it received).
+
+        Active chats, and chats that left with ``/stop`` (they still have the alert on their
+        screen, so its correction must reach them); not chats that blocked the bot, were
+        deactivated or removed it. One round trip.
+        """
+        if not chat_ids:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for chat_id in chat_ids:
+                pipe.hmget(self._keys.subscriber(chat_id), ["active", "reason"])
+            rows = await pipe.execute()
+        return [
+            active is None or str(active) == "1" or str(reason) == "unsubscribed"
+            for active, reason in rows
+        ]
+
     async def iterate(
         self, audience: Audience = Audience.BREAKING, *, page_size: int = PAGE_SIZE
     ) -> AsyncIterator[list[int]]:
