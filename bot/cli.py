@@ -76,6 +76,12 @@ async def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
             print()
         print(f"== النص الكامل / full text: {len(messages)} message(s) ==")
         print(render_plain(messages))
+        if article.residue:
+            # What the parser left out, so an editor sees it before readers do not.
+            print()
+            print(f"== محذوف من المصدر / dropped as residue: {len(article.residue)} ==")
+            for item in article.residue:
+                print(f"[{item.reason}] {item.text}")
     return EXIT_OK
 
 

@@ -7,7 +7,7 @@ import re
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -46,6 +46,27 @@ class Section(BaseModel):
         return value
 
 
+#: Why the parser left a piece of the source out of the article (see :mod:`bot.residue`).
+ResidueReason = Literal[
+    "furniture",
+    "related_links",
+    "wire_tail",
+    "embedded_post",
+    "author_links",
+    "series_links",
+    "teasers",
+]
+
+
+class Residue(BaseModel):
+    """Source text the parser dropped as not the article's: kept for editors, never shown."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1)
+    reason: ResidueReason
+
+
 class Article(BaseModel):
     """A news article as newsbot stores, formats and delivers it."""
 
@@ -59,6 +80,9 @@ class Article(BaseModel):
     published_at: datetime | None = None
     source: str | None = None
     tags: list[str] = Field(default_factory=list)
+    #: What the parser dropped from the source (other stories, embeds, page furniture), in
+    #: source order: recorded so a newsroom sees, and can restore, what readers do not get.
+    residue: list[Residue] = Field(default_factory=list)
 
     @field_validator("title")
     @classmethod

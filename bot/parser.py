@@ -3,8 +3,9 @@
 Text input: the first visible line is the headline (a leading breaking label such as ``عاجل|``
 sets ``breaking`` and is removed, see :mod:`bot.breaking`); every further line is a paragraph,
 short introducing lines become section headings (:mod:`bot.headings`), scraper residue is dropped
-(:mod:`bot.residue`), and entities/whitespace/bidi controls are normalised
-(:mod:`bot.textclean`). Blank lines carry no meaning: one line is one paragraph.
+and recorded in ``Article.residue`` with its reason (:mod:`bot.residue`), and
+entities/whitespace/bidi controls are normalised (:mod:`bot.textclean`).
+Blank lines carry no meaning: one line is one paragraph.
 
 JSON input uses the model's field names; ``body`` (a text body, parsed like the text form) may
 replace ``sections``. Its text fields get the same character normalisation, but its
@@ -27,7 +28,7 @@ from bot import textclean
 from bot.breaking import detect_breaking
 from bot.headings import build_sections
 from bot.models import Article, not_in_future
-from bot.residue import drop_leading_residue, drop_residue
+from bot.residue import drop_leading_residue, split_residue
 
 __all__ = [
     "ParseError",
@@ -176,12 +177,13 @@ def parse_text(
     if not lines:
         raise _empty()
     found, title, body = _title_and_body(lines)
-    sections = build_sections(drop_residue(body))
+    kept, residue = split_residue(body)
     return _build(
         {
             "title": title,
             "breaking": found if breaking is None else breaking,
-            "sections": sections,
+            "sections": build_sections(kept),
+            "residue": residue,
             "url": _optional_text(url),
             "source": _optional_text(source),
             "published_at": published_at,
@@ -242,7 +244,11 @@ def _fields_from_mapping(data: Mapping[str, object]) -> dict[str, Any]:
         body = fields.pop("body")
         if body is not None and not isinstance(body, str):
             raise _invalid("body", "must be a string", "يجب أن يكون نصًا")
-        fields["sections"] = build_sections(drop_residue(textclean.clean_lines(body or "")))
+        kept, residue = split_residue(textclean.clean_lines(body or ""))
+        fields["sections"] = build_sections(kept)
+        if residue:
+            given = fields.get("residue")
+            fields["residue"] = [*(given if isinstance(given, list) else []), *residue]
     elif "sections" in fields:
         fields["sections"] = _normalize_sections(fields["sections"])
     title = fields.get("title")

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+
+from bot.models import Residue, ResidueReason
 
 _TASHKEEL_RE = re.compile("[\u064b-\u065f\u0670\u0640]")
 
@@ -165,24 +168,277 @@ def _is_link_title(line: str) -> bool:
     )
 
 
-def drop_residue(lines: list[str]) -> list[str]:
-    """The body lines without residue lines (see the module docstring for the exact rules)."""
+def _split_page_furniture(lines: list[str]) -> tuple[list[str], list[Residue]]:
+    """Lines without share bars, read-also lines and link lists below a bare label."""
     kept: list[str] = []
+    dropped: list[Residue] = []
     index = 0
     while index < len(lines):
         line = lines[index]
         index += 1
         if is_related_label(line):
+            dropped.append(Residue(text=line, reason="furniture"))
             links = 0
             while index < len(lines) and links < _MAX_LINK_LINES and _is_link_title(lines[index]):
+                dropped.append(Residue(text=lines[index], reason="related_links"))
                 index += 1
                 links += 1
             continue
-        if not is_residue(line):
+        if is_residue(line):
+            dropped.append(Residue(text=line, reason="furniture"))
+        else:
             kept.append(line)
-    while kept and is_trailing_residue(kept[-1]):
-        kept.pop()
-    return kept
+    return kept, dropped
+
+
+# --- embedded social posts ---------------------------------------------------------------------
+
+#: The signature line an embedded Instagram post leaves in scraped text.
+_POST_SIGNATURE_RE = re.compile(
+    r"^A post shared by .{1,120}? on [A-Z][a-z]{2,8} \d{1,2}, \d{4}(?: at \d{1,2}:\d{2}\s*[ap]m)?"
+    r"(?: [A-Z]{2,5})?$"
+)
+#: An embedded tweet's signature: "pic.twitter.com/…" or "— Name (@handle) Month D, YYYY".
+_TWEET_SIGNATURE_RE = re.compile(
+    r"pic\.twitter\.com/\w+|^[—–-]\s*.{1,80}\(@\w{1,15}\)\s+[A-Z][a-z]+ \d{1,2}, \d{4}$"
+)
+_HANDLE_OR_TAG_RE = re.compile(r"(?<![\w@])[@#][^\W\d]\w*")
+#: An embed's caption is the line just above its signature, if it is short and tagged.
+_MAX_CAPTION_CHARS = 300
+
+
+def _is_caption(line: str) -> bool:
+    """A post caption: short and carrying a @handle or #hashtag, as the embeds in the corpus."""
+    return len(line) <= _MAX_CAPTION_CHARS and _HANDLE_OR_TAG_RE.search(line) is not None
+
+
+def _split_embedded_posts(lines: list[str]) -> tuple[list[str], list[Residue]]:
+    """Lines without embedded-post signatures and the tagged caption right above each."""
+    kept: list[str] = []
+    dropped: list[Residue] = []
+    for line in lines:
+        if _POST_SIGNATURE_RE.match(line) or _TWEET_SIGNATURE_RE.search(line):
+            if kept and _is_caption(kept[-1]):
+                dropped.append(Residue(text=kept.pop(), reason="embedded_post"))
+            dropped.append(Residue(text=line, reason="embedded_post"))
+        else:
+            kept.append(line)
+    return kept, dropped
+
+
+# --- "other articles by the author", glued to the last sentence --------------------------------
+
+#: Page furniture a scraper glues to the last sentence: a list of the columnist's other titles.
+_AUTHOR_LINKS_RE = re.compile(
+    r"\s*(?:مقالات|مقالات\s+أخرى|المزيد\s+من\s+مقالات)\s+(?:أخرى\s+)?للكاتب"
+)
+
+
+def _split_author_links(lines: list[str]) -> tuple[list[str], list[Residue]]:
+    """The last line cut before «مقالات أخرى للكاتب…» when that tail follows a sentence end."""
+    if not lines:
+        return lines, []
+    last = lines[-1]
+    match = None
+    for found in _AUTHOR_LINKS_RE.finditer(last):
+        match = found
+    if match is None:
+        return lines, []
+    head, tail = last[: match.start()].rstrip(), last[match.start() :].strip()
+    # Only after a finished sentence, and only as the tail: a sentence quoting the phrase stays.
+    if not head.rstrip(_CLOSERS_CHARS).endswith(tuple(".!?؟…")) or len(tail) > _MAX_TAIL_CHARS:
+        return lines, []
+    return [*lines[:-1], head], [Residue(text=tail, reason="author_links")]
+
+
+_CLOSERS_CHARS = "\"'»”’)]"
+_MAX_TAIL_CHARS = 600
+
+
+# --- trailing runs: series links, teasers of other stories --------------------------------------
+
+#: A series instalment link: «مذكرات فاتن حمامة (4): …», «… (الحلقة الأخيرة): …».
+_SERIES_LINK_RE = re.compile(r"^[^.:؟!]{3,60}\((?:\d{1,3}|[٠-٩]{1,3}|الحلقة [^()]{2,20})\)\s*[:：]")
+_MIN_RUN = 3
+_MAX_SERIES_CHARS = 140
+
+#: A teaser is the lead of another story: one self-contained paragraph of lead length ...
+_MIN_TEASER_CHARS = 80
+_MAX_TEASER_CHARS = 280
+#: ... that does not continue the text above it (connectives, anaphora) ...
+_CONNECTIVES = frozenset(
+    {
+        "ثم",
+        "كما",
+        "لكن",
+        "لكنّ",
+        "ولكن",
+        "أما",
+        "إلا",
+        "غير",
+        "بينما",
+        "لذلك",
+        "لذا",
+        "كذلك",
+        "حيث",
+        "إذ",
+        "بل",
+        "أيضا",
+        "أيضاً",
+        "بدوره",
+        "بدورها",
+        "عالميا",
+        "عالميًا",
+        "محليا",
+        "إضافة",
+        "بالإضافة",
+        "علاوة",
+        "يبقى",
+        "تجدر",
+    }
+)
+_ANAPHORA = frozenset({"هذه", "هذا", "ذلك", "تلك", "هؤلاء", "هذان", "هاتان", "الأخير", "الأخيرة"})
+#: ... and has the punctuation of running text (a label line "السعة: …" or a bullet has not).
+_LEAD_PUNCTUATION = frozenset("،.؟!")
+_BULLET_START_RE = re.compile(r"^(?:[-–—•*▪●·]|\d|[٠-٩])")
+#: The article itself keeps at least this many paragraphs: a short story is never eaten.
+_MIN_KEPT = 2
+
+
+def _is_series_link(line: str) -> bool:
+    """One link of a series list: a short instalment title with its number and a colon."""
+    return len(line) <= _MAX_SERIES_CHARS and _SERIES_LINK_RE.match(line) is not None
+
+
+def _continues(words: list[str]) -> bool:
+    """Whether a paragraph opens by continuing the text before it (connective or anaphora)."""
+    first = _TASHKEEL_RE.sub("", words[0])
+    # "و"/"ف" glued to a word of 3+ letters ("وقالت", "فإن"); "وصف" (to describe) is a verb.
+    if first[:1] in ("و", "ف") and len(first) >= 4:
+        return True
+    second = _TASHKEEL_RE.sub("", words[1]) if len(words) > 1 else ""
+    if (first, second) in _CONNECTIVE_PAIRS or (first == "في" and second in _IN_PHRASES):
+        return True
+    return first in _CONNECTIVES or any(w in _ANAPHORA for w in words[:3])
+
+
+#: Two-word openers that tie a paragraph to the one above: «من جهته»، «في المقابل» …
+_CONNECTIVE_PAIRS = frozenset(
+    ("من", second)
+    for second in (
+        "جهته",
+        "جهتها",
+        "جانبه",
+        "جانبها",
+        "ناحيته",
+        "ناحيتها",
+        "جهة",
+        "جانب",
+        "ناحية",
+        "ثم",
+    )
+)
+_IN_PHRASES = frozenset(
+    {"سياق", "المقابل", "الوقت", "حين", "غضون", "هذا", "هذه", "ذلك", "الأثناء", "الإطار", "السياق"}
+)
+
+
+def is_teaser(line: str) -> bool:
+    """Whether a paragraph has the shape of another story's lead (see :func:`split_residue`)."""
+    words = line.split()
+    if not words or not _MIN_TEASER_CHARS <= len(line) <= _MAX_TEASER_CHARS:
+        return False
+    if _BULLET_START_RE.match(line) or _LABEL_AT_START_RE.match(line):
+        return False
+    if not any(ch in _LEAD_PUNCTUATION for ch in line):
+        return False  # a title line (a timeline entry), not a teaser paragraph
+    return not _continues(words)
+
+
+_LABEL_AT_START_RE = re.compile(r"^(?:\S+\s+){0,3}?\S+[:：](?!\d)")
+
+
+_QUOTE_OPEN = tuple('"«“')
+_QUOTE_CLOSE = tuple('"»”')
+
+
+def _is_pull_quote(line: str) -> bool:
+    """A paragraph that is only a quotation (with an optional final mark), of teaser length."""
+    core = line.rstrip("؟?!.")
+    return (
+        len(line) <= _MAX_TEASER_CHARS
+        and line.startswith(_QUOTE_OPEN)
+        and core.endswith(_QUOTE_CLOSE)
+        and not any(q in core[1:-1] for q in _QUOTE_CLOSE + _QUOTE_OPEN)
+    )
+
+
+def _trailing_run(lines: list[str], test: Callable[[str], bool]) -> int:
+    """How many lines at the end of ``lines`` pass ``test``."""
+    run = 0
+    while run < len(lines) and test(lines[len(lines) - 1 - run]):
+        run += 1
+    return run
+
+
+def _split_trailing(lines: list[str]) -> tuple[list[str], list[Residue]]:
+    """Lines without the trailing furniture, series links and teaser runs (repeatedly)."""
+    kept = list(lines)
+    tail: list[Residue] = []
+    while True:
+        if kept and is_trailing_residue(kept[-1]):
+            wire = _TIME_STAMP_RE.match(kept[-1].strip()) or _key(kept[-1]) == "يتبع"
+            reason: ResidueReason = "wire_tail" if wire else "furniture"
+            tail.insert(0, Residue(text=kept.pop(), reason=reason))
+            continue
+        run = _trailing_run(kept, _is_series_link)
+        if run >= _MIN_RUN and len(kept) - run >= _MIN_KEPT:
+            tail[:0] = [Residue(text=t, reason="series_links") for t in kept[-run:]]
+            del kept[-run:]
+            continue
+        run = _trailing_run(kept, is_teaser)
+        if run >= _MIN_RUN:
+            # A pull quote heading the teasers («"لماذا …"؟») belongs to them.
+            while run < len(kept) and _is_pull_quote(kept[len(kept) - 1 - run]):
+                run += 1
+        if run >= _MIN_RUN and len(kept) - run >= _MIN_KEPT:
+            tail[:0] = [Residue(text=t, reason="teasers") for t in kept[-run:]]
+            del kept[-run:]
+            continue
+        return kept, tail
+
+
+def split_residue(lines: list[str]) -> tuple[list[str], list[Residue]]:
+    """The body lines without residue, and what was dropped with its reason, in source order.
+
+    Besides the page furniture of the module docstring: embedded-post signatures with their
+    tagged caption (anywhere), a «مقالات أخرى للكاتب» list glued to the last sentence, and, at
+    the end only, a run of at least three series links («… (4): …») or of at least three
+    teasers: paragraphs of lead length and lead shape (running-text punctuation, no bullet or
+    label, not opening with a connective or a demonstrative that would tie them to the text
+    above), as news sites append the leads of other stories. The article keeps two paragraphs.
+    """
+    kept, dropped = _split_page_furniture(lines)
+    kept, posts = _split_embedded_posts(kept)
+    kept, glued = _split_author_links(kept)
+    kept, tail = _split_trailing(kept)
+    residue = dropped + posts + glued + tail
+    position = _source_positions(lines, residue)
+    return kept, [residue[i] for i in sorted(range(len(residue)), key=position.__getitem__)]
+
+
+def _source_positions(lines: list[str], residue: list[Residue]) -> list[int]:
+    """Each residue's source line index, for listing it in source order (linear time)."""
+    free: dict[str, list[int]] = {}
+    for index in range(len(lines) - 1, -1, -1):
+        free.setdefault(lines[index], []).append(index)
+    # A piece cut from inside a line (the author's links) can only come from the last line.
+    return [free[r.text].pop() if free.get(r.text) else len(lines) - 1 for r in residue]
+
+
+def drop_residue(lines: list[str]) -> list[str]:
+    """The body lines without residue lines (see :func:`split_residue`)."""
+    return split_residue(lines)[0]
 
 
 def drop_leading_residue(lines: list[str]) -> list[str]:

@@ -64,7 +64,10 @@ def test_preview_shows_the_alert_and_every_section_as_a_reader_sees_it() -> None
     assert "اقرأ الخبر كاملاً" in out
     positions = [out.index(h) for h in SEED_HEADINGS]
     assert positions == sorted(positions)
-    assert "التعليقات" not in out
+    # The comments label is no article text: readers never see it, the editor sees it dropped.
+    readers, _, dropped = out.partition("== محذوف من المصدر / dropped as residue: 1 ==")
+    assert "التعليقات" not in readers
+    assert dropped.strip() == "[furniture] التعليقات"
     assert "<b>" not in out  # a person sees text, not markup
 
 
@@ -85,7 +88,9 @@ def test_preview_json_gives_the_exact_sendmessage_payloads() -> None:
         "published_at",
         "source",
         "tags",
+        "residue",
     }
+    assert article["residue"] == [{"text": "التعليقات", "reason": "furniture"}]
     assert data["messages"], "the full text needs at least one message"
     for message in data["messages"]:
         assert message["parse_mode"] == "HTML"

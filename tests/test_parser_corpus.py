@@ -14,10 +14,15 @@ from bot.parser import parse_bytes, parse_json, parse_text
 from tests.corpus_support import corpus_params
 from tests.parser_wordcheck import article_texts, line_words, text_words
 
-#: Lines each file is expected to lose as residue (all others must survive word for word):
-#: 09 a bare "اقرأ أيضاً:" label and the three related-story links under it; 27 the wire tail
-#: "// يتبع //" and its time stamp.
-EXPECTED_DROPPED: Mapping[str, int] = MappingProxyType({"09": 4, "27": 2})
+#: Pieces each file is expected to lose as residue (all others must survive word for word),
+#: read by hand: 06, 13 the five teasers of other stories at the end; 09 a bare "اقرأ أيضاً:"
+#: label and the three related-story links under it; 14 an embedded Instagram post (caption and
+#: signature) and a pull quote with five teasers; 15 an embedded post and five sports teasers;
+#: 22 «مقالات أخرى للكاتب…» glued to the last sentence; 23 the eight «مذكرات فاتن حمامة (N)»
+#: series links; 27 the wire tail "// يتبع //" and its time stamp.
+EXPECTED_DROPPED: Mapping[str, int] = MappingProxyType(
+    {"06": 5, "09": 4, "13": 5, "14": 7, "15": 7, "22": 1, "23": 8, "27": 2}
+)
 
 
 def _number(path: Path) -> str:
@@ -46,17 +51,23 @@ def test_corpus_article_parses_and_loses_only_residue_lines(path: Path) -> None:
     assert title_in[len(title_in) - len(title_out) :] == title_out
     assert (len(title_out) < len(title_in)) == article.breaking
 
-    # Every output line is an input line, in order; the rest are the expected residue lines.
-    dropped: list[list[str]] = []
-    remaining = iter(texts_out[1:])
-    expected = next(remaining, None)
+    # Every input line is an output line or a recorded residue (or an output line with a residue
+    # cut from its end), in order: nothing is lost, neither to readers nor to the record.
+    outputs = iter(texts_out[1:])
+    residues = iter([text_words(item.text) for item in article.residue])
+    expected, residue = next(outputs, None), next(residues, None)
     for words in lines_in[1:]:
         if words == expected:
-            expected = next(remaining, None)
+            expected = next(outputs, None)
+        elif words == residue:
+            residue = next(residues, None)
+        elif expected is not None and residue is not None and words == expected + residue:
+            expected, residue = next(outputs, None), next(residues, None)
         else:
-            dropped.append(words)
+            raise AssertionError(f"input line neither kept nor recorded: {' '.join(words)[:80]}")
     assert expected is None, "an output paragraph does not match any input line"
-    assert len(dropped) == EXPECTED_DROPPED.get(_number(path), 0), dropped
+    assert residue is None, "a recorded residue does not match any input line"
+    assert len(article.residue) == EXPECTED_DROPPED.get(_number(path), 0), article.residue
 
 
 @pytest.mark.parametrize("path", corpus_params(_number))
@@ -132,3 +143,31 @@ def test_corpus_23_brace_headline_is_kept(corpus_dir: Path) -> None:
     data = path.read_bytes()
     article = parse_bytes(data, max_bytes=len(data) + 1)
     assert article.title.startswith("{الشرق الأوسط} تنشر مذكرات فاتن حمامة")
+
+
+def _all_text(article_path: Path) -> str:
+    return "\n".join(article_texts(parse_text(article_path.read_text(encoding="utf-8")))[1:])
+
+
+@pytest.mark.parametrize(
+    ("number", "gone", "kept"),
+    [
+        # Under the Khashoggi timeline: another story's teaser; the last timeline entry stays.
+        ("06", "مصطفى النجار", "أنقرة تنفي تسليم واشنطن أي تسجيل"),
+        ("13", "لقد طفح الكيل", "على فكرة انا مع صلاح"),
+        ("14", "A post shared by", "وقالت يحيى إنه من الصعب"),
+        ("14", "أوماروسا", "اضطرت يحيى لمغادرة البلاد"),
+        ("15", "نيمار", "مؤسسة الترياتلون العالمية"),
+        ("22", "مقالات أخرى للكاتب", "وأن ترد كيدهم في نحورهم."),
+        ("23", "مذكرات فاتن حمامة (", "في انتظار فتى الأحلام"),
+    ],
+)
+def test_corpus_other_stories_do_not_reach_readers(
+    corpus_dir: Path, number: str, gone: str, kept: str
+) -> None:
+    path = next((corpus_dir / "articles").glob(f"{number}_*.txt"))
+    text = _all_text(path)
+    assert gone not in text
+    assert kept in text
+    article = parse_text(path.read_text(encoding="utf-8"))
+    assert any(gone in item.text for item in article.residue)
