@@ -356,6 +356,46 @@ async def test_a_failing_feed_stays_in_rotation_and_does_not_block_others(
     assert await store.articles.count() == 2
 
 
+async def test_backoff_restarts_from_the_interval_once_a_feed_recovers(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    interval = 0.05
+    body = (FEEDS_DIR / "rss_duplicates.xml").read_bytes()
+    url = feed_server.put("/flaky.xml", body, status=503)
+    metrics = Metrics()
+    poller = make_poller(store, http, [url], metrics=metrics, interval=interval, backoff_max=60)
+    delay_after = poller.options.delay_after
+
+    def polls(outcome: str) -> int:
+        return feed_polls(metrics, url, outcome)
+
+    def waiting() -> float | None:
+        """The wait the loop chose after its latest poll (set before it starts waiting)."""
+        name = "newsbot_feed_next_poll_delay_seconds"
+        return metrics.registry.get_sample_value(name, {"feed": url})
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(poller.run(stop))
+    try:
+        # The probes below are plain functions and the checks follow them without an await,
+        # so each check sees the poll counts and the chosen wait of the same moment.
+        await wait_for(lambda: polls("error") >= 4, what="four failed polls")
+        assert waiting() == delay_after(polls("error")) >= 8 * interval
+        feed_server.put("/flaky.xml", body)  # the feed is back
+        await wait_for(lambda: polls("ok") >= 1 and polls("not_modified") >= 2)
+        assert waiting() == interval
+        assert feed_server.statuses("/flaky.xml")[-3:] == [200, 304, 304]
+        # A failure after the recovery starts a new streak: its backoff starts again at the
+        # interval instead of carrying on from the old streak.
+        before = polls("error")
+        feed_server.put("/flaky.xml", body, status=503)
+        await wait_for(lambda: polls("error") > before, what="a failed poll after recovery")
+        assert waiting() == delay_after(polls("error") - before) < 8 * interval
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
 async def test_run_without_feeds_returns_at_once(store: Store, http: aiohttp.ClientSession) -> None:
     await asyncio.wait_for(make_poller(store, http, []).run(asyncio.Event()), 1)
 

@@ -159,6 +159,7 @@ class FeedPoller:
             result = await self.poll_once(url)
             errors = errors + 1 if result.outcome is PollOutcome.ERROR else 0
             delay = self.options.delay_after(errors)
+            self._metrics.feed_wait.labels(feed=url).set(delay)
             if errors:
                 logger.info(
                     "feed %s: next attempt in %.0fs (failure %d in a row)", url, delay, errors

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
@@ -92,6 +92,13 @@ class Metrics:
             "newsbot_feed_entries",
             "New feed entries by outcome: ingested, recorded (first poll), skipped, duplicate.",
             ["feed", "outcome"],
+            registry=r,
+        )
+        self.feed_wait = Gauge(
+            "newsbot_feed_next_poll_delay_seconds",
+            "Seconds each feed's loop waits after its latest poll: the interval while the feed "
+            "is healthy, the backoff after failures in a row.",
+            ["feed"],
             registry=r,
         )
         self.delivery_latency = Histogram(
