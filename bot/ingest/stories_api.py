@@ -39,11 +39,11 @@ def _story_error(exc: StoryError) -> ApiError:
 
 async def _text_field(request: web.Request, name: str, *, required: bool) -> str | None:
     """``{"<name>": "..."}`` or a text/plain body; ``None`` when optional and absent."""
-    limit = context_of(request).settings.api_max_bytes
+    settings = context_of(request).settings
     if not required and (request.content_length == 0 or not request.body_exists):
         return None  # no body at all (whatever Content-Type a client adds): nothing to say
     media = _content_type(request)
-    raw = await _read_body(request, limit)
+    raw = await _read_body(request, settings.api_max_bytes, settings.http_body_timeout)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -78,7 +78,7 @@ async def put_article(request: web.Request) -> web.Response:
     ctx = context_of(request)
     article_id = _article_id(request)
     media = _content_type(request)
-    data = await _read_body(request, ctx.settings.api_max_bytes)
+    data = await _read_body(request, ctx.settings.api_max_bytes, ctx.settings.http_body_timeout)
     try:
         done = await ctx.services.stories.correct_bytes(
             article_id, data, content_type=media, by=API_EDITOR
