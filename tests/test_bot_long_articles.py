@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 
 import pytest
@@ -121,11 +122,20 @@ async def test_other_readers_are_answered_while_a_huge_article_is_formatted(
     assert len(huge.model_dump_json().encode("utf-8")) > 1_000_000
 
     before = ARTICLE_TEXTS.formatted
-    bot.state.user_sends(LAYLA, f"/article {huge.id}")
-    await wait_for(lambda: _started(before), what="formatting started")
-    # Layla's article is being formatted now; Omar's /help must not wait for it.
-    [answer] = await bot.send(OMAR, "/help")
-    assert answer.text == help_message(is_admin=False).text
+    # The formatting thread is held busy until Omar is answered, so Layla's article is still
+    # being formatted however fast or loaded the machine is (no race on who finishes first).
+    hold = threading.Event()
+    busy = ARTICLE_TEXTS._thread().submit(hold.wait, 60)
+    try:
+        bot.state.user_sends(LAYLA, f"/article {huge.id}")
+        await wait_for(lambda: _started(before), what="formatting started")
+        # Layla's article is being formatted now; Omar's /help must not wait for it.
+        [answer] = await bot.send(OMAR, "/help")
+        assert answer.text == help_message(is_admin=False).text
+        assert bot.bot_messages(LAYLA) == []
+    finally:
+        hold.set()
+    assert busy.result() is True
 
     page = await bot.expect(LAYLA, ARTICLE_PAGE_SIZE, after=0)
     assert answer.seq < page[0].seq
