@@ -90,9 +90,11 @@ class BotHarness:
         """Everything the bot has said in a chat, oldest first."""
         return self.state.bot_messages(chat_id)
 
-    async def expect(self, chat_id: int, count: int, *, after: int) -> list[ChatMessage]:
+    async def expect(
+        self, chat_id: int, count: int, *, after: int, within: float = TIMEOUT
+    ) -> list[ChatMessage]:
         """Wait for ``count`` new bot messages in a chat beyond the first ``after``; return them."""
-        messages = await self.state.wait_for_bot_messages(chat_id, after + count, TIMEOUT)
+        messages = await self.state.wait_for_bot_messages(chat_id, after + count, within)
         return messages[after:]
 
     async def send(

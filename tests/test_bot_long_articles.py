@@ -137,7 +137,8 @@ async def test_other_readers_are_answered_while_a_huge_article_is_formatted(
         hold.set()
     assert busy.result() is True
 
-    page = await bot.expect(LAYLA, ARTICLE_PAGE_SIZE, after=0)
+    # A megabyte of article to format (slower still under coverage on a loaded machine).
+    page = await bot.expect(LAYLA, ARTICLE_PAGE_SIZE, after=0, within=90)
     assert answer.seq < page[0].seq
     assert _more(page[-1]) == more_of_article(huge.id, ARTICLE_PAGE_SIZE)
     total = len(format_article(huge))
