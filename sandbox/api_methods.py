@@ -184,15 +184,16 @@ class BotApi:
             raise bad_request("message to be replied not found")
         return None
 
+    def _mark_edited(self, chat_id: int, message: ChatMessage, now: int) -> None:
+        """Record an edit as Telegram shows it («edited», its date) and refresh the chat page."""
+        message.edited, message.edit_date = True, now
+        message.edit_count += 1
+        self.state.chat_log.touch(chat_id, message)
+
     async def edit_message_text(self, params: Params) -> object:
         """editMessageText: replace a bot message's text and keyboard."""
         state = self.state
-        if "inline_message_id" in params:
-            raise bad_request("MESSAGE_ID_INVALID (inline messages are not simulated)")
-        if "chat_id" not in params:
-            raise bad_request("chat_id is empty")
-        if "message_id" not in params:
-            raise bad_request("message identifier is not specified")
+        _check_edit_target(params)
         if "text" not in params or params["text"] == "":
             raise bad_request("message text is empty")
         parsed, markup = self._checked_content(params)
@@ -227,20 +228,13 @@ class BotApi:
                 params.get("parse_mode"),
             )
             old.entities, old.reply_markup, old.api = parsed.entities, markup or None, api
-            old.edited, old.edit_date = True, now
-            old.edit_count += 1
-            state.chat_log.touch(chat.id, old)
+            self._mark_edited(chat.id, old, now)
         return api
 
     async def edit_message_reply_markup(self, params: Params) -> object:
         """editMessageReplyMarkup: replace (or, without one, remove) a bot message's keyboard."""
         state = self.state
-        if "inline_message_id" in params:
-            raise bad_request("MESSAGE_ID_INVALID (inline messages are not simulated)")
-        if "chat_id" not in params:
-            raise bad_request("chat_id is empty")
-        if "message_id" not in params:
-            raise bad_request("message identifier is not specified")
+        _check_edit_target(params)
         markup = params.get("reply_markup")
         check_inline_keyboard(markup)
         chat = self._chat_for_send(params["chat_id"])
@@ -262,9 +256,7 @@ class BotApi:
         if markup:
             api["reply_markup"] = markup
         old.reply_markup, old.api = markup or None, api
-        old.edited, old.edit_date = True, now
-        old.edit_count += 1
-        state.chat_log.touch(chat.id, old)
+        self._mark_edited(chat.id, old, now)
         return api
 
     async def delete_message(self, params: Params) -> object:
@@ -361,3 +353,13 @@ class BotApi:
     async def trivially_true(self, params: Params) -> object:
         """close / logOut: nothing to do in a sandbox."""
         return True
+
+
+def _check_edit_target(params: Params) -> None:
+    """The message an edit names: a chat's message (inline messages are not simulated)."""
+    if "inline_message_id" in params:
+        raise bad_request("MESSAGE_ID_INVALID (inline messages are not simulated)")
+    if "chat_id" not in params:
+        raise bad_request("chat_id is empty")
+    if "message_id" not in params:
+        raise bad_request("message identifier is not specified")
