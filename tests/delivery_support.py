@@ -112,7 +112,11 @@ def engine_config(server: SandboxServer, **overrides: Any) -> DeliveryConfig:
         token=BOT_TOKEN,
         rate=200.0,
         max_in_flight=32,
-        claim_idle=1.0,
+        # A loaded machine stalls the event loop for seconds, and two workers of one test are
+        # both alive through it: neither may take the other's batches for abandoned. Tests of
+        # the takeover rules set their own (short) values.
+        claim_idle=15.0,
+        heartbeat_ttl=15.0,
         send_retries=2,
         retry_base=0.05,
         retry_cap=0.2,
