@@ -56,6 +56,17 @@ from formatters.replies import (
     unknown_command,
     unsubscribed,
 )
+from formatters.replies.stories import (
+    change_cancelled,
+    correction_done,
+    no_article_in_reply,
+    retraction_done,
+    story_parse_failed,
+    story_preview,
+    story_refused,
+    story_usage,
+    update_done,
+)
 from formatters.rtl import Direction, first_strong
 from handlers.admin import publish_source, rejected_field, text_after_command
 from handlers.errors import describe_update
@@ -99,6 +110,39 @@ def every_reply() -> list[OutgoingMessage]:
         plain_text_hint(),
         slow_down(),
         stats_message(StatsSnapshot(3, 1, 7, {"blocked": 2}, {"messages_sent": 9})),
+    ]
+    token = "A" * 22
+    for kind in ("correct", "update", "retract"):
+        messages += [story_usage(kind), no_article_in_reply(kind)]
+        messages += [
+            story_refused(kind, code, "abc123", limit=500)
+            for code in ("not_found", "retracted", "empty", "too_long", "unchanged", "busy", "?")
+        ]
+        messages += [
+            story_preview(
+                kind,
+                "abc123",
+                token,
+                title="عنوان <قديم>",
+                reached=r,
+                sending=s,
+                new_title="عنوان جديد",
+                changed=["title", "lead"],
+                text="نص & سبب",
+            )
+            for r in (None, 0, 300)
+            for s in (True, False)
+        ]
+    messages += [
+        story_parse_failed("نص المقال فارغ"),
+        story_parse_failed("…", invalid_field="url"),
+        correction_done("abc123", 2, changed=True, edits=300),
+        correction_done("abc123", 2, changed=False, edits=0),
+        update_done("abc123", 1, created=True, replies=300),
+        update_done("abc123", 1, created=False, replies=0),
+        retraction_done("abc123", created=True, edits=300),
+        retraction_done("abc123", created=False, edits=0),
+        change_cancelled(),
     ]
     return messages
 
