@@ -73,13 +73,15 @@ def replied_article(message: Message, bot_id: int) -> str | None:
 def target_and_text(message: Message, bot_id: int) -> tuple[str | None, str]:
     """The article meant (replied-to alert, else a leading id) and the rest of the text."""
     rest = text_after_command(message)
-    article_id = replied_article(message, bot_id)
-    if article_id is not None:
-        return article_id, rest
     first, _, tail = rest.partition("\n")
     head, _, more = first.strip().partition(" ")
+    after_id = "\n".join(part for part in (more.strip(), tail) if part)
+    article_id = replied_article(message, bot_id)
+    if article_id is not None:
+        # Replying and naming the same id as well: the id is no part of the text.
+        return article_id, after_id if head == article_id else rest
     if head and ARTICLE_ID_RE.match(head):
-        return head, "\n".join(part for part in (more.strip(), tail) if part)
+        return head, after_id
     return None, rest
 
 

@@ -289,6 +289,9 @@ async def test_bad_requests_get_clear_arabic_answers_and_no_button(bot: BotHarne
     [help_answer] = await bot.send(EDITOR, "/help")
     assert "لم أجد الخبر" in await refused(f"/update {UPDATE}", reply_to=help_answer.message_id)
     assert "أطول من المسموح" in await refused(f"/update {article_id} {'ح' * 2001}")
+    # Replying and naming the id as well: the id is not taken for the update's first word.
+    both = await _preview(bot, f"/update {article_id} {UPDATE}", reply_to=alert.message_id)
+    assert f"نص التحديث: {UPDATE}" in both.visible_text
     # An article that was never alerted: the preview says only the stored article changes.
     quiet = await bot.store.articles.save(
         Article(title="خبر لم يُنبَّه به", sections=[Section(paragraphs=["فقرة الخبر."])])
