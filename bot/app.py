@@ -30,6 +30,7 @@ from handlers import (
     reading,
     settings_menu,
     start,
+    stories,
     subscription,
 )
 from handlers import help as help_handler
@@ -74,6 +75,10 @@ def register_handlers(application: NewsApplication) -> None:
         (("help",), help_handler.show_help, _ANY_MESSAGE),
         (("stats",), admin.stats, _ANY_MESSAGE),
         (("publish",), admin.publish, _NEW_MESSAGE),
+        # New messages only, like /publish: an edited /correct is not a second request.
+        (("correct",), stories.correct, _NEW_MESSAGE),
+        (("update",), stories.update_story, _NEW_MESSAGE),
+        (("retract",), stories.retract, _NEW_MESSAGE),
     ]
     for names, callback, update_filter in command:
         application.add_handler(CommandHandler(names, callback, filters=update_filter))

@@ -3,7 +3,9 @@
 Embedded Redis in a fresh temporary directory, the local Telegram sandbox, the bot (PTB
 Application with a fake token) and a delivery worker; simulated readers subscribe, the seed
 article is ingested as breaking news, and the transcript shows the alert, a button press, the
-full text, then a ``/latest`` and a ``/search`` round. Without ``--once`` the sandbox chat page
+full text, a ``/latest`` and a ``/search`` round, then the editor correcting the alert and
+posting an update from Telegram (every reader's alert edited in place, the update replied
+under it). Without ``--once`` the sandbox chat page
 stays up so that a person can talk to the bot in the browser.
 """
 
@@ -27,7 +29,7 @@ from bot.runtime import Parts
 from config import Settings
 from formatters import article_page, format_article
 from formatters.callback_data import read_article
-from formatters.labels import READ_FULL_LABEL
+from formatters.labels import CONFIRM_LABEL, READ_FULL_LABEL
 from samples import seed_article_bytes
 from sandbox import ChatMessage
 
@@ -63,6 +65,17 @@ ROUTINE_ARTICLE = """افتتاح معرض الكتاب السنوي بمشار�
 افتتح معرض الكتاب السنوي أبوابه صباح اليوم بمشاركة مئات دور النشر، ويستمر عشرة أيام.
 """
 
+#: The editor's correction of the seed headline ("warns of America abandoning", not "with").
+CORRECTED_HEADLINE = "بايدن يحذر نتنياهو من تخلي أمريكا عن إسرائيل بعد اغتيال إسماعيل هنية"
+#: The update the editor posts under the seed alert.
+SEED_UPDATE = "البيت الأبيض: الرئيس بايدن يجري اتصالاً جديداً مع نتنياهو مساء اليوم."
+
+
+def corrected_seed() -> str:
+    """The seed article as the editor sends it again: the whole text, the headline fixed."""
+    _, _, body = seed_article_bytes().decode("utf-8").partition("\n")
+    return f"عاجل| {CORRECTED_HEADLINE}\n{body}"
+
 
 def render(messages: list[ChatMessage]) -> str:
     """Messages as a reader sees them: text, buttons as ``[ label ]``, separators between."""
@@ -87,9 +100,15 @@ class DemoScript:
         self.out(f"\n══ {title} ══")
 
     async def say(
-        self, reader: DemoReader, text: str, *, chat: DemoReader | None = None, expect: int = 1
+        self,
+        reader: DemoReader,
+        text: str,
+        *,
+        chat: DemoReader | None = None,
+        expect: int = 1,
+        reply_to: ChatMessage | None = None,
     ) -> list[ChatMessage]:
-        """``reader`` writes ``text`` (in ``chat``, else privately); wait for the answers."""
+        """``reader`` writes ``text`` (in ``chat``, else privately, ``reply_to`` a message)."""
         where = chat or reader
         before = len(self.state.bot_messages(where.chat_id))
         chat_type = "private" if where is reader else "group"
@@ -98,6 +117,7 @@ class DemoScript:
             text,
             chat_id=where.chat_id,
             chat_type=chat_type,  # type: ignore[arg-type]
+            reply_to_message_id=reply_to.message_id if reply_to is not None else None,
         )
         messages = await self.state.wait_for_bot_messages(
             where.chat_id, before + expect, STEP_TIMEOUT
@@ -134,6 +154,26 @@ class DemoScript:
             await asyncio.sleep(POLL_SECONDS)
         raise TimeoutError(f"alert {alert_id} not delivered within {STEP_TIMEOUT}s")
 
+    async def actions_done(self, alert_id: str, count: int) -> AlertStatus:
+        """Wait until the alert's first ``count`` corrections/updates reached every chat."""
+        reader = self.stack.services.delivery
+        for _ in range(int(STEP_TIMEOUT / POLL_SECONDS)):
+            status = await reader.alert_status(alert_id)
+            actions = status.actions if status is not None else []
+            if len(actions) >= count and all(a.state == "done" for a in actions[:count]):
+                return actions[count - 1]
+            await asyncio.sleep(POLL_SECONDS)
+        raise TimeoutError(f"alert {alert_id}: action {count} not done within {STEP_TIMEOUT}s")
+
+    def alert_in(self, reader: DemoReader, article_id: str) -> ChatMessage | None:
+        """The reader's alert of an article (the bot's message with its read button)."""
+        for message in self.state.bot_messages(reader.chat_id):
+            if message.reply_to_message_id is None and (
+                read_article(article_id) in message.callback_data()
+            ):
+                return message
+        return None
+
     def received(self, readers: tuple[DemoReader, ...], callback_data: str) -> list[str]:
         """The names of the readers whose last message carries this button."""
         names = []
@@ -153,7 +193,7 @@ class DemoScript:
         self.section("١. الاشتراك / readers subscribe")
         self.out(f"👤 {LAYLA.name}: /start")
         self.out(render(await self.say(LAYLA, "/start")))
-        for reader in (OMAR, HUDA):
+        for reader in (OMAR, HUDA, EDITOR):
             await self.say(reader, "/start")
             self.out(f"👤 {reader.name}: /start  ✓")
         await self.say(LAYLA, "/start", chat=GROUP)
@@ -194,8 +234,55 @@ class DemoScript:
         self.out(f"👤 {OMAR.name}: /search اسماعيل هنيه")
         self.out(render(await self.say(OMAR, "/search اسماعيل هنيه")))
 
+        await self.living_story(seed.id, (*everyone, EDITOR))
         await self.operations(status.alert_id)
         return status
+
+    async def living_story(self, article_id: str, readers: tuple[DemoReader, ...]) -> None:
+        """The editor corrects the delivered alert, then posts an update, from Telegram."""
+        state = self.state
+        self.section(f"٧. {EDITOR.name} يصحح العنوان / the editor corrects the alert in Telegram")
+        alert = self.alert_in(EDITOR, article_id)
+        if alert is None:
+            raise RuntimeError("the editor did not receive the seed alert")
+        self.out(f"👤 {EDITOR.name} (↩️ ردّاً على التنبيه): /correct عاجل| {CORRECTED_HEADLINE} …")
+        [preview] = await self.say(EDITOR, f"/correct\n{corrected_seed()}", reply_to=alert)
+        self.out(render([preview]))
+        notice, _ = await self.press(EDITOR, preview, preview.callback_data()[0], expect=0)
+        self.out(f"👤 {EDITOR.name}: [ {CONFIRM_LABEL} ]   ⇐ {notice}")
+        action = await self.actions_done(article_id, 1)
+        edited = [r for r in readers if (m := self.alert_in(r, article_id)) and m.edited]
+        names = "، ".join(r.name for r in edited)
+        self.out(f"✏️ alert edited in place ({action.edited} chats): {names}")
+        shown = self.alert_in(LAYLA, article_id)
+        if shown is not None:
+            self.out(render([shown]) + "\n(معدلة)")
+
+        self.section(f"٨. {EDITOR.name} ينشر تحديثاً / an update, replied under every alert")
+        self.out(f"👤 {EDITOR.name} (↩️ ردّاً على التنبيه): /update {SEED_UPDATE}")
+        [preview] = await self.say(EDITOR, f"/update {SEED_UPDATE}", reply_to=alert)
+        self.out(render([preview]))
+        notice, _ = await self.press(EDITOR, preview, preview.callback_data()[0], expect=0)
+        self.out(f"👤 {EDITOR.name}: [ {CONFIRM_LABEL} ]   ⇐ {notice}")
+        action = await self.actions_done(article_id, 2)
+        got = []
+        for reader in readers:
+            original = self.alert_in(reader, article_id)
+            replies = [
+                m
+                for m in state.bot_messages(reader.chat_id)
+                if original is not None and m.reply_to_message_id == original.message_id
+            ]
+            if replies:
+                got.append(reader.name)
+        self.out(f"🔄 update replied under the alert ({action.sent} chats): {'، '.join(got)}")
+        layla = self.alert_in(LAYLA, article_id)
+        reply = [
+            m
+            for m in state.bot_messages(LAYLA.chat_id)
+            if layla is not None and m.reply_to_message_id == layla.message_id
+        ]
+        self.out(f"↩️ ردّاً على: {CORRECTED_HEADLINE}\n" + render(reply[-1:]))
 
     async def operations(self, alert_id: str) -> None:
         """What the newsroom and operations see over HTTP: the API, /readyz and /metrics."""
@@ -203,7 +290,7 @@ class DemoScript:
         base = f"http://{runtime.settings.api_host}:{runtime.api_port}"
         token = runtime.settings.api_token
         headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
-        self.section("٧. الواجهة البرمجية والمراقبة / newsroom API, /readyz, /metrics")
+        self.section("٩. الواجهة البرمجية والمراقبة / newsroom API, /readyz, /metrics")
         async with aiohttp.ClientSession(base, headers=headers) as http:
             async with http.get(f"/api/alerts/{alert_id}") as resp:
                 alert = await resp.json()

@@ -231,3 +231,18 @@ class Subscriber(BaseModel):
     active: bool = True
     subscribed_at: datetime | None = None
     inactive_reason: str | None = None
+
+
+class PendingChange(BaseModel):
+    """An editor's correction, update or retraction from Telegram, waiting for «تأكيد».
+
+    ``owner`` is the Telegram user who asked for it: only their press runs it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["correct", "update", "retract"]
+    article_id: ArticleId
+    owner: int
+    #: The new version's text (correct), the update's text, or the retraction's reason.
+    text: str | None = None

@@ -11,14 +11,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
-from bot.models import Article, StoryState, StoryUpdate
+from bot.models import (
+    MAX_REASON_CHARS,
+    MAX_UPDATE_CHARS,
+    Article,
+    PendingChange,
+    StoryState,
+    StoryUpdate,
+)
+from bot.parser import ParseError
 from bot.pipeline import parse_bytes_off_loop
-from bot.store import Store
-from bot.store.stories import StoryError
+from bot.store import Store, Taken
+from bot.store.stories import StoryError, changed_fields, merged_version
 
 logger = logging.getLogger(__name__)
+
+#: Seconds an editor's confirmation button stays valid: long enough to reread the preview,
+#: short enough that a forgotten one is not pressed by accident a day later.
+CONFIRM_TTL_SECONDS = 600
+
+ChangeKind = Literal["correct", "update", "retract"]
 
 
 class QueuedAction(Protocol):
@@ -37,6 +51,18 @@ class QueuedAction(Protocol):
         """How many chats the alert had reached when the action was queued."""
 
 
+class AlertReached(Protocol):
+    """How far an alert got (``bot.delivery.stories.AlertReach``)."""
+
+    @property
+    def chats(self) -> int:
+        """The chats the alert reached so far."""
+
+    @property
+    def sending(self) -> bool:
+        """Whether the alert is still being sent."""
+
+
 class StoryPublisher(Protocol):
     """The delivery engine's side (``bot.delivery.stories.DeliveryStories``)."""
 
@@ -50,6 +76,10 @@ class StoryPublisher(Protocol):
 
     async def update(self, article: Article, update: StoryUpdate) -> QueuedAction:
         """Queue an update as a reply under every delivered alert."""
+        ...
+
+    async def reach(self, alert_id: str) -> AlertReached | None:
+        """The chats an alert reached so far; ``None`` when never alerted."""
         ...
 
 
@@ -90,6 +120,42 @@ class Retraction:
     edits_queued: int
     action_id: str | None = None
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A change held for the editor's confirmation, and what it will do.
+
+    ``title`` is the headline now; ``new_title`` and ``changed`` describe a correction;
+    ``reach`` is ``None`` when the article was never alerted (only the stored article changes).
+    """
+
+    token: str
+    change: PendingChange
+    title: str
+    reach: AlertReached | None
+    new_title: str | None = None
+    changed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """A confirmed change and what the desk did with it."""
+
+    change: PendingChange
+    result: Correction | UpdatePosted | Retraction
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A confirmed change the desk could not make (retracted meanwhile, text refused...)."""
+
+    change: PendingChange
+    error: StoryError | ParseError
+
+
+def _norm_lines(text: str) -> str:
+    return "\n".join(line.strip() for line in text.strip().splitlines() if line.strip())
 
 
 class StoryDesk:
@@ -145,3 +211,71 @@ class StoryDesk:
         queued = await self._publisher.retract(article_id, done.story.retraction.reason)
         edits = queued.chats if queued.action_id else 0
         return Retraction(done.article, done.story, done.created, edits, queued.action_id)
+
+    # Changes asked for in Telegram, run on confirmation ---------------------------------------
+    async def propose(
+        self, kind: ChangeKind, article_id: str, text: str | None, *, owner: int
+    ) -> Proposal:
+        """Check a change and hold it for ``owner``'s confirmation; nothing changes yet.
+
+        Raises ``StoryError`` (``not_found``, ``retracted``, ``empty``, ``too_long``,
+        ``unchanged``) or ``ParseError`` (a new version the parser refuses).
+        """
+        view = await self._store.stories.view(article_id)
+        if view is None:
+            raise StoryError("not_found", f"no article with id {article_id!r}")
+        if view.story.retracted:
+            raise StoryError("retracted", f"article {article_id!r} was retracted")
+        text = _norm_lines(text or "")
+        new_title: str | None = None
+        changed: list[str] = []
+        if kind == "correct":
+            if not text:
+                raise StoryError("empty", "the correction has no text")
+            new = await parse_bytes_off_loop(
+                text.encode("utf-8"), max_bytes=self._max_bytes, breaking=view.article.breaking
+            )
+            changed = changed_fields(view.article, merged_version(view.article, new))
+            if not changed:
+                raise StoryError("unchanged", "the new version says what the article says")
+            new_title = new.title
+        elif kind == "update":
+            if not text:
+                raise StoryError("empty", "the update has no text")
+            if len(text) > MAX_UPDATE_CHARS:
+                raise StoryError("too_long", f"the update is longer than {MAX_UPDATE_CHARS}")
+        elif len(" ".join(text.split())) > MAX_REASON_CHARS:
+            raise StoryError("too_long", f"the reason is longer than {MAX_REASON_CHARS}")
+        reach = await self._publisher.reach(article_id)
+        change = PendingChange(kind=kind, article_id=article_id, owner=owner, text=text or None)
+        token = await self._store.pending.hold(change, CONFIRM_TTL_SECONDS)
+        logger.info("%s of article %s held for editor %s", kind, article_id, owner)
+        return Proposal(token, change, view.article.title, reach, new_title, changed)
+
+    async def confirm(self, token: str, user_id: int) -> Confirmed | Refused | Taken:
+        """Run the change behind ``token`` if ``user_id`` asked for it; at most once."""
+        change = await self._store.pending.take(token, user_id)
+        if isinstance(change, Taken):
+            return change
+        by = f"telegram:{user_id}"
+        result: Correction | UpdatePosted | Retraction
+        try:
+            if change.kind == "correct":
+                data = (change.text or "").encode("utf-8")
+                result = await self.correct_bytes(change.article_id, data, by=by)
+            elif change.kind == "update":
+                result = await self.update(change.article_id, change.text or "", by=by)
+            else:
+                result = await self.retract(change.article_id, change.text, by=by)
+        except (StoryError, ParseError) as exc:
+            # Something changed since the preview (retracted meanwhile...): say so, run nothing.
+            logger.info("confirmed %s of %s refused: %s", change.kind, change.article_id, exc)
+            return Refused(change, exc)
+        return Confirmed(change, result)
+
+    async def cancel(self, token: str, user_id: int) -> PendingChange | Taken:
+        """Drop the change behind ``token`` (its owner only) without running it."""
+        change = await self._store.pending.take(token, user_id)
+        if not isinstance(change, Taken):
+            logger.info("%s of article %s cancelled", change.kind, change.article_id)
+        return change

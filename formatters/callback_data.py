@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,6 +17,10 @@ _MORE_PREFIX = "m:"
 #: The highest part index a «more» button may carry (a 1 MB article has about 120 parts).
 MAX_PART = 99_999
 _DEEP_LINK_PREFIX = "a_"
+_CONFIRM_PREFIX = "c:"
+_CANCEL_PREFIX = "x:"
+#: A pending change's token (``bot.store.pending``: URL-safe base64 of random bytes).
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,23 @@ class MoreOfArticle:
     kind: Literal["more"] = "more"
 
 
-CallbackAction = ReadArticle | SetPreference | MoreOfArticle
+@dataclass(frozen=True)
+class ConfirmChange:
+    """An editor confirmed the correction, update or retraction held under ``token``."""
+
+    token: str
+    kind: Literal["confirm"] = "confirm"
+
+
+@dataclass(frozen=True)
+class CancelChange:
+    """An editor cancelled the change held under ``token``."""
+
+    token: str
+    kind: Literal["cancel"] = "cancel"
+
+
+CallbackAction = ReadArticle | SetPreference | MoreOfArticle | ConfirmChange | CancelChange
 
 
 def read_article(article_id: str) -> str:
@@ -59,6 +80,16 @@ def more_of_article(article_id: str, part: int) -> str:
 def set_preference(preference: Preference) -> str:
     """Callback data for a settings button."""
     return _PREF_PREFIX + preference.value
+
+
+def confirm_change(token: str) -> str:
+    """Callback data of the «تأكيد» button of an editor's change."""
+    return _CONFIRM_PREFIX + token
+
+
+def cancel_change(token: str) -> str:
+    """Callback data of the «إلغاء» button of an editor's change."""
+    return _CANCEL_PREFIX + token
 
 
 def deep_link_payload(article_id: str) -> str:
@@ -84,6 +115,10 @@ def parse_callback(data: str | None) -> CallbackAction | None:
         if not ARTICLE_ID_RE.match(article_id) or not _is_part(part):
             return None
         return MoreOfArticle(article_id, int(part))
+    for prefix, action in ((_CONFIRM_PREFIX, ConfirmChange), (_CANCEL_PREFIX, CancelChange)):
+        if data.startswith(prefix):
+            token = data[len(prefix) :]
+            return action(token) if _TOKEN_RE.match(token) else None
     if data.startswith(_PREF_PREFIX):
         try:
             return SetPreference(Preference(data[len(_PREF_PREFIX) :]))

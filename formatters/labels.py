@@ -24,6 +24,9 @@ RETRACTION_REASON_LABEL = "السبب:"
 UPDATE_MARKER = "🔄 تحديث |"
 #: Heading of the updates at the end of the full article.
 UPDATES_HEADING = "🔄 تحديثات"
+#: Buttons under an editor's correction, update or retraction preview.
+CONFIRM_LABEL = "تأكيد"
+CANCEL_LABEL = "إلغاء"
 #: Shown by the headline list when there is nothing to list.
 NO_NEWS_TEXT = "لا توجد أخبار لعرضها حالياً."
 

@@ -1,4 +1,4 @@
-"""Inline-button presses: read-article buttons and settings choices; forged data gets a notice."""
+"""Inline-button presses: read buttons, settings, editors' confirmations; forged data: a notice."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from bot.context import NewsContext
 from bot.models import ChatKind
 from formatters import article_page
 from formatters.callback_data import (
+    CancelChange,
+    ConfirmChange,
     MoreOfArticle,
     ReadArticle,
     SetPreference,
@@ -28,6 +30,7 @@ from formatters.replies.reading import (
 from handlers.articles import article_text
 from handlers.replies import chat_kind, send_messages
 from handlers.settings_menu import choose_preference
+from handlers.stories import cancel_change, confirm_change
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +55,10 @@ async def on_button(update: Update, context: NewsContext) -> None:
         await read_article(query, action.article_id, context, update)
     elif isinstance(action, MoreOfArticle):
         await read_article(query, action.article_id, context, update, start=action.part)
+    elif isinstance(action, ConfirmChange):
+        await confirm_change(query, action.token, update, context)
+    elif isinstance(action, CancelChange):
+        await cancel_change(query, action.token, update, context)
 
 
 async def read_article(

@@ -16,7 +16,16 @@ from bot.models import ChatKind, Preference, SubscribeResult
 from bot.parser import ParseError
 from bot.redaction import redact
 from formatters import validate_html, visible_text
-from formatters.callback_data import SetPreference, deep_link_url, parse_callback, parse_deep_link
+from formatters.callback_data import (
+    CancelChange,
+    ConfirmChange,
+    SetPreference,
+    cancel_change,
+    confirm_change,
+    deep_link_url,
+    parse_callback,
+    parse_deep_link,
+)
 from formatters.message import OutgoingMessage
 from formatters.replies import (
     LRM,
@@ -55,6 +64,22 @@ from formatters.replies import (
     subscribed,
     unknown_command,
     unsubscribed,
+)
+from formatters.replies.stories import (
+    change_cancelled,
+    correction_done,
+    no_article_in_reply,
+    notice_change_cancelled,
+    notice_change_done,
+    notice_change_missing,
+    notice_change_not_yours,
+    notice_editors_only,
+    retraction_done,
+    story_parse_failed,
+    story_preview,
+    story_refused,
+    story_usage,
+    update_done,
 )
 from formatters.rtl import Direction, first_strong
 from handlers.admin import publish_source, rejected_field, text_after_command
@@ -99,6 +124,39 @@ def every_reply() -> list[OutgoingMessage]:
         plain_text_hint(),
         slow_down(),
         stats_message(StatsSnapshot(3, 1, 7, {"blocked": 2}, {"messages_sent": 9})),
+    ]
+    token = "A" * 22
+    for kind in ("correct", "update", "retract"):
+        messages += [story_usage(kind), no_article_in_reply(kind)]
+        messages += [
+            story_refused(kind, code, "abc123", limit=500)
+            for code in ("not_found", "retracted", "empty", "too_long", "unchanged", "busy", "?")
+        ]
+        messages += [
+            story_preview(
+                kind,
+                "abc123",
+                token,
+                title="عنوان <قديم>",
+                reached=r,
+                sending=s,
+                new_title="عنوان جديد",
+                changed=["title", "lead"],
+                text="نص & سبب",
+            )
+            for r in (None, 0, 300)
+            for s in (True, False)
+        ]
+    messages += [
+        story_parse_failed("نص المقال فارغ"),
+        story_parse_failed("…", invalid_field="url"),
+        correction_done("abc123", 2, changed=True, edits=300),
+        correction_done("abc123", 2, changed=False, edits=0),
+        update_done("abc123", 1, created=True, replies=300),
+        update_done("abc123", 1, created=False, replies=0),
+        retraction_done("abc123", created=True, edits=300),
+        retraction_done("abc123", created=False, edits=0),
+        change_cancelled(),
     ]
     return messages
 
@@ -155,8 +213,22 @@ def test_callback_notices_fit_telegrams_200_characters() -> None:
         preference_saved(Preference.ALL),
         notice_admins_only(ChatKind.SUPERGROUP),
         notice_admins_only(ChatKind.CHANNEL),
+        notice_change_done(),
+        notice_change_cancelled(),
+        notice_change_missing(),
+        notice_change_not_yours(),
+        notice_editors_only(),
     ):
         assert 0 < len(notice) <= 200
+
+
+def test_confirmation_buttons_carry_only_a_token_and_forged_ones_are_refused() -> None:
+    token = "Zx_-" * 5 + "ab"  # 22 characters, as bot.store.pending issues them
+    assert parse_callback(confirm_change(token)) == ConfirmChange(token)
+    assert parse_callback(cancel_change(token)) == CancelChange(token)
+    assert len(confirm_change("A" * 43).encode()) <= 64
+    for forged in ("c:", "c:short", "c:" + "A" * 44, "c:" + "A" * 21 + "!", "x:" + "ت" * 22):
+        assert parse_callback(forged) is None, forged
 
 
 def test_command_menus_are_arabic_and_valid_for_set_my_commands() -> None:
@@ -165,7 +237,9 @@ def test_command_menus_are_arabic_and_valid_for_set_my_commands() -> None:
         assert 3 <= len(info.description) <= 256
         assert any(unicodedata.bidirectional(ch) == "AL" for ch in info.description)
     assert {c.name for c in public_commands()} < {c.name for c in admin_commands()}
-    assert "publish" not in {c.name for c in public_commands()}
+    editors_only = {"publish", "stats", "correct", "update", "retract"}
+    assert editors_only <= {c.name for c in admin_commands()}
+    assert not editors_only & {c.name for c in public_commands()}
 
 
 def test_help_shows_editor_commands_to_admins_only() -> None:

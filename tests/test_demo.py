@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import run_demo
+from bot.demo import CORRECTED_HEADLINE, SEED_UPDATE, run_demo
 from config import Settings
 
 SEED_HEADINGS = (
@@ -50,9 +50,24 @@ async def test_demo_once_prints_alert_button_and_full_text(
 
     latest = transcript.split("٥. /latest", 1)[1].split("٦.", 1)[0]
     assert latest.index("بايدن يحذر") < latest.index("افتتاح معرض الكتاب")
-    search = transcript.split("٦. /search", 1)[1]
+    search = transcript.split("٦. /search", 1)[1].split("٧.", 1)[0]
     assert "بايدن يحذر نتنياهو" in search and "معرض الكتاب" not in search
-    assert "4 sent, 0 blocked, 0 failed" in transcript
+
+    # The editor corrects the delivered alert from Telegram: everybody's alert is edited in
+    # place to the corrected headline, marked as corrected, and nobody got a second alert.
+    readers = "ليلى، عمر، هدى، غرفة الأخبار، المحرر"
+    correction = transcript.split("٧.", 1)[1].split("٨.", 1)[0]
+    assert "[ تأكيد ]" in correction and "تم التنفيذ" in correction
+    assert f"✏️ alert edited in place (5 chats): {readers}" in correction
+    edited = correction.split("alert edited in place", 1)[1]
+    assert f"🔴 عاجل | {CORRECTED_HEADLINE}" in edited and "✏️ تصحيح" in edited
+    assert "(معدلة)" in edited and "نتنياهو بتخلي" not in edited
+    # ...then posts an update: a reply under every reader's alert.
+    update = transcript.split("٨.", 1)[1].split("٩.", 1)[0]
+    assert f"🔄 update replied under the alert (5 chats): {readers}" in update
+    replied = update.split("update replied under the alert", 1)[1]
+    assert "🔄 تحديث |" in replied and SEED_UPDATE in replied
+    assert "5 sent, 0 blocked, 0 failed" in transcript
     # The production data directory stays untouched: the demo's Redis lives in a temp dir.
     assert not (tmp_path / "data").exists()
 

@@ -141,6 +141,14 @@ class ActionQueued:
     chats: int = 0
 
 
+@dataclass(frozen=True)
+class AlertReach:
+    """How far an alert got: the chats it reached so far, and whether it is still being sent."""
+
+    chats: int
+    sending: bool
+
+
 class DeliveryStories:
     """The engine's side of living stories: revisions of an alert and its actions."""
 
@@ -198,6 +206,15 @@ class DeliveryStories:
             return ActionQueued(alerted=True)
         logger.info("alert %s: update %d queued (%s)", alert_id, update.number, action_id)
         return ActionQueued(alerted=True, action_id=action_id, chats=int(result[1]))
+
+    async def reach(self, alert_id: str) -> AlertReach | None:
+        """The chats an alert reached so far; ``None`` when the article was never alerted."""
+        raw = await self._redis.hmget(self._keys.alert(alert_id), ["kind", "sent", "state"])
+        kind, sent, state = raw
+        if state is None or (kind is not None and as_text(kind) != UnitKind.ALERT.value):
+            return None
+        chats = int(as_text(sent)) if sent is not None else 0
+        return AlertReach(chats=chats, sending=as_text(state) != "done")
 
     async def _priority(self, alert_id: str) -> Priority | None:
         """The alert's priority, or ``None`` when the article was never alerted."""

@@ -10,6 +10,7 @@ from bot.models import Audience, SubscribeResult  # re-exported: callers import 
 from bot.store.articles import ArticleStore, SaveResult
 from bot.store.feeds import FeedState, FeedStore
 from bot.store.keys import Keys
+from bot.store.pending import PendingStore, Taken
 from bot.store.stats import StatsStore
 from bot.store.stories import ArticleView, StoryError, StoryStore
 from bot.store.subscribers import SubscriberStore
@@ -26,6 +27,7 @@ class Store:
     subscribers: SubscriberStore
     stats: StatsStore
     feeds: FeedStore
+    pending: PendingStore
 
     @classmethod
     def create(cls, redis: Redis, namespace: str = "newsbot") -> Store:
@@ -40,6 +42,7 @@ class Store:
             subscribers=SubscriberStore(redis, keys),
             stats=StatsStore(redis, keys),
             feeds=FeedStore(redis, keys),
+            pending=PendingStore(redis, keys),
         )
 
 
@@ -50,6 +53,7 @@ __all__ = [
     "FeedState",
     "FeedStore",
     "Keys",
+    "PendingStore",
     "SaveResult",
     "StatsStore",
     "Store",
@@ -57,4 +61,5 @@ __all__ = [
     "StoryStore",
     "SubscribeResult",
     "SubscriberStore",
+    "Taken",
 ]

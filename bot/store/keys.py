@@ -15,6 +15,11 @@ class Keys:
 
     ns: str = "newsbot"
 
+    # Editors' changes waiting for confirmation -----------------------------------------------
+    def pending_change(self, token: str) -> str:
+        """Hash (``owner``, ``change``) of an editor's change awaiting «تأكيد» (expires)."""
+        return f"{self.ns}:pending_change:{token}"
+
     # Articles -----------------------------------------------------------------------------
     def article(self, article_id: str) -> str:
         """JSON of one article."""

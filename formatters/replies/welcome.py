@@ -41,6 +41,9 @@ def admin_commands() -> list[CommandInfo]:
         *public_commands(),
         CommandInfo("publish", "نشر خبر (بالرد على رسالة أو بكتابة النص بعد الأمر)"),
         CommandInfo("stats", "إحصاءات المشتركين والأخبار والتنبيهات"),
+        CommandInfo("correct", "تصحيح خبر منشور في كل المحادثات (بالرد على تنبيهه)"),
+        CommandInfo("update", "إضافة تحديث يصل ردّاً تحت تنبيه الخبر"),
+        CommandInfo("retract", "سحب خبر منشور مع ذكر السبب"),
     ]
 
 
@@ -108,6 +111,10 @@ def help_message(*, is_admin: bool = False) -> OutgoingMessage:
             f"• نشر خبر: ردّ على رسالة الخبر بالأمر {command('publish')}، "
             "أو اكتب النص في الأسطر التالية للأمر.",
             f"• الإحصاءات: {command('stats')}",
+            f"• تصحيح خبر: ردّ على تنبيهه بالأمر {command('correct')} ثم النص المصحح كاملاً.",
+            f"• تحديث خبر: ردّ على تنبيهه بالأمر {command('update')} ثم نص التحديث.",
+            f"• سحب خبر: ردّ على تنبيهه بالأمر {command('retract')} ومعه السبب.",
+            "يُعرض عليك ما سيحدث أولاً، ولا يُنفَّذ إلا بزر «تأكيد».",
         ]
     return lines_message(*lines)
 
