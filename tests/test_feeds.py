@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 
@@ -415,3 +416,76 @@ async def test_redis_outage_is_a_failed_poll_not_a_crash(
         assert result.error == "Redis unavailable: ConnectionError"
     finally:
         await dead.aclose()
+
+
+BILLION_LAUGHS_FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE rss [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;"><!ENTITY lol9 "&lol2;&lol2;">]>
+<rss version="2.0"><channel><title>خلاصة معطوبة</title>
+{items}
+</channel></rss>"""
+LOL_ITEM = (
+    "<item><title>عاجل | &lol9;</title><guid>lol</guid><description>&lol9;</description></item>"
+)
+TYPO_ITEM = (
+    "<item><title>ارتفاع أسعار الوقود</title><guid>typo</guid>"
+    "<description>قررت الحكومة رفع الأسعار &notanentity; اعتباراً من الغد.</description></item>"
+)
+GOOD_ITEM = (
+    "<item><title>عاجل | انفجار في مستودع بالميناء</title><guid>port</guid>"
+    "<description>التفاصيل &amp; الصور بعد قليل &quot;مصدر&quot;.</description></item>"
+)
+
+
+async def test_entries_with_undefined_entities_in_a_malformed_feed_never_alert(
+    store: Store,
+    feed_server: FeedServer,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = feed_server.put("/lol.xml", rss("خلاصة معطوبة", []))
+    metrics = Metrics()
+    poller = make_poller(store, http, [url], metrics=metrics)
+    assert (await poller.poll_once(url)).first_poll
+    items = LOL_ITEM + TYPO_ITEM + GOOD_ITEM
+    feed_server.put("/lol.xml", BILLION_LAUGHS_FEED.format(items=items).encode())
+    with caplog.at_level(logging.WARNING, logger="bot.ingest.feeds"):
+        result = await poller.poll_once(url)
+    # The feed's intact item alerts; the two whose text lost an entity are skipped and said so.
+    assert result.outcome is PollOutcome.OK and result.skipped == 2
+    assert len(result.ingested) == len(result.alerts) == 1
+    assert await alert_jobs(store, "breaking") == 1
+    titles = [a.title for a in await store.articles.latest(10)]
+    assert titles == ["انفجار في مستودع بالميناء"]
+    port = await store.articles.get(result.ingested[0])
+    assert port is not None and port.paragraphs() == ['التفاصيل & الصور بعد قليل "مصدر".']
+    malformed = metrics.registry.get_sample_value(
+        "newsbot_feed_entries_total", {"feed": url, "outcome": "malformed"}
+    )
+    assert malformed == 2
+    logged = [r.getMessage() for r in caplog.records if "undefined entity" in r.getMessage()]
+    assert len(logged) == 2 and all(url in line for line in logged)
+    assert any("&lol9;" in line for line in logged)
+    assert any("&notanentity;" in line for line in logged)
+    # Taken once: the next poll of the same feed skips nothing again and alerts nothing.
+    feed_server.put("/lol.xml", BILLION_LAUGHS_FEED.format(items=items).encode(), etag=False)
+    again = await poller.poll_once(url)
+    assert again.skipped == 0 and again.ingested == [] and await alert_jobs(store, "breaking") == 1
+
+
+async def test_a_well_formed_feed_keeps_an_escaped_entity_as_written(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    url = feed_server.put("/own.xml", rss("صحيفة", []))
+    poller = make_poller(store, http, [url])
+    await poller.poll_once(url)
+    item = {
+        "title": "رمز &amp;lol9; في رسالة المختبر",
+        "guid": "lab-1",
+        "description": "كتب الباحثون &amp;notanentity; و&amp;amp; حرفياً.",
+    }
+    feed_server.put("/own.xml", rss("صحيفة", [item]))
+    result = await poller.poll_once(url)
+    assert len(result.alerts) == 1
+    article = await store.articles.get(result.ingested[0])
+    assert article is not None and article.title == "رمز &lol9; في رسالة المختبر"
+    assert article.paragraphs() == ["كتب الباحثون &notanentity; و& حرفياً."]

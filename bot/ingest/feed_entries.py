@@ -99,10 +99,15 @@ def entry_to_article(entry: Mapping[str, object], *, source: str) -> Article:
     if not title:
         # Never let the first body line silently become the headline.
         raise ParseError("empty", "feed entry has no title", "عنصر الخلاصة بلا عنوان")
-    text = "\n".join([title, *entry_paragraphs(entry)])
+    # The feed's text is decoded already (XML, then HTML for HTML fields): its "&" are escaped
+    # so the parser's own entity decoding gives them back as they are, and "&amp;quot;" in a
+    # feed reads "&quot;" exactly as the same text posted to the API does, never a second '"'.
+    text = "\n".join([title, *entry_paragraphs(entry)]).replace("&", "&amp;")
     link = entry.get("link")
     url = link.strip() if isinstance(link, str) and _HTTP_URL_RE.match(link.strip()) else None
-    return parse_text(text, url=url, source=source, published_at=entry_published(entry))
+    return parse_text(
+        text, url=url, source=source.replace("&", "&amp;"), published_at=entry_published(entry)
+    )
 
 
 def _is_html(detail: object, *, default: bool = False) -> bool:

@@ -90,7 +90,8 @@ class Metrics:
         )
         self.feed_entries = Counter(
             "newsbot_feed_entries",
-            "New feed entries by outcome: ingested, recorded (first poll), skipped, duplicate.",
+            "New feed entries by outcome: ingested, recorded (first poll), skipped, duplicate, "
+            "malformed (an undefined entity in a feed that is not well-formed).",
             ["feed", "outcome"],
             registry=r,
         )
