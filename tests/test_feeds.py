@@ -13,7 +13,8 @@ import pytest
 from bot.ingest.feeds import FeedOptions, FeedPoller, PollOutcome
 from bot.ops.metrics import Metrics
 from bot.store import Store
-from tests.delivery_support import DKEYS, services_over
+from bot.store.feeds import SEEN_RETENTION_SECONDS, TakenItem
+from tests.delivery_support import DKEYS, delivery_reader, services_over
 from tests.ingest_support import FEEDS_DIR, FeedServer, feed_polls, make_settings, rss
 from tests.waiting import wait_for
 
@@ -489,3 +490,96 @@ async def test_a_well_formed_feed_keeps_an_escaped_entity_as_written(
     article = await store.articles.get(result.ingested[0])
     assert article is not None and article.title == "رمز &lol9; في رسالة المختبر"
     assert article.paragraphs() == ["كتب الباحثون &notanentity; و& حرفياً."]
+
+
+# Items that change: corrections ------------------------------------------------------------
+ROUTINE = {
+    "guid": "bridge-1",
+    "link": "https://own.example/bridge",
+    "title": "افتتاح جسر جديد فوق النهر",
+    "description": "افتتحت البلدية جسراً جديداً يربط ضفتي النهر بطول ثلاثمئة متر.",
+}
+
+
+async def actions_of(store: Store, article_id: str) -> list[str]:
+    status = await delivery_reader(store).alert_status(article_id)
+    return [a.alert_id for a in status.actions] if status is not None else []
+
+
+async def test_a_changed_item_never_alerted_only_updates_the_stored_article(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    url = feed_server.put("/own.xml", rss("صحيفة", [ROUTINE]))
+    metrics = Metrics()
+    poller = make_poller(store, http, [url], metrics=metrics)
+    [article_id] = (await poller.poll_once(url)).ingested  # the first poll: stored silently
+    longer = ROUTINE["description"] + " ويُتوقع أن يخفف الازدحام في وسط المدينة."
+    feed_server.put("/own.xml", rss("صحيفة", [{**ROUTINE, "description": longer}]))
+    result = await poller.poll_once(url)
+    assert result.corrected == [article_id] and result.edits_queued == 0
+    article = await store.articles.get(article_id)
+    assert article is not None and article.paragraphs() == [longer]
+    assert [v.changed for v in await store.stories.versions(article_id)] == [["lead"]]
+    assert await alert_jobs(store, "breaking") == 0 and await alert_jobs(store, "routine") == 0
+    assert await store.articles.count() == 1
+    corrected = metrics.registry.get_sample_value(
+        "newsbot_feed_entries_total", {"feed": url, "outcome": "corrected"}
+    )
+    assert corrected == 1
+
+
+async def test_unchanged_reworded_markup_and_vanished_items_change_nothing(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    served = {"etag": False, "last_modified": False}  # every poll a full download
+    url = feed_server.put("/own.xml", rss("صحيفة", []), **served)
+    poller = make_poller(store, http, [url])
+    await poller.poll_once(url)
+    feed_server.put("/own.xml", rss("صحيفة", [ROUTINE]), **served)
+    [article_id] = (await poller.poll_once(url)).alerts
+    jobs = await alert_jobs(store, "routine")
+    # The same item again, then with only its markup changed, then gone from the feed.
+    marked_up = {**ROUTINE, "description": f"<![CDATA[<p>{ROUTINE['description']}</p>]]>"}
+    for items in ([ROUTINE], [marked_up], []):
+        feed_server.put("/own.xml", rss("صحيفة", items), **served)
+        result = await poller.poll_once(url)
+        assert result.outcome is PollOutcome.OK and result.corrected == [] and not result.ingested
+    # Nothing was revised, so no alert is edited to read «تصحيح» over the same text.
+    assert await store.stories.versions(article_id) == []
+    assert await actions_of(store, article_id) == []
+    assert await alert_jobs(store, "routine") == jobs and await alert_jobs(store, "breaking") == 0
+    assert feed_server.statuses("/own.xml") == [200] * 5
+
+
+async def test_a_changed_item_of_a_retracted_article_stays_retracted(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    url = feed_server.put("/own.xml", rss("صحيفة", []))
+    poller = make_poller(store, http, [url])
+    await poller.poll_once(url)
+    feed_server.put("/own.xml", rss("صحيفة", [ROUTINE]))
+    [article_id] = (await poller.poll_once(url)).alerts
+    desk = services_over(store, make_settings()).stories
+    await desk.retract(article_id, "خبر غير دقيق", by="test")
+    retracted = await actions_of(store, article_id)
+    feed_server.put("/own.xml", rss("صحيفة", [{**ROUTINE, "title": "افتتاح جسرين فوق النهر"}]))
+    result = await poller.poll_once(url)
+    assert result.outcome is PollOutcome.OK and result.corrected == []
+    view = await store.stories.view(article_id)
+    assert view is not None and view.story.retracted and view.article.title == ROUTINE["title"]
+    assert await actions_of(store, article_id) == retracted  # the retraction only
+
+
+async def test_items_forgotten_after_the_retention_lose_their_article_too(store: Store) -> None:
+    url = "https://own.example/rss"
+    states = store.feeds
+    old = time.time() - SEEN_RETENTION_SECONDS - 60
+    await states.mark_seen(url, ["gone"], now=old)
+    await states.mark_seen(url, ["kept"])
+    for key in ("gone", "kept"):
+        await states.remember_item(url, key, TakenItem(f"id-{key}", "digest"))
+    assert await states.prune_seen(url) == 1
+    assert await states.taken_items(url, ["gone", "kept"]) == {
+        "kept": TakenItem("id-kept", "digest")
+    }
+    assert await states.seen_count(url) == 1

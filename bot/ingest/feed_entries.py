@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,23 @@ def entry_key(entry: Mapping[str, object]) -> str | None:
         digest = hashlib.sha256(" ".join(title.split()).encode("utf-8")).hexdigest()[:24]
         return f"title:{digest}"
     return None
+
+
+def entry_digest(entry: Mapping[str, object]) -> str:
+    """A digest of what the entry says (title, text, link): it changes when the item is edited.
+
+    Taken over the raw fields, so it is cheap for every entry of every poll; a change of markup
+    alone changes it too, and then the correction finds nothing changed in the article.
+    """
+    content = entry.get("content")
+    values = (
+        [item.get("value") for item in content if isinstance(item, Mapping)]
+        if isinstance(content, Sequence)
+        else []
+    )
+    fields = [entry.get("title"), entry.get("summary"), values, entry.get("link")]
+    raw = json.dumps([f if isinstance(f, str | list) else None for f in fields], ensure_ascii=False)
+    return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def feed_source(feed: Mapping[str, object], feed_url: str) -> str:

@@ -12,6 +12,11 @@ Decisions:
   only "all news" subscribers (the publisher decides the audience).
 * Entries are identified by guid/id, else link, else a hash of the title; seen ids live in a
   Redis sorted set per feed, so restarts never re-ingest.
+* An entry already taken whose title, text or link changes (same id) is a correction of its
+  article, through the story desk like ``PUT /api/articles/{id}``: every chat its alert reached
+  has the alert edited; an article never alerted is only updated in the store. Each entry's
+  article id and a digest of its content are kept per feed, so an unchanged entry costs one
+  comparison and does nothing; an entry that leaves the feed does nothing either.
 * A non-breaking entry without any body text is skipped with a log line (a breaking
   headline-only flash is kept): repeating the headline as its own body reads badly.
 * In a feed feedparser flags as not well-formed, an entry whose text refers to an entity the
@@ -40,10 +45,12 @@ import aiohttp
 import feedparser
 from redis.exceptions import RedisError
 
-from bot.ingest.feed_entries import entry_key, entry_to_article, feed_source
+from bot.ingest.feed_entries import entry_digest, entry_key, entry_to_article, feed_source
 from bot.ops.metrics import Metrics
 from bot.parser import ParseError
 from bot.services import Services
+from bot.store import StoryError
+from bot.store.feeds import TakenItem
 from config import Settings
 
 logger = logging.getLogger(__name__)
@@ -84,6 +91,9 @@ class PollResult:
     first_poll: bool = False
     ingested: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
+    #: Articles whose entry changed and were corrected, and the alert edits that queued.
+    corrected: list[str] = field(default_factory=list)
+    edits_queued: int = 0
     skipped: int = 0
     error: str | None = None
 
@@ -297,9 +307,13 @@ class FeedPoller:
         source = feed_source(parsed.feed, url)
         keyed = _keyed_entries(parsed.entries)
         new_keys = set(await self._state.unseen(url, list(keyed)))
+        taken = await self._state.taken_items(url, [k for k in keyed if k not in new_keys])
         result = PollResult(url, PollOutcome.OK, first_poll=first)
         for key, entry in keyed.items():
             if key not in new_keys:
+                before = taken.get(key)
+                if before is not None:
+                    await self._follow(url, key, entry, before, parsed, source, result)
                 continue
             undefined = parsed.undefined_entity_in(entry)
             if undefined is not None:
@@ -328,6 +342,7 @@ class FeedPoller:
             result.ingested.append(ingested.id)
             if ingested.alert_id and ingested.created:
                 result.alerts.append(ingested.alert_id)
+            await self._state.remember_item(url, key, TakenItem(ingested.id, entry_digest(entry)))
             # Marked only once stored: a crash before this line re-ingests idempotently.
             await self._state.mark_seen(url, [key])
         # Refresh the last-seen time of everything still in the feed (retention is by absence).
@@ -347,6 +362,67 @@ class FeedPoller:
                 len(result.alerts),
             )
         return result
+
+    async def _follow(
+        self,
+        url: str,
+        key: str,
+        entry: Mapping[str, object],
+        before: TakenItem,
+        parsed: ParsedFeed,
+        source: str,
+        result: PollResult,
+    ) -> None:
+        """An entry taken before: when what it says changed, correct its article."""
+        digest = entry_digest(entry)
+        if digest == before.digest:
+            return  # idempotent by content: an unchanged entry does nothing
+        now = TakenItem(before.article_id, digest)
+        undefined = parsed.undefined_entity_in(entry)
+        if undefined is not None:
+            # A broken feed's text is not what the newsroom wrote: never a correction.
+            logger.warning(
+                "feed %s: entry %s changed but refers to the undefined entity &%s; in a feed "
+                "that is not well-formed: article %s left as it was",
+                url,
+                key,
+                undefined,
+                before.article_id,
+            )
+            self._metrics.feed_entries.labels(feed=url, outcome="malformed").inc()
+            await self._state.remember_item(url, key, now)
+            return
+        try:
+            article = entry_to_article(entry, source=source)
+            done = await self._services.stories.correct(
+                before.article_id, article, by=f"feed {url}"
+            )
+        except (ParseError, StoryError) as exc:
+            # A retracted or vanished article, or an entry that no longer parses: the stored
+            # article stays; remembered so the same change is not tried again every poll.
+            logger.info(
+                "feed %s: entry %s changed, article %s not corrected: %s",
+                url,
+                key,
+                before.article_id,
+                exc.message,
+            )
+            await self._state.remember_item(url, key, now)
+            return
+        if done.changed:
+            self._metrics.feed_entries.labels(feed=url, outcome="corrected").inc()
+            result.corrected.append(before.article_id)
+            result.edits_queued += done.edits_queued
+            logger.info(
+                "feed %s: entry %s changed (%s): article %s corrected, %d alert edit(s) queued",
+                url,
+                key,
+                ", ".join(done.changed),
+                before.article_id,
+                done.edits_queued,
+            )
+        # Remembered only once corrected: a crash before this line corrects again, idempotently.
+        await self._state.remember_item(url, key, now)
 
 
 def _parse_feed(fetched: _Fetched) -> ParsedFeed:
