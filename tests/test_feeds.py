@@ -12,6 +12,7 @@ import pytest
 
 from bot.ingest.feeds import FeedOptions, FeedPoller, PollOutcome
 from bot.ops.metrics import Metrics
+from bot.parser import parse_text
 from bot.store import Store
 from bot.store.feeds import SEEN_RETENTION_SECONDS, TakenItem
 from tests.delivery_support import DKEYS, delivery_reader, services_over
@@ -598,3 +599,23 @@ async def test_items_forgotten_after_the_retention_lose_their_article_too(store:
         "kept": TakenItem("id-kept", "digest")
     }
     assert await states.seen_count(url) == 1
+
+
+async def test_items_taken_before_their_article_was_recorded_are_followed_by_their_link(
+    store: Store, feed_server: FeedServer, http: aiohttp.ClientSession
+) -> None:
+    url = feed_server.put("/own.xml", rss("صحيفة", [ROUTINE]))
+    poller = make_poller(store, http, [url])
+    [article_id] = (await poller.poll_once(url)).ingested
+    # As an older version left it: the entry seen, no record of what it became.
+    await store.redis.delete(store.keys.feed_items(url))
+    desk = services_over(store, make_settings()).stories
+    by_api = parse_text(f"افتتاح الجسر الجديد فوق النهر رسمياً\n{ROUTINE['description']}")
+    await desk.correct(article_id, by_api, by="api")
+    # The feed still shows its first text: the newsroom's own correction is not undone.
+    feed_server.put("/own.xml", rss("صحيفة", [ROUTINE]), etag=False)
+    assert (await poller.poll_once(url)).corrected == []
+    feed_server.put("/own.xml", rss("صحيفة", [{**ROUTINE, "title": "افتتاح جسرين فوق النهر"}]))
+    assert (await poller.poll_once(url)).corrected == [article_id]
+    article = await store.articles.get(article_id)
+    assert article is not None and article.title == "افتتاح جسرين فوق النهر"

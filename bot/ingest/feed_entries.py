@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from bot.ingest.html_text import html_to_inline, html_to_paragraphs, text_to_paragraphs
 from bot.models import Article, not_in_future
 from bot.parser import ParseError, parse_text
+from bot.textclean import normalize_inline
 
 _HTTP_URL_RE = re.compile(r"^https?://[^\s/]+")
 
@@ -32,6 +33,14 @@ def entry_key(entry: Mapping[str, object]) -> str | None:
     if isinstance(title, str) and title.strip():
         digest = hashlib.sha256(" ".join(title.split()).encode("utf-8")).hexdigest()[:24]
         return f"title:{digest}"
+    return None
+
+
+def entry_url(entry: Mapping[str, object]) -> str | None:
+    """The entry's link when it is an http(s) URL (the article's ``url``), else ``None``."""
+    link = entry.get("link")
+    if isinstance(link, str) and _HTTP_URL_RE.match(link.strip()):
+        return normalize_inline(link) or None  # decoded once, as the parser stores a URL
     return None
 
 
@@ -121,10 +130,12 @@ def entry_to_article(entry: Mapping[str, object], *, source: str) -> Article:
     # so the parser's own entity decoding gives them back as they are, and "&amp;quot;" in a
     # feed reads "&quot;" exactly as the same text posted to the API does, never a second '"'.
     text = "\n".join([title, *entry_paragraphs(entry)]).replace("&", "&amp;")
-    link = entry.get("link")
-    url = link.strip() if isinstance(link, str) and _HTTP_URL_RE.match(link.strip()) else None
+    url = entry_url(entry)
     return parse_text(
-        text, url=url, source=source.replace("&", "&amp;"), published_at=entry_published(entry)
+        text,
+        url=url.replace("&", "&amp;") if url else None,
+        source=source.replace("&", "&amp;"),
+        published_at=entry_published(entry),
     )
 
 

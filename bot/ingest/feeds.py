@@ -45,7 +45,13 @@ import aiohttp
 import feedparser
 from redis.exceptions import RedisError
 
-from bot.ingest.feed_entries import entry_digest, entry_key, entry_to_article, feed_source
+from bot.ingest.feed_entries import (
+    entry_digest,
+    entry_key,
+    entry_to_article,
+    entry_url,
+    feed_source,
+)
 from bot.ops.metrics import Metrics
 from bot.parser import ParseError
 from bot.services import Services
@@ -307,7 +313,7 @@ class FeedPoller:
         source = feed_source(parsed.feed, url)
         keyed = _keyed_entries(parsed.entries)
         new_keys = set(await self._state.unseen(url, list(keyed)))
-        taken = await self._state.taken_items(url, [k for k in keyed if k not in new_keys])
+        taken = await self._taken(url, [k for k in keyed if k not in new_keys], keyed)
         result = PollResult(url, PollOutcome.OK, first_poll=first)
         for key, entry in keyed.items():
             if key not in new_keys:
@@ -363,6 +369,19 @@ class FeedPoller:
             )
         return result
 
+    async def _taken(
+        self, url: str, seen: list[str], keyed: Mapping[str, Mapping[str, object]]
+    ) -> dict[str, TakenItem]:
+        """What the seen entries became; an entry taken before its article id was recorded
+        (by an older version) is found by its link, and followed from its next change on."""
+        taken = await self._state.taken_items(url, seen)
+        links = {key: entry_url(keyed[key]) for key in seen if key not in taken}
+        ids = await self._services.store.articles.ids_by_url([u for u in links.values() if u])
+        for key, link in links.items():
+            if link in ids:
+                taken[key] = TakenItem(ids[link], "")
+        return taken
+
     async def _follow(
         self,
         url: str,
@@ -378,6 +397,11 @@ class FeedPoller:
         if digest == before.digest:
             return  # idempotent by content: an unchanged entry does nothing
         now = TakenItem(before.article_id, digest)
+        if not before.digest:
+            # Taken before digests were kept: what it said then is unknown, and comparing with
+            # the stored article would undo a correction the newsroom made through the API.
+            await self._state.remember_item(url, key, now)
+            return
         undefined = parsed.undefined_entity_in(entry)
         if undefined is not None:
             # A broken feed's text is not what the newsroom wrote: never a correction.
