@@ -447,6 +447,10 @@ TYPO_ITEM = (
     "<item><title>ارتفاع أسعار الوقود</title><guid>typo</guid>"
     "<description>قررت الحكومة رفع الأسعار &notanentity; اعتباراً من الغد.</description></item>"
 )
+CDATA_ITEM = (
+    "<item><title>نتائج مسابقة البرمجة</title><guid>cdata</guid>"
+    "<description><![CDATA[<p>كتب الفائز الرمز &foo; في حله.</p>]]></description></item>"
+)
 GOOD_ITEM = (
     "<item><title>عاجل | انفجار في مستودع بالميناء</title><guid>port</guid>"
     "<description>التفاصيل &amp; الصور بعد قليل &quot;مصدر&quot;.</description></item>"
@@ -463,18 +467,20 @@ async def test_entries_with_undefined_entities_in_a_malformed_feed_never_alert(
     metrics = Metrics()
     poller = make_poller(store, http, [url], metrics=metrics)
     assert (await poller.poll_once(url)).first_poll
-    items = LOL_ITEM + TYPO_ITEM + GOOD_ITEM
+    items = LOL_ITEM + TYPO_ITEM + CDATA_ITEM + GOOD_ITEM
     feed_server.put("/lol.xml", BILLION_LAUGHS_FEED.format(items=items).encode())
     with caplog.at_level(logging.WARNING, logger="bot.ingest.feeds"):
         result = await poller.poll_once(url)
-    # The feed's intact item alerts; the two whose text lost an entity are skipped and said so.
+    # The intact items alert; the two whose text lost an entity are skipped and said so. In
+    # CDATA "&foo;" is the author's HTML text, kept as written.
     assert result.outcome is PollOutcome.OK and result.skipped == 2
-    assert len(result.ingested) == len(result.alerts) == 1
+    assert len(result.ingested) == len(result.alerts) == 2
     assert await alert_jobs(store, "breaking") == 1
-    titles = [a.title for a in await store.articles.latest(10)]
-    assert titles == ["انفجار في مستودع بالميناء"]
-    port = await store.articles.get(result.ingested[0])
-    assert port is not None and port.paragraphs() == ['التفاصيل & الصور بعد قليل "مصدر".']
+    stored = {a.title: a for a in await store.articles.latest(10)}
+    assert set(stored) == {"انفجار في مستودع بالميناء", "نتائج مسابقة البرمجة"}
+    port = stored["انفجار في مستودع بالميناء"]
+    assert port.paragraphs() == ['التفاصيل & الصور بعد قليل "مصدر".']
+    assert stored["نتائج مسابقة البرمجة"].paragraphs() == ["كتب الفائز الرمز &foo; في حله."]
     malformed = metrics.registry.get_sample_value(
         "newsbot_feed_entries_total", {"feed": url, "outcome": "malformed"}
     )

@@ -72,6 +72,8 @@ MAX_CONCURRENT_POLLS = 8
 #: An entity reference in the raw document (names are ASCII in every encoding feeds use).
 _ENTITY_REF_RE = re.compile(rb"&([A-Za-z_][A-Za-z0-9._-]{0,63});")
 
+_CDATA_RE = re.compile(rb"<!\[CDATA\[.*?\]\]>", re.S)
+
 #: The entities XML itself defines; every other name needs a definition in the document.
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 
@@ -496,7 +498,9 @@ def _undefined_entities(body: bytes) -> frozenset[str]:
     DTD entities (that is how billion-laughs feeds stay harmless), so its reference stays
     literal text.
     """
-    names = {m.group(1).decode("ascii") for m in _ENTITY_REF_RE.finditer(body)}
+    # Inside CDATA "&foo;" is the HTML author's text, not an XML reference the feed broke.
+    markup = _CDATA_RE.sub(b"", body)
+    names = {m.group(1).decode("ascii") for m in _ENTITY_REF_RE.finditer(markup)}
     return frozenset(
         n for n in names if n not in _XML_ENTITIES and f"{n};" not in html.entities.html5
     )
