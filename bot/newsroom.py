@@ -189,6 +189,10 @@ class StoryDesk:
     async def correct(self, article_id: str, article: Article, *, by: str | None) -> Correction:
         """Store the new version of an article and edit every alert that went out."""
         revision = await self._store.stories.revise(article_id, article, by=by)
+        if not revision.changed and revision.story.version == 1:
+            # Never corrected and nothing changed (the first version again, or a feed item
+            # whose markup alone changed): an edit would mark the unchanged alert «تصحيح».
+            return Correction(revision.article, revision.story, [], 0)
         # Run even when nothing changed in the store: a repeat after a crash between the two
         # steps queues the edits then (the engine compares the text, so nothing is sent twice).
         queued = await self._publisher.correct(revision.article)

@@ -43,6 +43,28 @@ def decode_entities(text: str) -> str:
     return _ENTITY_RE.sub(_decode_entity, text)
 
 
+#: An ``&`` and the entity reference it may start (``None`` group: a bare ampersand).
+_AMPERSAND_RE = re.compile(r"&(#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)?")
+
+
+def escape_undecodable(markup: str) -> str:
+    """Escape every ``&`` that does not start a complete, known entity (``&amp;`` for it).
+
+    For decoders that follow HTML's legacy rules (``html.unescape``, ``HTMLParser``), so they
+    decode exactly what :func:`decode_entities` does and keep the rest as written.
+    """
+    if "&" not in markup:
+        return markup
+    return _AMPERSAND_RE.sub(_escape_ampersand, markup)
+
+
+def _escape_ampersand(match: re.Match[str]) -> str:
+    ref = match.group(1)
+    if ref is None or (ref[0] != "#" and ref not in html.entities.html5):
+        return "&amp;" + (ref or "")
+    return match.group(0)
+
+
 def _decode_entity(match: re.Match[str]) -> str:
     # html.unescape also decodes a known prefix of an unknown name ("&notanentity;" → "¬anentity;"):
     # a named entity is decoded only when the whole name is one, otherwise kept as written.

@@ -143,6 +143,18 @@ def feed_polls(metrics: Metrics, url: str, outcome: str | None = None) -> int:
     return int(total)
 
 
+def feed_wait(metrics: Metrics, url: str) -> float | None:
+    """The wait the feed's loop chose after its latest poll (set before it starts waiting)."""
+    name = "newsbot_feed_next_poll_delay_seconds"
+    return metrics.registry.get_sample_value(name, {"feed": url})
+
+
+def polls_after(server: FeedServer, path: str, mark: int) -> list[int]:
+    """The statuses the feed server answered for ``path`` since ``len(server.responses)`` was
+    ``mark``: a body changed at ``mark`` is served (200) once, then 304s."""
+    return [status for p, status in server.responses[mark:] if p == path]
+
+
 def metric_value(text: str, name: str, labels: dict[str, str] | None = None) -> float | None:
     """The value of one sample in Prometheus text output (``None`` when absent)."""
     from prometheus_client.parser import text_string_to_metric_families

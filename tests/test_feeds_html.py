@@ -18,7 +18,7 @@ from bot.ingest.feed_entries import (
     feed_source,
 )
 from bot.ingest.html_text import html_to_inline, html_to_paragraphs, text_to_paragraphs
-from bot.parser import ParseError
+from bot.parser import ParseError, parse_text
 
 
 @pytest.mark.parametrize(
@@ -162,3 +162,41 @@ def test_feed_source_is_the_feed_title_or_the_host() -> None:
     assert feed_source({"title": " قناة  المثال "}, "https://www.x.example/rss") == "قناة المثال"
     assert feed_source({}, "https://www.x.example/rss") == "x.example"
     assert feed_source({"title": ""}, "https://news.example:8443/rss") == "news.example"
+
+
+# Entities: decoded once, only complete known ones, exactly as the text parser does ----------
+ENTITY_TEXT = "سعر &notanentity; و&notice و&amp; و&not; و&quot;نص&quot; &#171;و&#187; &lol9;"
+
+
+def test_html_fields_decode_only_complete_known_entities() -> None:
+    decoded = 'سعر &notanentity; و&notice و& و¬ و"نص" «و» &lol9;'
+    assert html_to_paragraphs(f"<p>{ENTITY_TEXT}</p>") == [decoded]
+    assert html_to_inline(ENTITY_TEXT) == decoded
+
+
+def test_a_feed_item_reads_as_the_same_text_posted_to_the_parser() -> None:
+    posted = parse_text(f"عنوان {ENTITY_TEXT}\nالفقرة {ENTITY_TEXT}")
+    html_item = entry_to_article(
+        entry(
+            title=f"عنوان {ENTITY_TEXT}",
+            title_detail={"type": "text/html"},
+            summary=f"<p>الفقرة {ENTITY_TEXT}</p>",
+        ),
+        source="s",
+    )
+    assert (html_item.title, html_item.paragraphs()) == (posted.title, posted.paragraphs())
+
+
+def test_decoded_feed_text_is_never_decoded_a_second_time() -> None:
+    # The HTML "&amp;quot;" and the plain text "&quot;" both read "&quot;": one decoding.
+    item = entry_to_article(
+        entry(
+            title="شركة AT&T &quot;تعلن&quot;",
+            title_detail={"type": "text/plain"},
+            summary="<p>قال &amp;quot;نعم&amp;quot; &amp;amp; مضى</p>",
+        ),
+        source="أخبار &amp; تقارير",
+    )
+    assert item.title == "شركة AT&T &quot;تعلن&quot;"
+    assert item.paragraphs() == ["قال &quot;نعم&quot; &amp; مضى"]
+    assert item.source == "أخبار &amp; تقارير"

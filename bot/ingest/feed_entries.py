@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 from bot.ingest.html_text import html_to_inline, html_to_paragraphs, text_to_paragraphs
 from bot.models import Article, not_in_future
 from bot.parser import ParseError, parse_text
+from bot.textclean import normalize_inline
 
 _HTTP_URL_RE = re.compile(r"^https?://[^\s/]+")
 
@@ -32,6 +34,31 @@ def entry_key(entry: Mapping[str, object]) -> str | None:
         digest = hashlib.sha256(" ".join(title.split()).encode("utf-8")).hexdigest()[:24]
         return f"title:{digest}"
     return None
+
+
+def entry_url(entry: Mapping[str, object]) -> str | None:
+    """The entry's link when it is an http(s) URL (the article's ``url``), else ``None``."""
+    link = entry.get("link")
+    if isinstance(link, str) and _HTTP_URL_RE.match(link.strip()):
+        return normalize_inline(link) or None  # decoded once, as the parser stores a URL
+    return None
+
+
+def entry_digest(entry: Mapping[str, object]) -> str:
+    """A digest of what the entry says (title, text, link): it changes when the item is edited.
+
+    Taken over the raw fields, so it is cheap for every entry of every poll; a change of markup
+    alone changes it too, and then the correction finds nothing changed in the article.
+    """
+    content = entry.get("content")
+    values = (
+        [item.get("value") for item in content if isinstance(item, Mapping)]
+        if isinstance(content, Sequence)
+        else []
+    )
+    fields = [entry.get("title"), entry.get("summary"), values, entry.get("link")]
+    raw = json.dumps([f if isinstance(f, str | list) else None for f in fields], ensure_ascii=False)
+    return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def feed_source(feed: Mapping[str, object], feed_url: str) -> str:
@@ -99,10 +126,17 @@ def entry_to_article(entry: Mapping[str, object], *, source: str) -> Article:
     if not title:
         # Never let the first body line silently become the headline.
         raise ParseError("empty", "feed entry has no title", "عنصر الخلاصة بلا عنوان")
-    text = "\n".join([title, *entry_paragraphs(entry)])
-    link = entry.get("link")
-    url = link.strip() if isinstance(link, str) and _HTTP_URL_RE.match(link.strip()) else None
-    return parse_text(text, url=url, source=source, published_at=entry_published(entry))
+    # The feed's text is decoded already (XML, then HTML for HTML fields): its "&" are escaped
+    # so the parser's own entity decoding gives them back as they are, and "&amp;quot;" in a
+    # feed reads "&quot;" exactly as the same text posted to the API does, never a second '"'.
+    text = "\n".join([title, *entry_paragraphs(entry)]).replace("&", "&amp;")
+    url = entry_url(entry)
+    return parse_text(
+        text,
+        url=url.replace("&", "&amp;") if url else None,
+        source=source.replace("&", "&amp;"),
+        published_at=entry_published(entry),
+    )
 
 
 def _is_html(detail: object, *, default: bool = False) -> bool:

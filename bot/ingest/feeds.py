@@ -12,16 +12,30 @@ Decisions:
   only "all news" subscribers (the publisher decides the audience).
 * Entries are identified by guid/id, else link, else a hash of the title; seen ids live in a
   Redis sorted set per feed, so restarts never re-ingest.
+* An entry already taken whose title, text or link changes (same id) is a correction of its
+  article, through the story desk like ``PUT /api/articles/{id}``: every chat its alert reached
+  has the alert edited; an article never alerted is only updated in the store. Each entry's
+  article id and a digest of its content are kept per feed, so an unchanged entry costs one
+  comparison and does nothing; an entry that leaves the feed does nothing either.
 * A non-breaking entry without any body text is skipped with a log line (a breaking
   headline-only flash is kept): repeating the headline as its own body reads badly.
+* In a feed feedparser flags as not well-formed, an entry whose text refers to an entity the
+  document never defines (``&lol9;``: a billion-laughs DTD feedparser refused, or a typo) is
+  skipped, counted as ``malformed`` and logged with the feed and the entity: feedparser's
+  lenient parser keeps such a reference as literal text (and may drop its ``;``), so the text
+  is not what the newsroom wrote, and «عاجل | &lol9;» must never reach a reader. The feed's
+  other entries are taken as usual; in a well-formed feed ``&amp;lol9;`` is the author's own
+  text and is kept exactly as written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import html.entities
 import io
 import logging
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,10 +45,18 @@ import aiohttp
 import feedparser
 from redis.exceptions import RedisError
 
-from bot.ingest.feed_entries import entry_key, entry_to_article, feed_source
+from bot.ingest.feed_entries import (
+    entry_digest,
+    entry_key,
+    entry_to_article,
+    entry_url,
+    feed_source,
+)
 from bot.ops.metrics import Metrics
 from bot.parser import ParseError
 from bot.services import Services
+from bot.store import StoryError
+from bot.store.feeds import TakenItem
 from config import Settings
 
 logger = logging.getLogger(__name__)
@@ -46,6 +68,14 @@ ACCEPT = (
 READ_CHUNK = 64 * 1024
 MAX_REDIRECTS = 5
 MAX_CONCURRENT_POLLS = 8
+
+#: An entity reference in the raw document (names are ASCII in every encoding feeds use).
+_ENTITY_REF_RE = re.compile(rb"&([A-Za-z_][A-Za-z0-9._-]{0,63});")
+
+_CDATA_RE = re.compile(rb"<!\[CDATA\[.*?\]\]>", re.S)
+
+#: The entities XML itself defines; every other name needs a definition in the document.
+_XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 
 
 class FeedError(Exception):
@@ -69,6 +99,9 @@ class PollResult:
     first_poll: bool = False
     ingested: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
+    #: Articles whose entry changed and were corrected, and the alert edits that queued.
+    corrected: list[str] = field(default_factory=list)
+    edits_queued: int = 0
     skipped: int = 0
     error: str | None = None
 
@@ -106,6 +139,23 @@ class ParsedFeed:
 
     feed: Mapping[str, object]
     entries: list[Mapping[str, object]]
+    #: Entity names a not-well-formed document uses but that neither XML nor HTML defines.
+    undefined_entities: frozenset[str] = frozenset()
+
+    def undefined_entity_in(self, entry: Mapping[str, object]) -> str | None:
+        """The first undefined entity ``entry``'s title or text still refers to, if any."""
+        if not self.undefined_entities:
+            return None
+        texts = [entry.get("title"), entry.get("summary")]
+        content = entry.get("content")
+        if isinstance(content, Sequence):
+            texts += [item.get("value") for item in content if isinstance(item, Mapping)]
+        for name in sorted(self.undefined_entities):
+            # Literal ("&lol9;"), or escaped ("&amp;lol9") had feedparser's HTML passes run.
+            ref = re.compile(rf"&(?:amp;)?{re.escape(name)}(?![A-Za-z0-9._-])")
+            if any(isinstance(text, str) and ref.search(text) for text in texts):
+                return name
+        return None
 
 
 @dataclass(frozen=True)
@@ -265,9 +315,26 @@ class FeedPoller:
         source = feed_source(parsed.feed, url)
         keyed = _keyed_entries(parsed.entries)
         new_keys = set(await self._state.unseen(url, list(keyed)))
+        taken = await self._taken(url, [k for k in keyed if k not in new_keys], keyed)
         result = PollResult(url, PollOutcome.OK, first_poll=first)
         for key, entry in keyed.items():
             if key not in new_keys:
+                before = taken.get(key)
+                if before is not None:
+                    await self._follow(url, key, entry, before, parsed, source, result)
+                continue
+            undefined = parsed.undefined_entity_in(entry)
+            if undefined is not None:
+                logger.warning(
+                    "feed %s: skipping entry %s: it refers to the undefined entity &%s; in a "
+                    "feed that is not well-formed",
+                    url,
+                    key,
+                    undefined,
+                )
+                self._metrics.feed_entries.labels(feed=url, outcome="malformed").inc()
+                result.skipped += 1
+                await self._state.mark_seen(url, [key])
                 continue
             try:
                 article = entry_to_article(entry, source=source)
@@ -283,6 +350,7 @@ class FeedPoller:
             result.ingested.append(ingested.id)
             if ingested.alert_id and ingested.created:
                 result.alerts.append(ingested.alert_id)
+            await self._state.remember_item(url, key, TakenItem(ingested.id, entry_digest(entry)))
             # Marked only once stored: a crash before this line re-ingests idempotently.
             await self._state.mark_seen(url, [key])
         # Refresh the last-seen time of everything still in the feed (retention is by absence).
@@ -303,6 +371,85 @@ class FeedPoller:
             )
         return result
 
+    async def _taken(
+        self, url: str, seen: list[str], keyed: Mapping[str, Mapping[str, object]]
+    ) -> dict[str, TakenItem]:
+        """What the seen entries became; an entry taken before its article id was recorded
+        (by an older version) is found by its link, and followed from its next change on."""
+        taken = await self._state.taken_items(url, seen)
+        links = {key: entry_url(keyed[key]) for key in seen if key not in taken}
+        ids = await self._services.store.articles.ids_by_url([u for u in links.values() if u])
+        for key, link in links.items():
+            if link in ids:
+                taken[key] = TakenItem(ids[link], "")
+        return taken
+
+    async def _follow(
+        self,
+        url: str,
+        key: str,
+        entry: Mapping[str, object],
+        before: TakenItem,
+        parsed: ParsedFeed,
+        source: str,
+        result: PollResult,
+    ) -> None:
+        """An entry taken before: when what it says changed, correct its article."""
+        digest = entry_digest(entry)
+        if digest == before.digest:
+            return  # idempotent by content: an unchanged entry does nothing
+        now = TakenItem(before.article_id, digest)
+        if not before.digest:
+            # Taken before digests were kept: what it said then is unknown, and comparing with
+            # the stored article would undo a correction the newsroom made through the API.
+            await self._state.remember_item(url, key, now)
+            return
+        undefined = parsed.undefined_entity_in(entry)
+        if undefined is not None:
+            # A broken feed's text is not what the newsroom wrote: never a correction.
+            logger.warning(
+                "feed %s: entry %s changed but refers to the undefined entity &%s; in a feed "
+                "that is not well-formed: article %s left as it was",
+                url,
+                key,
+                undefined,
+                before.article_id,
+            )
+            self._metrics.feed_entries.labels(feed=url, outcome="malformed").inc()
+            await self._state.remember_item(url, key, now)
+            return
+        try:
+            article = entry_to_article(entry, source=source)
+            done = await self._services.stories.correct(
+                before.article_id, article, by=f"feed {url}"
+            )
+        except (ParseError, StoryError) as exc:
+            # A retracted or vanished article, or an entry that no longer parses: the stored
+            # article stays; remembered so the same change is not tried again every poll.
+            logger.info(
+                "feed %s: entry %s changed, article %s not corrected: %s",
+                url,
+                key,
+                before.article_id,
+                exc.message,
+            )
+            await self._state.remember_item(url, key, now)
+            return
+        if done.changed:
+            self._metrics.feed_entries.labels(feed=url, outcome="corrected").inc()
+            result.corrected.append(before.article_id)
+            result.edits_queued += done.edits_queued
+            logger.info(
+                "feed %s: entry %s changed (%s): article %s corrected, %d alert edit(s) queued",
+                url,
+                key,
+                ", ".join(done.changed),
+                before.article_id,
+                done.edits_queued,
+            )
+        # Remembered only once corrected: a crash before this line corrects again, idempotently.
+        await self._state.remember_item(url, key, now)
+
 
 def _parse_feed(fetched: _Fetched) -> ParsedFeed:
     """feedparser on the fetched bytes (never a URL: feedparser must not fetch anything)."""
@@ -310,7 +457,16 @@ def _parse_feed(fetched: _Fetched) -> ParsedFeed:
     if fetched.content_type:
         headers["content-type"] = fetched.content_type
     # feedparser is untyped: its FeedParserDict is narrowed to plain mappings right here.
-    parsed = feedparser.parse(io.BytesIO(fetched.body), response_headers=headers)
+    # feedparser's own HTML passes (sanitizing, resolving relative links) rewrite an unknown
+    # entity "&notanentity;" as "&amp;notanentity", losing its ";". The HTML is reduced to
+    # plain text by ``bot.ingest.html_text`` (scripts and styles dropped) and never shown as
+    # HTML, so the markup is taken exactly as the feed wrote it.
+    parsed = feedparser.parse(
+        io.BytesIO(fetched.body),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
     feed = parsed.get("feed")
     all_entries = [e for e in parsed.get("entries") or () if isinstance(e, Mapping)]
     entries = [e for e in all_entries if e.get("title")]
@@ -319,14 +475,35 @@ def _parse_feed(fetched: _Fetched) -> ParsedFeed:
         raise FeedError(f"not a valid RSS/Atom feed: {problem}")
     if not parsed.get("version") and not entries:
         raise FeedError("not an RSS/Atom feed")
+    undefined: frozenset[str] = frozenset()
     if parsed.get("bozo"):
         logger.info(
             "feed %s is not well-formed (%s); using what parsed",
             fetched.final_url,
             parsed.get("bozo_exception"),
         )
+        undefined = _undefined_entities(fetched.body)
     # Untitled entries are kept: they are counted as skipped, not silently dropped.
-    return ParsedFeed(feed=feed if isinstance(feed, Mapping) else {}, entries=all_entries)
+    return ParsedFeed(
+        feed=feed if isinstance(feed, Mapping) else {},
+        entries=all_entries,
+        undefined_entities=undefined,
+    )
+
+
+def _undefined_entities(body: bytes) -> frozenset[str]:
+    """Entity names the document refers to that neither XML nor HTML defines.
+
+    A name the document's own DTD declares counts as undefined too: feedparser never expands
+    DTD entities (that is how billion-laughs feeds stay harmless), so its reference stays
+    literal text.
+    """
+    # Inside CDATA "&foo;" is the HTML author's text, not an XML reference the feed broke.
+    markup = _CDATA_RE.sub(b"", body)
+    names = {m.group(1).decode("ascii") for m in _ENTITY_REF_RE.finditer(markup)}
+    return frozenset(
+        n for n in names if n not in _XML_ENTITIES and f"{n};" not in html.entities.html5
+    )
 
 
 def _keyed_entries(entries: Sequence[Mapping[str, object]]) -> dict[str, Mapping[str, object]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from bot.textclean import escape_undecodable
+
 #: Elements that start or end a paragraph (``<br>`` too: feeds use it as a paragraph break).
 BLOCK_TAGS = frozenset(
     {
@@ -91,7 +93,9 @@ def html_to_paragraphs(markup: str) -> list[str]:
     # Without any block element the fragment is text with maybe inline tags; there its line
     # breaks are the only paragraph structure (HTML would collapse them into spaces).
     collector = _TextCollector(lines_are_paragraphs=_HAS_BLOCK_RE.search(markup) is None)
-    collector.feed(markup)
+    # HTMLParser decodes like html.unescape: "&notanentity;" would become "¬anentity;". Only
+    # complete, known entities are decoded, as the text parser does; the rest stays as written.
+    collector.feed(escape_undecodable(markup))
     collector.close()
     return collector.paragraphs
 

@@ -90,7 +90,9 @@ class Metrics:
         )
         self.feed_entries = Counter(
             "newsbot_feed_entries",
-            "New feed entries by outcome: ingested, recorded (first poll), skipped, duplicate.",
+            "Feed entries by outcome: ingested, recorded (first poll), skipped, duplicate, "
+            "malformed (an undefined entity in a feed that is not well-formed), corrected (an "
+            "entry taken before changed, and its article with it).",
             ["feed", "outcome"],
             registry=r,
         )

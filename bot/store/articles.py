@@ -204,6 +204,17 @@ class ArticleStore:
                 raise ValueError(f"article id {article.id!r} is already used by another article")
         raise RuntimeError("could not find a free article id")  # 2**42 collisions: not in practice
 
+    async def ids_by_url(self, urls: list[str]) -> dict[str, str]:
+        """The ids of the articles stored with these source URLs (unknown URLs left out)."""
+        if not urls:
+            return {}
+        found = await self._redis.hmget(self._keys.articles_by_url, urls)
+        return {
+            url: raw.decode() if isinstance(raw, bytes) else str(raw)
+            for url, raw in zip(urls, found, strict=True)
+            if raw is not None
+        }
+
     async def alert_wanted(self, article_id: str) -> bool:
         """Whether the article was first ingested with an alert wanted."""
         return bool(await self._redis.sismember(self._keys.articles_alert_wanted, article_id))

@@ -17,6 +17,14 @@ SEEN_RETENTION_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
+class TakenItem:
+    """A feed entry taken in: the article it became and the digest of its content then."""
+
+    article_id: str
+    digest: str
+
+
+@dataclass(frozen=True)
 class FeedState:
     """What newsbot remembers about one feed between polls (and across restarts)."""
 
@@ -131,9 +139,34 @@ class FeedStore:
             await self._redis.zadd(self._keys.feed_seen(url), dict.fromkeys(entry_keys, now))
 
     async def prune_seen(self, url: str, *, now: float | None = None) -> int:
-        """Forget entries that have not been in the feed for the retention period."""
+        """Forget entries (and what they became) not in the feed for the retention period."""
         cutoff = (time.time() if now is None else now) - SEEN_RETENTION_SECONDS
-        return int(await self._redis.zremrangebyscore(self._keys.feed_seen(url), "-inf", cutoff))
+        seen = self._keys.feed_seen(url)
+        gone = [_text(k) for k in await self._redis.zrangebyscore(seen, "-inf", cutoff)]
+        if not gone:
+            return 0
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(seen, *gone)
+            pipe.hdel(self._keys.feed_items(url), *gone)
+            removed, _ = await pipe.execute()
+        return int(removed)
+
+    async def taken_items(self, url: str, entry_keys: list[str]) -> dict[str, TakenItem]:
+        """What the given entries became when taken in (entries without a record left out)."""
+        if not entry_keys:
+            return {}
+        raws = await self._redis.hmget(self._keys.feed_items(url), entry_keys)
+        out: dict[str, TakenItem] = {}
+        for key, raw in zip(entry_keys, raws, strict=True):
+            article_id, _, digest = _text(raw).partition(" ") if raw is not None else ("", "", "")
+            if article_id and digest:
+                out[key] = TakenItem(article_id, digest)
+        return out
+
+    async def remember_item(self, url: str, entry_key: str, item: TakenItem) -> None:
+        """Record the article an entry became and the digest of its content now."""
+        value = f"{item.article_id} {item.digest}"
+        await self._redis.hset(self._keys.feed_items(url), entry_key, value)
 
     async def seen_count(self, url: str) -> int:
         """How many entries of this feed are remembered."""

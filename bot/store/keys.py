@@ -100,6 +100,10 @@ class Keys:
         """Sorted set: entry id (guid, link or title hash) taken from a feed -> last seen time."""
         return f"{self.ns}:feed:{feed_url}:seen"
 
+    def feed_items(self, feed_url: str) -> str:
+        """Hash: entry id -> "<article id> <digest of the entry as last taken>"."""
+        return f"{self.ns}:feed:{feed_url}:items"
+
     @property
     def feeds_known(self) -> str:
         """Set of feed URLs that have been polled at least once."""
