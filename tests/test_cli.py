@@ -341,7 +341,9 @@ def test_sigterm_stops_the_demo_cleanly_without_an_orphaned_redis(tmp_path: Path
         proc.kill()
     assert proc.returncode == 128 + signal.SIGTERM
     assert "Traceback" not in err
-    deadline = time.monotonic() + 5
+    # The server exits on its own after the demo's SHUTDOWN; a loaded machine may take its time
+    # (it failed at 5 s under a load of 8-13): what matters is that it goes, not how fast.
+    deadline = time.monotonic() + 30
     while _processes_mentioning(str(tmp_path)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _processes_mentioning(str(tmp_path)) == []
