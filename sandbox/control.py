@@ -224,6 +224,15 @@ class ControlApi:
         )
         return self.state.chats[chat_id].to_json()
 
+    async def migrate(self, request: web.Request) -> object:
+        """POST /sandbox/migrate {chat_id, new_chat_id?}: a basic group becomes a supergroup."""
+        body = await _body(request)
+        new_id = body.get("new_chat_id")
+        chat = self.state.migrate_chat(
+            int(body["chat_id"]), int(new_id) if new_id is not None else None
+        )
+        return chat.to_json()
+
     async def get_config(self, request: web.Request) -> object:
         """GET /sandbox/config."""
         config = self.state.config
@@ -308,6 +317,7 @@ def add_control_routes(app: web.Application, state: SandboxState) -> None:
         ("POST", "/sandbox/{action:block|unblock|deactivate|reactivate}", api.user_flag),
         ("POST", "/sandbox/remove_bot", api.remove_bot),
         ("POST", "/sandbox/add_bot", api.add_bot),
+        ("POST", "/sandbox/migrate", api.migrate),
         ("POST", "/sandbox/chat_admin", api.chat_admin),
         ("POST", "/sandbox/chat_member", api.chat_member),
         ("GET", "/sandbox/config", api.get_config),

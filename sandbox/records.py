@@ -51,6 +51,8 @@ class SandboxChat:
     bot_status: str = "member"
     members: list[int] = field(default_factory=list)
     roles: dict[int, str] = field(default_factory=dict)
+    #: The supergroup a basic group was upgraded to: sends here answer 400 with its id.
+    migrated_to: int | None = None
 
     def to_api(self) -> dict[str, Any]:
         """The Bot API ``Chat`` object."""
@@ -70,6 +72,7 @@ class SandboxChat:
             "bot_status": self.bot_status,
             "members": list(self.members),
             "admins": self.admins(),
+            "migrated_to": self.migrated_to,
         }
 
     def note_member(self, user_id: int) -> None:

@@ -123,6 +123,8 @@ class SandboxState(Directory):
             chat = self.chats.get(chat_id) or self.add_chat(
                 chat_id, "group" if chat_type == "private" else chat_type, by_user_id=user.id
             )
+            if chat.migrated_to is not None:
+                raise ValueError(f"chat {chat.id} was upgraded to supergroup {chat.migrated_to}")
             if chat.member_status(user.id) == "kicked":
                 raise ValueError(f"user {user.id} is banned from chat {chat.id}")
         now = int(time.time())
