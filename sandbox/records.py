@@ -129,6 +129,9 @@ class ChatMessage:
     seq: int = 0
     #: How many times the message was edited (a test asserts "edited exactly once").
     edit_count: int = 0
+    #: The parameters of the bot's sendMessage as the sandbox decoded them (options such as
+    #: ``allow_paid_broadcast`` are on the wire only); empty for users' messages.
+    request: dict[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> Literal["bot", "user"]:
