@@ -239,6 +239,7 @@ class ControlApi:
         return {
             "bot_username": config.bot_username,
             "latency_ms": config.latency_ms,
+            "answer_latency_ms": config.answer_latency_ms,
             "strict_html": config.strict_html,
             "check_answers": config.check_answers,
             "auto_create_chats": config.auto_create_chats,

@@ -42,6 +42,9 @@ class SandboxConfig:
     bot_username: str = "newsbot_sandbox_bot"
     bot_first_name: str = "بوت الأخبار (تجريبي)"
     latency_ms: float = 0.0
+    #: Delay of the answer *after* a request was carried out (a message is delivered at once,
+    #: its answer comes late): a bot stopping then has sends done but not yet answered.
+    answer_latency_ms: float = 0.0
     strict_html: bool = True
     check_answers: bool = True
     auto_create_chats: bool = False

