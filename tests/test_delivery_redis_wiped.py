@@ -69,10 +69,11 @@ async def test_a_worker_survives_redis_coming_back_empty_and_delivers_the_next_a
     got_second = [m.chat_id for m in log.messages if SECOND in m.text]
     assert sorted(got_second) == chats
     assert status.sent == READERS
-    # The first alert is lost by design where Redis forgot it: no reader gets it twice, and
-    # the worker does not resurrect it.
+    # The first alert is lost by design where Redis forgot it: the chats the worker still held
+    # reach only readers subscribed again by their turn, nobody gets it twice, and nothing of
+    # it is written back.
     got_first = [m.chat_id for m in log.messages if FIRST in m.text]
-    assert len(got_first) == len(set(got_first)) < READERS
+    assert len(got_first) == len(set(got_first))
     assert await delivery_reader(store).alert_status(first) is None
     assert [key async for key in store.redis.scan_iter(match=f"*{first}*")] == []
     # Recovered, not crash-looping: no tracebacks after the wipe.
