@@ -164,6 +164,7 @@ class BotApi:
             chat.id, message_id, now, True, api["from"]["id"], params["text"], parsed.text,
             params.get("parse_mode"), parsed.entities, inline, api,
         )  # fmt: skip
+        message.request = dict(params)
         state.chat_log.add_message(message)
         state.typing.pop(chat.id, None)
         return api

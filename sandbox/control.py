@@ -224,12 +224,22 @@ class ControlApi:
         )
         return self.state.chats[chat_id].to_json()
 
+    async def migrate(self, request: web.Request) -> object:
+        """POST /sandbox/migrate {chat_id, new_chat_id?}: a basic group becomes a supergroup."""
+        body = await _body(request)
+        new_id = body.get("new_chat_id")
+        chat = self.state.migrate_chat(
+            int(body["chat_id"]), int(new_id) if new_id is not None else None
+        )
+        return chat.to_json()
+
     async def get_config(self, request: web.Request) -> object:
         """GET /sandbox/config."""
         config = self.state.config
         return {
             "bot_username": config.bot_username,
             "latency_ms": config.latency_ms,
+            "answer_latency_ms": config.answer_latency_ms,
             "strict_html": config.strict_html,
             "check_answers": config.check_answers,
             "auto_create_chats": config.auto_create_chats,
@@ -308,6 +318,7 @@ def add_control_routes(app: web.Application, state: SandboxState) -> None:
         ("POST", "/sandbox/{action:block|unblock|deactivate|reactivate}", api.user_flag),
         ("POST", "/sandbox/remove_bot", api.remove_bot),
         ("POST", "/sandbox/add_bot", api.add_bot),
+        ("POST", "/sandbox/migrate", api.migrate),
         ("POST", "/sandbox/chat_admin", api.chat_admin),
         ("POST", "/sandbox/chat_member", api.chat_member),
         ("GET", "/sandbox/config", api.get_config),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.errors import bad_request, forbidden
+from sandbox.errors import bad_request, forbidden, group_migrated
 from sandbox.membership import MEMBER_STATUSES, joined_status, refusal
 from sandbox.records import CHAT_TYPES, ChatType, SandboxChat, SandboxUser
 
@@ -127,8 +127,33 @@ class Directory:
             raise bad_request("chat not found")
         return found
 
+    def migrate_chat(self, chat_id: int, new_chat_id: int | None = None) -> SandboxChat:
+        """Upgrade a basic group to a supergroup (silent); returns the new supergroup.
+
+        The supergroup keeps the group's title, members, roles and the bot's status; from then
+        on every send to the old id answers ``400 group chat was upgraded to a supergroup
+        chat`` with ``parameters.migrate_to_chat_id``, as Telegram does. ``new_chat_id``
+        defaults to a supergroup-style id (``-100…``).
+        """
+        chat = self.chats.get(chat_id)
+        if chat is None or chat.type != "group":
+            raise ValueError(f"chat {chat_id} is not a known basic group")
+        if chat.migrated_to is not None:
+            raise ValueError(f"chat {chat_id} was already upgraded to {chat.migrated_to}")
+        new_id = new_chat_id if new_chat_id is not None else -(10**12 + abs(chat_id))
+        if new_id >= 0 or new_id in self.chats:
+            raise ValueError(f"{new_id} is not a free supergroup id")
+        upgraded = SandboxChat(new_id, "supergroup", chat.title, chat.username)
+        upgraded.bot_status = chat.bot_status
+        upgraded.members, upgraded.roles = list(chat.members), dict(chat.roles)
+        self.chats[new_id] = upgraded
+        chat.migrated_to = new_id
+        return upgraded
+
     def check_reachable(self, chat: SandboxChat) -> None:
         """Raise Telegram's error for a chat the bot can't write to: blocked, gone or left."""
+        if chat.migrated_to is not None:
+            raise group_migrated(chat.migrated_to)
         if chat.type != "private":
             problem = refusal(chat)
             if problem is not None:

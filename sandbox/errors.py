@@ -9,11 +9,19 @@ from typing import Any
 class ApiError(Exception):
     """A Bot API failure answer: HTTP status, Telegram-style description, optional retry_after."""
 
-    def __init__(self, status: int, description: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def to_json(self) -> dict[str, Any]:
         """The ``{"ok": false, ...}`` body Telegram sends for this error."""
@@ -22,14 +30,29 @@ class ApiError(Exception):
             "error_code": self.status,
             "description": self.description,
         }
+        # ResponseParameters: only the fields that apply are present, as Telegram sends them.
+        parameters: dict[str, int] = {}
+        if self.migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = self.migrate_to_chat_id
         if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
+            parameters["retry_after"] = self.retry_after
+        if parameters:
+            body["parameters"] = parameters
         return body
 
 
 def bad_request(detail: str) -> ApiError:
     """``400 Bad Request: <detail>``."""
     return ApiError(400, f"Bad Request: {detail}")
+
+
+def group_migrated(new_chat_id: int) -> ApiError:
+    """``400`` for a basic group that became a supergroup, with ``migrate_to_chat_id``."""
+    return ApiError(
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        migrate_to_chat_id=new_chat_id,
+    )
 
 
 def forbidden(detail: str) -> ApiError:

@@ -51,6 +51,8 @@ class SandboxChat:
     bot_status: str = "member"
     members: list[int] = field(default_factory=list)
     roles: dict[int, str] = field(default_factory=dict)
+    #: The supergroup a basic group was upgraded to: sends here answer 400 with its id.
+    migrated_to: int | None = None
 
     def to_api(self) -> dict[str, Any]:
         """The Bot API ``Chat`` object."""
@@ -70,6 +72,7 @@ class SandboxChat:
             "bot_status": self.bot_status,
             "members": list(self.members),
             "admins": self.admins(),
+            "migrated_to": self.migrated_to,
         }
 
     def note_member(self, user_id: int) -> None:
@@ -126,6 +129,9 @@ class ChatMessage:
     seq: int = 0
     #: How many times the message was edited (a test asserts "edited exactly once").
     edit_count: int = 0
+    #: The parameters of the bot's sendMessage as the sandbox decoded them (options such as
+    #: ``allow_paid_broadcast`` are on the wire only); empty for users' messages.
+    request: dict[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> Literal["bot", "user"]:

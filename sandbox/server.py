@@ -112,6 +112,8 @@ class BotApiEndpoint:
             state.counters.record(name, exc.status)
             return _json_response(exc.to_json(), exc.status)
         state.counters.record(name, 200)
+        if state.config.answer_latency_ms > 0:
+            await asyncio.sleep(state.config.answer_latency_ms / 1000)
         return _json_response({"ok": True, "result": result}, 200)
 
 

@@ -42,6 +42,9 @@ class SandboxConfig:
     bot_username: str = "newsbot_sandbox_bot"
     bot_first_name: str = "بوت الأخبار (تجريبي)"
     latency_ms: float = 0.0
+    #: Delay of the answer *after* a request was carried out (a message is delivered at once,
+    #: its answer comes late): a bot stopping then has sends done but not yet answered.
+    answer_latency_ms: float = 0.0
     strict_html: bool = True
     check_answers: bool = True
     auto_create_chats: bool = False
@@ -123,6 +126,8 @@ class SandboxState(Directory):
             chat = self.chats.get(chat_id) or self.add_chat(
                 chat_id, "group" if chat_type == "private" else chat_type, by_user_id=user.id
             )
+            if chat.migrated_to is not None:
+                raise ValueError(f"chat {chat.id} was upgraded to supergroup {chat.migrated_to}")
             if chat.member_status(user.id) == "kicked":
                 raise ValueError(f"user {user.id} is banned from chat {chat.id}")
         now = int(time.time())

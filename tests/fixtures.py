@@ -13,11 +13,14 @@ from typing import Any
 import aiohttp
 import pytest
 import telegram
+from redis.asyncio import Redis
 
+from bot.redis_conn import client_options
+from bot.store import Store
 from sandbox import SandboxServer
 from tests.constants import BOT_TOKEN, SANDBOX_USER
 from tests.ingest_support import FeedServer
-from tests.redis_support import RedisServer
+from tests.redis_support import RedisServer, wait_for_ping
 
 SandboxFactory = Callable[..., Awaitable[SandboxServer]]
 
@@ -75,6 +78,17 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     finally:
         if server.process is not None and server.process.poll() is None:
             server.kill()
+
+
+@pytest.fixture
+async def own_store(redis_server: RedisServer) -> AsyncIterator[Store]:
+    """The project's store over ``redis_server`` (which the test may kill and restart)."""
+    client = Redis.from_url(redis_server.url, **client_options())
+    await wait_for_ping(client)
+    try:
+        yield Store.create(client)
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture

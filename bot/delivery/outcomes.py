@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from bot.delivery.config import Priority
@@ -120,6 +121,17 @@ local t = redis.call('TIME')
 local now = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
 local n = tonumber(ARGV[5])
 local kind = ARGV[6]
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  -- The unit's record is gone (deleted by hand, or a Redis restarted without persistence):
+  -- ack its entries, record nothing, and do not bring a partial record back to life.
+  for i = 8 + 4 * n, #ARGV do
+    local ack = ARGV[i]
+    if string.sub(ack, 1, 1) == 'F' then ack = string.match(ack, '^F([^:]+):') end
+    redis.call('XACK', KEYS[3], ARGV[1], ack)
+    redis.call('XDEL', KEYS[3], ack)
+  end
+  return {0}
+end
 local current = tonumber(redis.call('HGET', KEYS[8], 'rev') or '0')
 local added = {}
 local stale = {}
@@ -256,6 +268,10 @@ def log_finished(alert_id: str, result: list[object]) -> None:
     )
 
 
+def _unrecorded() -> RedisConnectionError:
+    return RedisConnectionError("outcome not recorded: the worker stopped while Redis was down")
+
+
 class Recorder:
     """Group-commits outcomes and batch acks; ``record`` resolves once they are in Redis."""
 
@@ -278,6 +294,9 @@ class Recorder:
         self._idle = asyncio.Event()
         self._idle.set()
         self._give_up_at: float | None = None
+        self._closing = False
+        #: Set once outcomes were given up (Redis gone at a stop): later records fail at once.
+        self._abandoned = False
 
     def record(
         self,
@@ -294,6 +313,9 @@ class Recorder:
         chat now shows) feed the message-id ledger.
         """
         future = asyncio.get_running_loop().create_future()
+        if self._abandoned:
+            future.set_exception(_unrecorded())
+            return future
         self._pending.append(_Item(ticket, chat_id, outcome, future, message_id, revision))
         self._idle.clear()
         self._wake.set()
@@ -305,24 +327,48 @@ class Recorder:
         self._idle.clear()
         self._wake.set()
 
+    def give_up_after(self, timeout: float) -> None:
+        """A stop is under way: a write still failing ``timeout`` seconds from now is abandoned.
+
+        Its senders' futures then fail (a ``RedisError``) instead of waiting for a Redis that
+        may never come back, so the stop ends; the chats stay unacked in their batches and are
+        sent again by whoever takes them over (at most the sends in flight repeat).
+        """
+        if self._give_up_at is None:
+            self._give_up_at = time.monotonic() + timeout
+        self._wake.set()
+
     def close(self, timeout: float) -> None:
         """Let ``run`` return once everything is written (or after ``timeout`` of failures)."""
-        self._give_up_at = time.monotonic() + timeout
+        self.give_up_after(timeout)
+        self._closing = True
         self._wake.set()
 
     async def run(self) -> None:
         """Write queued outcomes until closed; Redis errors are retried, never dropped."""
         while True:
-            if self._give_up_at is not None and self._idle.is_set():
+            if self._closing and self._idle.is_set():
                 return
             await self._wake.wait()
             self._wake.clear()
             flushes = self._take()
-            for flush in flushes:
+            for at, flush in enumerate(flushes):
                 if not await self._write(flush):
+                    self._abandon(flushes[at:])
                     return
             if not self._pending and not self._acks:
                 self._idle.set()
+
+    def _abandon(self, flushes: list[_Flush]) -> None:
+        """Fail the futures of every outcome not written, and of any recorded from now on."""
+        self._abandoned = True
+        futures = [f for flush in flushes for f in flush.futures]
+        futures += [item.future for item in self._pending if item.future is not None]
+        self._pending = []
+        for future in futures:
+            if not future.done():
+                future.set_exception(_unrecorded())
+        self._idle.set()
 
     def _take(self) -> list[_Flush]:
         items, self._pending = self._pending, []

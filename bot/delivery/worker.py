@@ -138,10 +138,12 @@ class Worker:
         finally:
             self._stopping.set()
             stopper.cancel()
+            # Bounded: with Redis gone for good the outcomes cannot be written anyway, and the
+            # unrecorded chats are simply sent again by whoever claims their batches. Set before
+            # waiting for the sends in flight, which wait for their outcomes to be written.
+            self._recorder.give_up_after(_DRAIN_SECONDS)
             await self._dispatcher.stop()
             await _settle(loops, _LOOP_EXIT_SECONDS)
-            # Bounded: with Redis gone for good the outcomes cannot be written anyway, and the
-            # unrecorded chats are simply sent again by whoever claims their batches.
             self._recorder.close(_DRAIN_SECONDS)
             await _settle([recorder], _DRAIN_SECONDS + 1)
             with contextlib.suppress(RedisError):
