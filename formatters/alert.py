@@ -17,7 +17,7 @@ from formatters.labels import (
 )
 from formatters.message import InlineButton, OutgoingMessage
 from formatters.rtl import RLM, contains_rtl, line_is_rtl, needs_rlm
-from formatters.segment import shorten_units, trim_to_sentence
+from formatters.segment import lead_excerpt, shorten_units
 
 #: Default size of the lead excerpt in an alert, in UTF-16 units (characters, for Arabic text).
 DEFAULT_LEAD_CHARS = 300
@@ -56,7 +56,8 @@ def _keyboard(article: Article) -> tuple[tuple[InlineButton, ...], ...]:
 def _push(article: Article, marker: str, lead_chars: int, *, corrected: bool) -> OutgoingMessage:
     keyboard = _keyboard(article)
     title = shorten_units(article.title, MAX_HEADLINE_UNITS)
-    lead = trim_to_sentence(article.lead(), max(2, min(lead_chars, MAX_LEAD_UNITS)), units=True)
+    target = max(2, min(lead_chars, MAX_LEAD_UNITS))
+    lead = lead_excerpt(article.lead(), target, max_limit=MAX_LEAD_UNITS, units=True)
     rtl_context = contains_rtl(f"{title} {lead}")
     lines = [_line(marker, f"<b>{escape(title)}</b>", title, rtl_context=rtl_context)]
     if lead:

@@ -149,3 +149,44 @@ def test_emoji_lead_at_the_largest_size_fits_and_keeps_emoji_whole() -> None:
     assert utf16_units(shown) <= 4096
     assert "\ufffd" not in shown and all(not 0xD800 <= ord(c) <= 0xDFFF for c in shown)
     assert shown.split("\n\n")[1].removeprefix("\u200f").endswith("🔥…")
+
+
+# --- issue 12: a lead ends where a sentence ends -------------------------------------------------
+
+_LONGISH = (
+    "أعلنت وزارة الصحة في بيان صدر مساء الأحد عن افتتاح ثلاثة مستشفيات جديدة في المحافظات"
+    " الشمالية تضم أكثر من ألف سرير وتخدم نحو مليوني نسمة من سكان القرى البعيدة عن المدن"
+    " الكبرى، في إطار خطة وطنية تهدف إلى توزيع الخدمات الصحية على جميع مناطق البلاد بالعدل."
+)
+
+
+def _lead_of(lead: str, *, lead_chars: int = 200) -> str:
+    shown = visible_text(format_alert(_article(lead), lead_chars=lead_chars).text)
+    return shown.split("\n\n")[1].removeprefix("\u200f")
+
+
+def test_a_first_sentence_a_little_over_the_target_is_kept_whole() -> None:
+    assert 200 < len(_LONGISH) <= 200 * 4 / 3
+    assert _lead_of(_LONGISH + " " + SECOND) == _LONGISH
+
+
+def test_a_far_longer_first_sentence_is_cut_at_its_last_clause_with_an_ellipsis() -> None:
+    shown = _lead_of(_LONGISH, lead_chars=180)
+    assert shown == _LONGISH.split("،")[0] + "…"
+
+
+def test_a_word_cut_never_ends_on_a_title_or_a_preposition() -> None:
+    lead = (
+        "استقبل صاحب السمو الملكي الأمير خالد بن فيصل أمير المنطقة اليوم في مكتبه بالإمارة"
+        " وفدا من رجال الأعمال القادمين من شمالي البلاد وجنوبيها لبحث سبل التعاون المشترك بينهم"
+    )
+    for limit in range(20, len(lead)):
+        shown = _lead_of(lead, lead_chars=limit)
+        assert shown.endswith("…") and len(shown) <= limit
+        last = shown.removesuffix("…").split()[-1]
+        assert last not in {"الأمير", "الملكي", "السمو", "صاحب", "في", "من", "شمالي", "بن"}, shown
+
+
+def test_a_lead_drops_its_bullet_and_never_fuses_two_bullets() -> None:
+    lead = "- ارتفاع أسعار الوقود بنسبة عشرة في المئة. - تجميد الرواتب حتى نهاية العام."
+    assert _lead_of(lead) == "ارتفاع أسعار الوقود بنسبة عشرة في المئة."

@@ -1,0 +1,80 @@
+"""Issue 12, as an editor reads the corpus: alert leads, list boundaries, headlines, buttons.
+
+Read from ../shared/corpus (skipped when absent); the hand-written cases that check the same
+rules without the corpus are in the formatter and parser test modules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.models import Article
+from bot.parser import parse_text
+from formatters import format_alert
+from formatters.html import visible_text
+from formatters.segment import ELLIPSIS, WEAK_ENDS, announces, ends_sentence
+from tests.corpus_support import corpus_params
+
+
+def _article(corpus_dir: Path, number: str) -> Article:
+    path = next((corpus_dir / "articles").glob(f"{number}_*.txt"))
+    return _parse(path)
+
+
+def _parse(path: Path) -> Article:
+    article = parse_text(path.read_text(encoding="utf-8"))
+    return article.model_copy(update={"id": "c" + path.name[:2], "breaking": True})
+
+
+def _lead(article: Article) -> str:
+    shown = visible_text(format_alert(article).text).split("\n\n")
+    return shown[1].removeprefix("\u200f") if len(shown) > 1 else ""
+
+
+# --- item 2: alert leads -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "ending"),
+    [
+        # A first sentence a little longer than the 300-character target is kept whole.
+        ("30", 'في شمالي البلاد إلى "ضبط النفس."'),
+        ("21", "التي تهدف إلى عزلها إقليميا و دوليا ."),
+        # A first sentence of 730 characters is cut at its last clause boundary that fits.
+        ("27", "وأخيه جلالة الملك عبدالله الثاني" + ELLIPSIS),
+    ],
+)
+def test_corpus_alert_lead_ends_at_a_sentence_or_a_clause(
+    corpus_dir: Path, number: str, ending: str
+) -> None:
+    article = _article(corpus_dir, number)
+    lead = _lead(article)
+    assert lead.endswith(ending), lead[-80:]
+    first = " ".join(article.lead().split())
+    assert first.startswith(lead.removesuffix(ELLIPSIS))
+    if lead.endswith(ELLIPSIS):
+        rest = first[len(lead) - 1 :].split()
+        assert rest[0] in WEAK_ENDS or rest[0][-1] in WEAK_ENDS, "cut is not at a clause end"
+
+
+def test_corpus_24_lead_is_its_first_bullet_without_the_dash(corpus_dir: Path) -> None:
+    lead = _lead(_article(corpus_dir, "24"))
+    assert lead.startswith("الفاسدون لا يزالون")
+    assert lead.endswith("والبنية التحتية.")
+    assert " - " not in lead and "بالتفسير" not in lead
+
+
+@pytest.mark.parametrize("path", corpus_params())
+def test_corpus_no_lead_ends_mid_clause_or_on_an_announcing_word(path: Path) -> None:
+    article = _parse(path)
+    lead = _lead(article)
+    if not lead:
+        return
+    assert not lead.startswith(("-", "–", "—", "•"))
+    body = lead.removesuffix(ELLIPSIS)
+    last = body.split()[-1]
+    assert not announces(last), lead[-60:]
+    if lead == body:
+        assert ends_sentence(last), lead[-60:]
