@@ -6,15 +6,23 @@ rules without the corpus are in the formatter and parser test modules.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.models import Article
 from bot.parser import parse_text
-from formatters import format_alert
+from formatters import format_alert, format_article
 from formatters.html import visible_text
-from formatters.segment import ELLIPSIS, WEAK_ENDS, announces, ends_sentence
+from formatters.segment import (
+    ELLIPSIS,
+    LIST_DASHES,
+    WEAK_ENDS,
+    announces,
+    ends_sentence,
+    is_list_marker,
+)
 from tests.corpus_support import corpus_params
 
 
@@ -78,3 +86,40 @@ def test_corpus_no_lead_ends_mid_clause_or_on_an_announcing_word(path: Path) -> 
     assert not announces(last), lead[-60:]
     if lead == body:
         assert ends_sentence(last), lead[-60:]
+
+
+# --- item 3: list boundaries -------------------------------------------------------------------
+
+_INDICATOR_RE = re.compile(r"\n\n\u200f?\(\d+/\d+\)$")
+
+
+def _part_bodies(article: Article, limit: int = 4096) -> list[str]:
+    """Each message's visible text without its part indicator and leading RLMs."""
+    texts = [visible_text(m.text) for m in format_article(article, limit=limit)]
+    return [_INDICATOR_RE.sub("", text).lstrip("\u200f") for text in texts]
+
+
+@pytest.mark.parametrize("number", ["22", "24"])
+def test_corpus_parts_never_start_with_a_dash_nor_end_on_a_list_number(
+    corpus_dir: Path, number: str
+) -> None:
+    parts = _part_bodies(_article(corpus_dir, number))
+    assert len(parts) >= 4
+    for index, part in enumerate(parts, start=1):
+        assert not part.startswith(tuple(LIST_DASHES)), f"part {index}: {part[:60]}"
+        assert not re.search(r"\s\d{1,3}[.)]$", part), f"part {index}: {part[-60:]}"
+
+
+def test_corpus_24_list_number_opens_the_part_of_its_item(corpus_dir: Path) -> None:
+    parts = _part_bodies(_article(corpus_dir, "24"))
+    assert parts[0].endswith("نفقاتهم الترفيهية.")
+    assert parts[1].startswith("2. إن الشباب السعودي")
+
+
+@pytest.mark.parametrize("limit", [4096, 500])
+@pytest.mark.parametrize("path", corpus_params())
+def test_corpus_no_part_ends_on_a_bare_list_marker(path: Path, limit: int) -> None:
+    for part in _part_bodies(_parse(path), limit)[:-1]:
+        words = part.split()
+        previous = words[-2] if len(words) > 1 else None
+        assert not is_list_marker(words[-1], previous), part[-60:]
