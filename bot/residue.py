@@ -436,6 +436,53 @@ def _source_positions(lines: list[str], residue: list[Residue]) -> list[int]:
     return [free[r.text].pop() if free.get(r.text) else len(lines) - 1 for r in residue]
 
 
+# --- wire-service tags in headlines ------------------------------------------------------------
+
+#: The desk a wire service (SPA and its peers) files a story under, written before the headline
+#: and a slash: «عام / نائب خادم الحرمين الشريفين يرأس …». Only these desk names are taken.
+_WIRE_DESKS = (
+    "عام",
+    "محلي",
+    "سياسي",
+    "اقتصادي",
+    "رياضي",
+    "ثقافي",
+    "دولي",
+    "عربي",
+    "عالمي",
+    "صحي",
+    "اجتماعي",
+    "تقني",
+    "علمي",
+    "منوعات",
+)
+_WIRE_DESK_RE = re.compile(rf"^(?:{'|'.join(_WIRE_DESKS)})\s+/\s+(?=\S)")
+_ORDINALS = (
+    "أولى|الأولى|ثانية|الثانية|ثالثة|الثالثة|رابعة|الرابعة|خامسة|الخامسة|سادسة|سابعة|ثامنة"
+    "|تاسعة|عاشرة|أخيرة|الأخيرة|اخيرة"
+)
+#: A wire "add" (a further part of an earlier story): «… مجلس الوزراء إضافة أولى».
+_WIRE_ADD_RE = re.compile(rf"(?<=\S)\s+[اإ]ضافة\s+(?:{_ORDINALS})(?:\s+و\s*[اأ]خيرة)?$")
+
+
+def split_wire_tags(title: str) -> tuple[str, list[Residue]]:
+    """The headline without a wire desk prefix («عام /») and add suffix («إضافة أولى»).
+
+    Conservative: only a known desk name before a slash at the very start, and «إضافة» with an
+    ordinal at the very end; what is cut is returned as ``wire_tag`` residue.
+    """
+    tags: list[Residue] = []
+    desk = _WIRE_DESK_RE.match(title)
+    if desk:
+        tags.append(Residue(text=desk.group(0).strip(), reason="wire_tag"))
+        title = title[desk.end() :]
+    add = _WIRE_ADD_RE.search(title)
+    if add:
+        tags.append(Residue(text=add.group(0).strip(), reason="wire_tag"))
+        title = title[: add.start()]
+    return title, tags
+
+
 def drop_residue(lines: list[str]) -> list[str]:
     """The body lines without residue lines (see :func:`split_residue`)."""
     return split_residue(lines)[0]

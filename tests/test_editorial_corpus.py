@@ -123,3 +123,23 @@ def test_corpus_no_part_ends_on_a_bare_list_marker(path: Path, limit: int) -> No
         words = part.split()
         previous = words[-2] if len(words) > 1 else None
         assert not is_list_marker(words[-1], previous), part[-60:]
+
+
+# --- item 4: wire-service tags in headlines ----------------------------------------------------
+
+
+def test_corpus_27_headline_has_no_wire_desk_nor_add(corpus_dir: Path) -> None:
+    article = _article(corpus_dir, "27")
+    assert article.title == "نائب خادم الحرمين الشريفين يرأس جلسة مجلس الوزراء"
+    tags = [(r.text, r.reason) for r in article.residue if r.reason == "wire_tag"]
+    assert tags == [("عام /", "wire_tag"), ("إضافة أولى", "wire_tag")]
+    headline = visible_text(format_alert(article).text).split("\n\n")[0]
+    assert "عام /" not in headline and "إضافة" not in headline
+
+
+@pytest.mark.parametrize("path", corpus_params())
+def test_corpus_other_headlines_keep_every_word(path: Path) -> None:
+    # Conservative: no other corpus headline loses anything to the wire-tag rule.
+    if path.name.startswith("27"):
+        return
+    assert not [r for r in _parse(path).residue if r.reason == "wire_tag"]

@@ -23,6 +23,8 @@ from tests.parser_wordcheck import article_texts, line_words, text_words
 EXPECTED_DROPPED: Mapping[str, int] = MappingProxyType(
     {"06": 5, "09": 4, "13": 5, "14": 7, "15": 7, "22": 1, "23": 8, "27": 2}
 )
+#: Wire-service tags cut from headlines: 27's desk «عام /» and add «إضافة أولى».
+EXPECTED_WIRE_TAGS: Mapping[str, int] = MappingProxyType({"27": 2})
 
 
 def _number(path: Path) -> str:
@@ -46,15 +48,20 @@ def test_corpus_article_parses_and_loses_only_residue_lines(path: Path) -> None:
     lines_in = line_words(raw)
     texts_out = [text_words(text) for text in article_texts(article)]
 
-    # The headline keeps its words, minus a leading breaking label.
-    title_in, title_out = lines_in[0], texts_out[0]
+    # The headline keeps its words, minus a leading breaking label and the wire tags recorded
+    # as residue (a desk «عام /» before it, an add «إضافة أولى» after it).
+    tags = [item.text for item in article.residue if item.reason == "wire_tag"]
+    desk = [w for tag in tags if tag.endswith("/") for w in text_words(tag)]
+    add = [w for tag in tags if not tag.endswith("/") for w in text_words(tag)]
+    title_in, title_out = lines_in[0], desk + texts_out[0] + add
     assert title_in[len(title_in) - len(title_out) :] == title_out
     assert (len(title_out) < len(title_in)) == article.breaking
 
     # Every input line is an output line or a recorded residue (or an output line with a residue
     # cut from its end), in order: nothing is lost, neither to readers nor to the record.
     outputs = iter(texts_out[1:])
-    residues = iter([text_words(item.text) for item in article.residue])
+    body_residue = [item for item in article.residue if item.reason != "wire_tag"]
+    residues = iter([text_words(item.text) for item in body_residue])
     expected, residue = next(outputs, None), next(residues, None)
     for words in lines_in[1:]:
         if words == expected:
@@ -67,7 +74,8 @@ def test_corpus_article_parses_and_loses_only_residue_lines(path: Path) -> None:
             raise AssertionError(f"input line neither kept nor recorded: {' '.join(words)[:80]}")
     assert expected is None, "an output paragraph does not match any input line"
     assert residue is None, "a recorded residue does not match any input line"
-    assert len(article.residue) == EXPECTED_DROPPED.get(_number(path), 0), article.residue
+    assert len(body_residue) == EXPECTED_DROPPED.get(_number(path), 0), article.residue
+    assert len(tags) == EXPECTED_WIRE_TAGS.get(_number(path), 0), tags
 
 
 @pytest.mark.parametrize("path", corpus_params(_number))

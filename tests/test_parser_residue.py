@@ -151,3 +151,23 @@ def test_residue_survives_the_json_form_and_a_json_body_records_its_own() -> Non
     from_body = parse_json({"title": "عنوان الخبر", "body": "\n".join(STORY + TEASERS)})
     assert from_body.residue == article.residue
     assert from_body.paragraphs() == STORY
+
+
+def test_wire_desk_and_add_are_cut_from_the_headline_and_recorded() -> None:
+    article = parse_text("رياضي / المنتخب يتأهل إلى النهائي إضافة ثانية\n" + "\n".join(STORY))
+    assert article.title == "المنتخب يتأهل إلى النهائي"
+    assert article.residue == [
+        Residue(text="رياضي /", reason="wire_tag"),
+        Residue(text="إضافة ثانية", reason="wire_tag"),
+    ]
+
+
+def test_headlines_that_only_look_like_wire_tags_are_kept() -> None:
+    for title in (
+        "عامان / على الحرب",  # not a desk name
+        "الحكومة تقر إضافة أولى إلى الموازنة",  # «إضافة أولى» not at the end
+        "وزير المالية: إضافة",
+        "عام/2015 في أرقام",  # the wire writes the desk with spaces around the slash
+    ):
+        article = parse_text(f"{title}\n" + "\n".join(STORY))
+        assert not [r for r in article.residue if r.reason == "wire_tag"], title
