@@ -143,3 +143,22 @@ def test_corpus_other_headlines_keep_every_word(path: Path) -> None:
     if path.name.startswith("27"):
         return
     assert not [r for r in _parse(path).residue if r.reason == "wire_tag"]
+
+
+# --- item 5: a body-less flash has no read button ------------------------------------------------
+
+
+def test_corpus_32_flash_has_no_read_button(corpus_dir: Path) -> None:
+    flash = _article(corpus_dir, "32")
+    assert _lead(flash) == "التفاصيل بعد قليل.."
+    labels = [b.text for row in format_alert(flash).keyboard for b in row]
+    assert "اقرأ الخبر كاملاً" not in labels
+
+
+@pytest.mark.parametrize("path", corpus_params())
+def test_corpus_every_other_alert_keeps_its_read_button(path: Path) -> None:
+    if path.name.startswith("32"):
+        return
+    labels = [b.text for row in format_alert(_parse(path)).keyboard for b in row]
+    assert labels[:1] == ["اقرأ الخبر كاملاً"]
+

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot.models import Article, Section
 from formatters import format_alert, format_notification
+from formatters.alert import format_update
 from formatters.callback_data import MAX_CALLBACK_BYTES, ReadArticle, parse_callback
 from formatters.html import visible_text
 from tests.html_oracle import check_html, utf16_units
@@ -190,3 +191,32 @@ def test_a_word_cut_never_ends_on_a_title_or_a_preposition() -> None:
 def test_a_lead_drops_its_bullet_and_never_fuses_two_bullets() -> None:
     lead = "- ارتفاع أسعار الوقود بنسبة عشرة في المئة. - تجميد الرواتب حتى نهاية العام."
     assert _lead_of(lead) == "ارتفاع أسعار الوقود بنسبة عشرة في المئة."
+
+
+# --- issue 12: no «اقرأ الخبر كاملاً» until there is more to read --------------------------------
+
+
+def test_a_body_less_flash_has_no_read_button_until_there_is_more_to_read() -> None:
+    flash = Article(
+        id="f1",
+        title="مصادر: الحكومة تقر خطة جديدة للطاقة",
+        breaking=True,
+        sections=[Section(paragraphs=["التفاصيل بعد قليل.."])],
+        url=URL,
+    )
+    assert [[b.text for b in row] for row in format_alert(flash).keyboard] == [["المصدر"]]
+    assert format_alert(flash.model_copy(update={"url": None})).keyboard == ()
+    # The story's update is sent with the button: now the full text has more than the alert.
+    update = format_update(flash, "أقرت الحكومة الخطة بالإجماع في جلستها المسائية.")
+    assert update.keyboard[0][0].text == "اقرأ الخبر كاملاً"
+    # A correction that adds the text brings the button back to the alert itself.
+    fuller = flash.model_copy(
+        update={"sections": [Section(paragraphs=["التفاصيل بعد قليل..", SECOND])]}
+    )
+    assert format_alert(fuller, corrected=True).keyboard[0][0].text == "اقرأ الخبر كاملاً"
+
+
+def test_a_lead_cut_short_or_a_second_paragraph_keeps_the_read_button() -> None:
+    cut = _article(" ".join([FIRST] * 20))
+    assert format_alert(cut).keyboard[0][0].text == "اقرأ الخبر كاملاً"
+    assert format_notification(_article(FIRST)).keyboard[0][0].text == "اقرأ الخبر كاملاً"
