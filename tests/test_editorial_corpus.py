@@ -162,3 +162,26 @@ def test_corpus_every_other_alert_keeps_its_read_button(path: Path) -> None:
     labels = [b.text for row in format_alert(_parse(path)).keyboard for b in row]
     assert labels[:1] == ["اقرأ الخبر كاملاً"]
 
+
+# --- item 6: question crossheads, stranded vowels, empty bidi pairs -----------------------------
+
+
+def test_corpus_01_question_crosshead_is_a_heading(corpus_dir: Path) -> None:
+    headings = [s.heading for s in _article(corpus_dir, "01").sections if s.heading]
+    assert headings[0] == "ماذا نعرف عن جزيرة سقطرى؟"
+    assert "لكن ما الفائدة إذن من إرسال وفد للوساطة؟" not in headings
+
+
+def test_corpus_11_has_no_vowel_mark_on_a_dotted_circle(corpus_dir: Path) -> None:
+    article = _article(corpus_dir, "11")
+    text = " ".join([article.title, *article.paragraphs()])
+    assert "البريطانيةُ تيريزا ماي" in text and "خطةَ ماي" in text
+    stranded = re.findall(r"(?<=[\u0621-\u064a]) [\u064b-\u065f\u0670]+[\u0621-\u064a]", text)
+    assert stranded == []
+
+
+def test_corpus_03_full_stop_is_not_wrapped_in_bidi_controls(corpus_dir: Path) -> None:
+    article = _article(corpus_dir, "03")
+    text = "".join(article.paragraphs())
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", text)
+    assert "والإيرانية." in text

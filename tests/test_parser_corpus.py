@@ -84,10 +84,21 @@ def test_corpus_article_survives_json_round_trip(path: Path) -> None:
     assert parse_json(article.model_dump_json()) == article
 
 
+#: Crossheads the manifest's heuristic misses, read by hand: 01's question crosshead.
+_MORE_HEADINGS: Mapping[str, tuple[int, str]] = MappingProxyType(
+    {"01": (0, "ماذا نعرف عن جزيرة سقطرى؟")}
+)
+
+
 @pytest.mark.parametrize("number", ["01", "02", "03", "04", "05"])
 def test_corpus_subheadings_are_found(corpus_dir: Path, number: str) -> None:
     path = next((corpus_dir / "articles").glob(f"{number}_*.txt"))
-    assert _headings(path) == _manifest(corpus_dir)[number]["heuristic_heading_candidates"]
+    expected = _manifest(corpus_dir)[number]["heuristic_heading_candidates"]
+    assert isinstance(expected, list)
+    if number in _MORE_HEADINGS:
+        position, heading = _MORE_HEADINGS[number]
+        expected = [*expected[:position], heading, *expected[position:]]
+    assert _headings(path) == expected
 
 
 def test_corpus_06_timeline_dates_are_the_headings(corpus_dir: Path) -> None:
