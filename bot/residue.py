@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from bot.headings import is_heading_candidate
 from bot.models import Residue, ResidueReason
 
 _TASHKEEL_RE = re.compile("[\u064b-\u065f\u0670\u0640]")
@@ -408,21 +409,90 @@ def _split_trailing(lines: list[str]) -> tuple[list[str], list[Residue]]:
         return kept, tail
 
 
+# --- inline related links and embedded posts that repeat a quotation ---------------------------
+
+#: A related-story link a page sets between two paragraphs («9 دول تمتلك أسلحة نووية في
+#: العالم.. تعرف عليها»): a short line with no closing punctuation between two long paragraphs.
+_MAX_INLINE_LINK_CHARS = 120
+_MIN_NEIGHBOUR_CHARS = 150
+_OPEN_ENDS = tuple(".!?؟…؛،:;,\"'»”’)]")
+
+
+def _is_inline_link(line: str, before: str, after: str) -> bool:
+    """A headline-shaped line between two long paragraphs that is no crosshead."""
+    return (
+        len(line) <= _MAX_INLINE_LINK_CHARS
+        and len(line.split()) <= _MAX_LINK_WORDS
+        and not line.rstrip().endswith(_OPEN_ENDS)
+        and len(before) >= _MIN_NEIGHBOUR_CHARS
+        and len(after) >= _MIN_NEIGHBOUR_CHARS
+        and not is_heading_candidate(line)
+        and any(unicodedata.category(ch)[0] == "L" for ch in line)
+    )
+
+
+_QUOTATION_RE = re.compile(r"[\"«“]([^\"«“»”]{12,})[\"»”]")
+_QUOTE_KEY_WORDS = 4
+_MAX_EMBED_CHARS = 300
+
+
+def _word_key(text: str) -> tuple[str, ...]:
+    """The first words of ``text`` spelled loosely (hamza forms, tashkeel), to match a repeat."""
+    plain = _TASHKEEL_RE.sub("", text).translate(_LOOSE_LETTERS)
+    return tuple(re.findall(r"[^\W_]+", plain)[:_QUOTE_KEY_WORDS])
+
+
+_LOOSE_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"})
+
+
+def _split_inline_residue(lines: list[str]) -> tuple[list[str], list[Residue]]:
+    """Lines without inline related links and without embedded posts that repeat a quotation.
+
+    The text of an embedded post follows the paragraph that quotes it («وكتب …: "بصفتي رئيس
+    الاتحاد …"»): a short unquoted line that opens with the same four words as a quotation
+    earlier in the article is that embed.
+    """
+    kept: list[str] = []
+    dropped: list[Residue] = []
+    quoted: set[tuple[str, ...]] = set()
+    for index, line in enumerate(lines):
+        after = lines[index + 1] if index + 1 < len(lines) else ""
+        before = kept[-1] if kept else ""
+        key = _word_key(line)
+        if (
+            len(key) == _QUOTE_KEY_WORDS
+            and key in quoted
+            and len(line) <= _MAX_EMBED_CHARS
+            and not _QUOTATION_RE.search(line)
+        ):
+            dropped.append(Residue(text=line, reason="embedded_post"))
+            continue
+        if kept and _is_inline_link(line, before, after):
+            dropped.append(Residue(text=line, reason="related_links"))
+            continue
+        quoted.update(_word_key(match.group(1)) for match in _QUOTATION_RE.finditer(line))
+        kept.append(line)
+    return kept, dropped
+
+
 def split_residue(lines: list[str]) -> tuple[list[str], list[Residue]]:
     """The body lines without residue, and what was dropped with its reason, in source order.
 
     Besides the page furniture of the module docstring: embedded-post signatures with their
-    tagged caption (anywhere), a «مقالات أخرى للكاتب» list glued to the last sentence, and, at
-    the end only, a run of at least three series links («… (4): …») or of at least three
-    teasers: paragraphs of lead length and lead shape (running-text punctuation, no bullet or
-    label, not opening with a connective or a demonstrative that would tie them to the text
-    above), as news sites append the leads of other stories. The article keeps two paragraphs.
+    tagged caption (anywhere), a post's text repeating a quotation above it, a related-story
+    link set between two long paragraphs, a «مقالات أخرى للكاتب» list glued to the last
+    sentence, and, at the end only, a run of at least three series links («… (4): …») or of
+    at least three teasers: paragraphs of lead length and lead shape (running-text
+    punctuation, no bullet or label, not opening with a connective or a demonstrative that
+    would tie them to the text above), as news sites append the leads of other stories. The
+    article keeps two paragraphs.
     """
     kept, dropped = _split_page_furniture(lines)
     kept, posts = _split_embedded_posts(kept)
+    kept, inline = _split_inline_residue(kept)
     kept, glued = _split_author_links(kept)
     kept, tail = _split_trailing(kept)
-    residue = dropped + posts + glued + tail
+    residue = dropped + posts + inline + glued + tail
     position = _source_positions(lines, residue)
     return kept, [residue[i] for i in sorted(range(len(residue)), key=position.__getitem__)]
 
