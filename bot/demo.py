@@ -63,6 +63,7 @@ VISITOR = DemoReader(1, "أنت (زائر)")
 ROUTINE_ARTICLE = """افتتاح معرض الكتاب السنوي بمشاركة واسعة
 
 افتتح معرض الكتاب السنوي أبوابه صباح اليوم بمشاركة مئات دور النشر، ويستمر عشرة أيام.
+ويضم المعرض هذا العام جناحاً لكتب الأطفال وندوات يومية يشارك فيها كتّاب من عشرين بلداً.
 """
 
 #: The editor's correction of the seed headline ("warns of America abandoning", not "with").

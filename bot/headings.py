@@ -4,7 +4,8 @@ Input is one paragraph per line (no markup), so headings are recognised by shape
 conservatively; a line that is not taken as a heading stays a paragraph, so nothing is lost.
 
 A line is a heading *candidate* when it is short (at most 8 words and 80 characters), has a
-letter, does not end like a sentence (``. ! ? ؟ … : ؛ ، ; ,``), contains no label colon
+letter, does not end like a sentence (``. ! ? ؟ … : ؛ ، ; ,``) unless it is one question that
+opens with an interrogative («ماذا نعرف عن جزيرة سقطرى؟»), contains no label colon
 ("السعة: 81", "يحمي من: ..."; a colon between digits as in "1:14" is fine), and does not open
 with a quotation mark or a list bullet, nor consist only of hashtags, mentions or links.
 
@@ -35,6 +36,26 @@ def word_count(line: str) -> int:
     return sum(1 for token in line.split() if any(ch.isalnum() for ch in token))
 
 
+#: Interrogatives a question crosshead opens with («ماذا نعرف عن جزيرة سقطرى؟»).
+_QUESTION_WORDS = frozenset(
+    {"ماذا", "ما", "من", "كيف", "لماذا", "لم", "هل", "متى", "أين", "كم", "أي", "بماذا", "لمن"}
+)
+_TASHKEEL_RE = re.compile("[\u064b-\u065f\u0670\u0640]")
+
+
+def _is_question_crosshead(line: str) -> bool:
+    """A one-question line opening with an interrogative: a crosshead, not running text.
+
+    A question inside the text («لكن ما الفائدة إذن …؟») opens with a connective and stays a
+    paragraph; only one question mark, at the end.
+    """
+    core = line.rstrip(_CLOSERS)
+    if not core.endswith(("؟", "?")) or core[:-1].count("؟") + core[:-1].count("?"):
+        return False
+    first = _TASHKEEL_RE.sub("", line.split()[0])
+    return first in _QUESTION_WORDS
+
+
 def is_heading_candidate(line: str) -> bool:
     """Whether ``line`` has the shape of a section heading (see the module docstring)."""
     words = word_count(line)
@@ -42,7 +63,9 @@ def is_heading_candidate(line: str) -> bool:
         return False
     if not any(ch.isalpha() for ch in line) or line.startswith(_OPENERS):
         return False
-    if line.rstrip(_CLOSERS).endswith(_SENTENCE_END) or _LABEL_COLON_RE.search(line):
+    if _LABEL_COLON_RE.search(line):
+        return False
+    if line.rstrip(_CLOSERS).endswith(_SENTENCE_END) and not _is_question_crosshead(line):
         return False
     if _LINK_RE.search(line):
         return False

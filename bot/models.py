@@ -55,6 +55,7 @@ ResidueReason = Literal[
     "author_links",
     "series_links",
     "teasers",
+    "wire_tag",
 ]
 
 

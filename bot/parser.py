@@ -1,7 +1,8 @@
 """Turn raw newsroom/scraper article text (or its JSON form) into an :class:`Article`.
 
 Text input: the first visible line is the headline (a leading breaking label such as ``عاجل|``
-sets ``breaking`` and is removed, see :mod:`bot.breaking`); every further line is a paragraph,
+sets ``breaking`` and is removed, see :mod:`bot.breaking`; a wire desk «عام /» and add
+«إضافة أولى» are cut and recorded as residue); every further line is a paragraph,
 short introducing lines become section headings (:mod:`bot.headings`), scraper residue is dropped
 and recorded in ``Article.residue`` with its reason (:mod:`bot.residue`), and
 entities/whitespace/bidi controls are normalised (:mod:`bot.textclean`).
@@ -28,7 +29,7 @@ from bot import textclean
 from bot.breaking import detect_breaking
 from bot.headings import build_sections
 from bot.models import Article, not_in_future
-from bot.residue import drop_leading_residue, split_residue
+from bot.residue import drop_leading_residue, split_residue, split_wire_tags
 
 __all__ = [
     "ParseError",
@@ -177,13 +178,14 @@ def parse_text(
     if not lines:
         raise _empty()
     found, title, body = _title_and_body(lines)
+    title, tags = split_wire_tags(title)
     kept, residue = split_residue(body)
     return _build(
         {
             "title": title,
             "breaking": found if breaking is None else breaking,
             "sections": build_sections(kept),
-            "residue": residue,
+            "residue": tags + residue,
             "url": _optional_text(url),
             "source": _optional_text(source),
             "published_at": published_at,

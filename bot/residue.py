@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from bot.headings import is_heading_candidate
 from bot.models import Residue, ResidueReason
 
 _TASHKEEL_RE = re.compile("[\u064b-\u065f\u0670\u0640]")
@@ -408,21 +409,90 @@ def _split_trailing(lines: list[str]) -> tuple[list[str], list[Residue]]:
         return kept, tail
 
 
+# --- inline related links and embedded posts that repeat a quotation ---------------------------
+
+#: A related-story link a page sets between two paragraphs («9 دول تمتلك أسلحة نووية في
+#: العالم.. تعرف عليها»): a short line with no closing punctuation between two long paragraphs.
+_MAX_INLINE_LINK_CHARS = 120
+_MIN_NEIGHBOUR_CHARS = 150
+_OPEN_ENDS = tuple(".!?؟…؛،:;,\"'»”’)]")
+
+
+def _is_inline_link(line: str, before: str, after: str) -> bool:
+    """A headline-shaped line between two long paragraphs that is no crosshead."""
+    return (
+        len(line) <= _MAX_INLINE_LINK_CHARS
+        and len(line.split()) <= _MAX_LINK_WORDS
+        and not line.rstrip().endswith(_OPEN_ENDS)
+        and len(before) >= _MIN_NEIGHBOUR_CHARS
+        and len(after) >= _MIN_NEIGHBOUR_CHARS
+        and not is_heading_candidate(line)
+        and any(unicodedata.category(ch)[0] == "L" for ch in line)
+    )
+
+
+_QUOTATION_RE = re.compile(r"[\"«“]([^\"«“»”]{12,})[\"»”]")
+_QUOTE_KEY_WORDS = 4
+_MAX_EMBED_CHARS = 300
+
+
+def _word_key(text: str) -> tuple[str, ...]:
+    """The first words of ``text`` spelled loosely (hamza forms, tashkeel), to match a repeat."""
+    plain = _TASHKEEL_RE.sub("", text).translate(_LOOSE_LETTERS)
+    return tuple(re.findall(r"[^\W_]+", plain)[:_QUOTE_KEY_WORDS])
+
+
+_LOOSE_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"})
+
+
+def _split_inline_residue(lines: list[str]) -> tuple[list[str], list[Residue]]:
+    """Lines without inline related links and without embedded posts that repeat a quotation.
+
+    The text of an embedded post follows the paragraph that quotes it («وكتب …: "بصفتي رئيس
+    الاتحاد …"»): a short unquoted line that opens with the same four words as a quotation
+    earlier in the article is that embed.
+    """
+    kept: list[str] = []
+    dropped: list[Residue] = []
+    quoted: set[tuple[str, ...]] = set()
+    for index, line in enumerate(lines):
+        after = lines[index + 1] if index + 1 < len(lines) else ""
+        before = kept[-1] if kept else ""
+        key = _word_key(line)
+        if (
+            len(key) == _QUOTE_KEY_WORDS
+            and key in quoted
+            and len(line) <= _MAX_EMBED_CHARS
+            and not _QUOTATION_RE.search(line)
+        ):
+            dropped.append(Residue(text=line, reason="embedded_post"))
+            continue
+        if kept and _is_inline_link(line, before, after):
+            dropped.append(Residue(text=line, reason="related_links"))
+            continue
+        quoted.update(_word_key(match.group(1)) for match in _QUOTATION_RE.finditer(line))
+        kept.append(line)
+    return kept, dropped
+
+
 def split_residue(lines: list[str]) -> tuple[list[str], list[Residue]]:
     """The body lines without residue, and what was dropped with its reason, in source order.
 
     Besides the page furniture of the module docstring: embedded-post signatures with their
-    tagged caption (anywhere), a «مقالات أخرى للكاتب» list glued to the last sentence, and, at
-    the end only, a run of at least three series links («… (4): …») or of at least three
-    teasers: paragraphs of lead length and lead shape (running-text punctuation, no bullet or
-    label, not opening with a connective or a demonstrative that would tie them to the text
-    above), as news sites append the leads of other stories. The article keeps two paragraphs.
+    tagged caption (anywhere), a post's text repeating a quotation above it, a related-story
+    link set between two long paragraphs, a «مقالات أخرى للكاتب» list glued to the last
+    sentence, and, at the end only, a run of at least three series links («… (4): …») or of
+    at least three teasers: paragraphs of lead length and lead shape (running-text
+    punctuation, no bullet or label, not opening with a connective or a demonstrative that
+    would tie them to the text above), as news sites append the leads of other stories. The
+    article keeps two paragraphs.
     """
     kept, dropped = _split_page_furniture(lines)
     kept, posts = _split_embedded_posts(kept)
+    kept, inline = _split_inline_residue(kept)
     kept, glued = _split_author_links(kept)
     kept, tail = _split_trailing(kept)
-    residue = dropped + posts + glued + tail
+    residue = dropped + posts + inline + glued + tail
     position = _source_positions(lines, residue)
     return kept, [residue[i] for i in sorted(range(len(residue)), key=position.__getitem__)]
 
@@ -434,6 +504,53 @@ def _source_positions(lines: list[str], residue: list[Residue]) -> list[int]:
         free.setdefault(lines[index], []).append(index)
     # A piece cut from inside a line (the author's links) can only come from the last line.
     return [free[r.text].pop() if free.get(r.text) else len(lines) - 1 for r in residue]
+
+
+# --- wire-service tags in headlines ------------------------------------------------------------
+
+#: The desk a wire service (SPA and its peers) files a story under, written before the headline
+#: and a slash: «عام / نائب خادم الحرمين الشريفين يرأس …». Only these desk names are taken.
+_WIRE_DESKS = (
+    "عام",
+    "محلي",
+    "سياسي",
+    "اقتصادي",
+    "رياضي",
+    "ثقافي",
+    "دولي",
+    "عربي",
+    "عالمي",
+    "صحي",
+    "اجتماعي",
+    "تقني",
+    "علمي",
+    "منوعات",
+)
+_WIRE_DESK_RE = re.compile(rf"^(?:{'|'.join(_WIRE_DESKS)})\s+/\s+(?=\S)")
+_ORDINALS = (
+    "أولى|الأولى|ثانية|الثانية|ثالثة|الثالثة|رابعة|الرابعة|خامسة|الخامسة|سادسة|سابعة|ثامنة"
+    "|تاسعة|عاشرة|أخيرة|الأخيرة|اخيرة"
+)
+#: A wire "add" (a further part of an earlier story): «… مجلس الوزراء إضافة أولى».
+_WIRE_ADD_RE = re.compile(rf"(?<=\S)\s+[اإ]ضافة\s+(?:{_ORDINALS})(?:\s+و\s*[اأ]خيرة)?$")
+
+
+def split_wire_tags(title: str) -> tuple[str, list[Residue]]:
+    """The headline without a wire desk prefix («عام /») and add suffix («إضافة أولى»).
+
+    Conservative: only a known desk name before a slash at the very start, and «إضافة» with an
+    ordinal at the very end; what is cut is returned as ``wire_tag`` residue.
+    """
+    tags: list[Residue] = []
+    desk = _WIRE_DESK_RE.match(title)
+    if desk:
+        tags.append(Residue(text=desk.group(0).strip(), reason="wire_tag"))
+        title = title[desk.end() :]
+    add = _WIRE_ADD_RE.search(title)
+    if add:
+        tags.append(Residue(text=add.group(0).strip(), reason="wire_tag"))
+        title = title[: add.start()]
+    return title, tags
 
 
 def drop_residue(lines: list[str]) -> list[str]:

@@ -1,7 +1,8 @@
 """Character-level clean-up of incoming article text: entities, whitespace, bidi and invisibles.
 
 Only characters that are not part of words are touched: letters, digits, diacritics (tashkeel),
-tatweel, emoji and ZWJ/ZWNJ inside words are always kept exactly as they came.
+tatweel, emoji and ZWJ/ZWNJ inside words are always kept exactly as they came, except a vowel
+mark stranded at a word's start by a typo, which goes back to the end of the word before it.
 """
 
 from __future__ import annotations
@@ -77,19 +78,21 @@ def _decode_entity(match: re.Match[str]) -> str:
 def balance_bidi(line: str) -> str:
     """Drop bidi embedding/override/isolate controls that are not properly paired within the line.
 
-    Balanced pairs are author intent (e.g. an isolated Latin name) and are kept; an unclosed
-    opener or a stray closer would change the direction of everything after it in a message.
+    Balanced pairs are author intent (e.g. an isolated Latin name) and are kept, unless they
+    hold no letter or digit; an unclosed opener or a stray closer would change the direction of
+    everything after it in a message.
     """
     if not any(ch in BIDI_CONTROLS for ch in line):
         return line
     keep = [True] * len(line)
     stack: list[int] = []  # indices of open embeddings/isolates, innermost last
+    pairs: list[tuple[int, int]] = []
     for index, ch in enumerate(line):
         if ch in _EMBEDDING_OPENERS or ch in _ISOLATE_OPENERS:
             stack.append(index)
         elif ch == _PDF:
             if stack and line[stack[-1]] in _EMBEDDING_OPENERS:
-                stack.pop()
+                pairs.append((stack.pop(), index))
             else:
                 keep[index] = False
         elif ch == _PDI:
@@ -100,10 +103,27 @@ def balance_bidi(line: str) -> str:
             # A PDI also terminates any embedding opened inside the isolate; those are unclosed.
             while stack[-1] != isolate:
                 keep[stack.pop()] = False
-            stack.pop()
+            pairs.append((stack.pop(), index))
     for index in stack:
         keep[index] = False
+    for start, end in pairs:
+        # A pair around nothing but punctuation («الإيرانية‪.‬») says no direction: a full stop
+        # embedded left-to-right only risks showing at the wrong end of the line.
+        if not any(ch.isalnum() for ch in line[start + 1 : end]):
+            keep[start] = keep[end] = False
     return "".join(ch for ch, kept in zip(line, keep, strict=True) if kept)
+
+
+#: A vowel mark typed after the space instead of before it («خطة َماي», «البريطانية ُتيريزا»):
+#: it belongs to the end of the word before (and shows on a dotted circle where it stands).
+_STRANDED_MARK_RE = re.compile(
+    "(?<=[\u0621-\u064a])( +)([\u064b-\u065f\u0670]+)(?=[\u0621-\u064a])"
+)
+
+
+def reattach_stranded_marks(line: str) -> str:
+    """Move Arabic vowel marks stranded at a word's start back to the end of the word before."""
+    return _STRANDED_MARK_RE.sub(r"\2\1", line)
 
 
 def _is_blank(line: str) -> bool:
@@ -123,7 +143,7 @@ def normalize_line(line: str) -> str:
         if ch not in _INVISIBLE and (ch == "\t" or unicodedata.category(ch) != "Cc")
     )
     line = balance_bidi(line)
-    line = _SPACE_RE.sub(" ", line).strip(" ")
+    line = reattach_stranded_marks(_SPACE_RE.sub(" ", line).strip(" "))
     return "" if _is_blank(line) else line
 
 

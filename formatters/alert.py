@@ -17,7 +17,7 @@ from formatters.labels import (
 )
 from formatters.message import InlineButton, OutgoingMessage
 from formatters.rtl import RLM, contains_rtl, line_is_rtl, needs_rlm
-from formatters.segment import shorten_units, trim_to_sentence
+from formatters.segment import lead_excerpt, shorten_units
 
 #: Default size of the lead excerpt in an alert, in UTF-16 units (characters, for Arabic text).
 DEFAULT_LEAD_CHARS = 300
@@ -39,24 +39,35 @@ def _line(prefix: str, body_html: str, body_plain: str, *, rtl_context: bool) ->
 MAX_UPDATE_HEADLINE_UNITS = 200
 
 
-def _keyboard(article: Article) -> tuple[tuple[InlineButton, ...], ...]:
+def _keyboard(article: Article, *, read: bool = True) -> tuple[tuple[InlineButton, ...], ...]:
     if not article.id:
         raise ValueError("an alert needs article.id for its 'read more' button")
     data = callback_data.read_article(article.id)
     if len(data.encode("utf-8")) > callback_data.MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data too long for article id {article.id!r}")
-    keyboard: list[tuple[InlineButton, ...]] = [
-        (InlineButton(READ_FULL_LABEL, callback_data=data),)
-    ]
+    keyboard: list[tuple[InlineButton, ...]] = []
+    if read:
+        keyboard.append((InlineButton(READ_FULL_LABEL, callback_data=data),))
     if article.url:
         keyboard.append((InlineButton(SOURCE_LABEL, url=article.url),))
     return tuple(keyboard)
 
 
+def has_more_to_read(article: Article, lead: str) -> bool:
+    """Whether the full text says more than an alert showing ``lead``: a body-less flash
+    («التفاصيل بعد قليل..») gets no «اقرأ الخبر كاملاً», which would open the same text."""
+    if any(section.heading for section in article.sections) or len(article.paragraphs()) > 1:
+        return True
+    return lead != " ".join(article.lead().split())
+
+
 def _push(article: Article, marker: str, lead_chars: int, *, corrected: bool) -> OutgoingMessage:
-    keyboard = _keyboard(article)
     title = shorten_units(article.title, MAX_HEADLINE_UNITS)
-    lead = trim_to_sentence(article.lead(), max(2, min(lead_chars, MAX_LEAD_UNITS)), units=True)
+    target = max(2, min(lead_chars, MAX_LEAD_UNITS))
+    lead = lead_excerpt(article.lead(), target, max_limit=MAX_LEAD_UNITS, units=True)
+    # A headline cut short also leaves more to read.
+    more = has_more_to_read(article, lead) or title != " ".join(article.title.split())
+    keyboard = _keyboard(article, read=more)
     rtl_context = contains_rtl(f"{title} {lead}")
     lines = [_line(marker, f"<b>{escape(title)}</b>", title, rtl_context=rtl_context)]
     if lead:
@@ -73,7 +84,9 @@ def format_alert(
 ) -> OutgoingMessage:
     """The breaking alert: red marker, bold headline, the lead cut at a sentence, buttons.
 
-    ``corrected``: the alert of a corrected article ends with a discreet «✏️ تصحيح».
+    «اقرأ الخبر كاملاً» only when the full text says more (see :func:`has_more_to_read`); an
+    update of the story is sent with it (:func:`format_update`), and so is a correction that
+    adds text. ``corrected``: the alert of a corrected article ends with a discreet «✏️ تصحيح».
     """
     return _push(article, BREAKING_MARKER, lead_chars, corrected=corrected)
 

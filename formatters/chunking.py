@@ -24,7 +24,7 @@ from enum import Enum, IntEnum
 
 from formatters.html import escape, utf16_len
 from formatters.rtl import RLM, Direction, leading_direction
-from formatters.segment import ends_clause, ends_sentence, split_word
+from formatters.segment import LIST_DASHES, ends_clause, ends_sentence, is_list_marker, split_word
 
 #: A message is considered well filled at this fraction of its room (see module docstring).
 DEFAULT_FILL = 0.5
@@ -102,7 +102,14 @@ def _indicator_line(index: int, total: int, rtl: bool) -> str:
     return "\n\n" + (RLM if rtl else "") + part_indicator(index, total)
 
 
-def _word_gap(previous_word: str) -> Boundary:
+def _word_gap(previous_word: str, word: str, before_previous: str | None) -> Boundary:
+    if is_list_marker(previous_word, before_previous):
+        return Boundary.GLUE  # «… الترفيهية. 2.» then its item: the number goes with the item
+    if word in LIST_DASHES and is_list_marker(word, previous_word):
+        # Before an inline bullet: ranked as a clause, below any sentence end, so a part opens
+        # with «- …» only when no sentence ends in the second half of it (a dash at the top of
+        # a message reads as a stray mark).
+        return Boundary.CLAUSE
     if ends_sentence(previous_word):
         return Boundary.SENTENCE
     if ends_clause(previous_word):
@@ -118,7 +125,7 @@ def _units(blocks: Sequence[Block], room: int) -> list[_Unit]:
         glued = 0  # visible size of the atomic prefix a word must share a message with
         first_in_block = True
         previous_atomic = False
-        previous_word = ""
+        block_words: list[str] = []  # the words of this block so far (list markers need two)
         for span in block.spans:
             span_id += 1
             for word in span.text.split():
@@ -133,7 +140,8 @@ def _units(blocks: Sequence[Block], room: int) -> list[_Unit]:
                     elif block.keep_together:
                         before = Boundary.GLUE
                     else:
-                        before = _word_gap(previous_word)
+                        before_previous = block_words[-2] if len(block_words) > 1 else None
+                        before = _word_gap(block_words[-1], word, before_previous)
                     glued = glued + utf16_len(sep) if never else 0
                 if span.atomic:
                     pieces = [word]
@@ -165,7 +173,7 @@ def _units(blocks: Sequence[Block], room: int) -> list[_Unit]:
                     raise ValueError(f"limit too small for the decoration {span.text!r}")
                 first_in_block = False
                 previous_atomic = span.atomic
-                previous_word = word
+                block_words.append(word)
     return units
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from formatters.html import utf16_len
@@ -160,27 +161,136 @@ def shorten_units(text: str, max_units: int) -> str:
     return shorten(text, max_units, units=True)
 
 
-def trim_to_sentence(
-    text: str, limit: int, *, min_fraction: float = 1 / 3, units: bool = False
-) -> str:
-    """The leading sentences of ``text`` that fit in ``limit``; whole text when short.
+# --- list markers and alert leads ---------------------------------------------------------------
 
-    ``limit`` counts characters, or UTF-16 units with ``units``. A sentence end is accepted only
-    if it keeps at least ``min_fraction`` of the budget (a lone opening clause would say too
-    little); otherwise the text is cut at a word with "…".
+#: Bullet signs a scraped list keeps in running text ("… التحتية. - بالتفسير …").
+LIST_DASHES = frozenset("-–—•*▪●·")
+_NUMBER_MARKER_RE = re.compile(r"^(?:\d{1,3}|[٠-٩]{1,3})[.)]$")
+_TASHKEEL_RE = re.compile("[\u064b-\u065f\u0670\u0640]")
+
+#: Words that announce what follows: titles before a name, prepositions, conjunctions and
+#: relatives. A lead cut at a word never ends on one («… صاحب السمو الملكي الأمير…»).
+ANNOUNCING_WORDS = frozenset(
+    {
+        # titles and honorifics
+        "الأمير", "الأميرة", "الملك", "الملكة", "الشيخ", "الشيخة", "الرئيس", "الرئيسة", "السيد",
+        "السيدة", "الدكتور", "الدكتورة", "د", "المهندس", "الوزير", "الوزيرة", "الإمام", "الأستاذ",
+        "النائب", "العقيد", "اللواء", "العميد", "الفريق", "المشير", "الجنرال", "صاحب", "صاحبة",
+        "السمو", "الملكي", "الملكية", "جلالة", "سمو", "معالي", "فخامة", "سماحة", "خادم",
+        "الحرمين", "أمير", "ملك", "رئيس", "وزير", "نائب", "ولي", "العهد", "بن", "بنت", "ابن",
+        "أبو", "آل",
+        # prepositions and place words that need their noun
+        "في", "من", "إلى", "الى", "على", "عن", "مع", "بين", "حول", "ضد", "نحو", "لدى", "عند",
+        "منذ", "بعد", "قبل", "خلال", "عبر", "حتى", "دون", "بدون", "تحت", "فوق", "أمام", "خلف",
+        "وراء", "لصالح", "بشأن", "إزاء", "تجاه", "بحق", "شمالي", "جنوبي", "شرقي", "غربي",
+        "شمال", "جنوب", "شرق", "غرب", "وسط", "بسبب", "بحسب", "حسب", "وفق", "وفقا", "ضمن",
+        # conjunctions, relatives, particles
+        "و", "أو", "ثم", "بل", "لكن", "لكنّ", "كما", "أن", "إن", "أنّ", "إنّ", "بأن", "لأن",
+        "كي", "لكي", "لن", "لم", "قد", "التي", "الذي", "الذين", "اللذين", "اللتين", "اللواتي",
+        "ما", "لا", "إذا", "إذ", "حيث", "بينما", "عندما", "أي", "كل", "بعض", "غير", "سوى",
+        "أكثر", "أقل", "نفس", "مثل", "تهدف", "يهدف",
+    }
+)  # fmt: skip
+
+
+def is_list_marker(word: str, previous: str | None) -> bool:
+    """Whether ``word`` opens a list item: a bullet dash or «2.» at a paragraph start
+    (``previous`` is ``None``) or right after a sentence end; a dash inside a sentence is not."""
+    if previous is not None and not ends_sentence(previous):
+        return False
+    return word in LIST_DASHES or _NUMBER_MARKER_RE.match(word) is not None
+
+
+def announces(word: str) -> bool:
+    """Whether a text may not end on ``word``: it announces what follows (see ANNOUNCING_WORDS)."""
+    core = _TASHKEEL_RE.sub("", _strip_closers(word)).rstrip("".join(WEAK_ENDS))
+    core = core.lstrip("\"'«“(")
+    if core in ANNOUNCING_WORDS:
+        return True
+    # «وفي»، «ومن»، «فإن»: a conjunction glued to an announcing word.
+    return len(core) > 1 and core[0] in "وفب" and core[1:] in ANNOUNCING_WORDS
+
+
+def _first_item(words: list[str]) -> list[str]:
+    """The words before a second list item: a lead never fuses two bullets."""
+    while words and words[0] in LIST_DASHES:
+        words = words[1:]  # a bullet opening the paragraph is list furniture, not the lead
+    for index in range(1, len(words)):
+        if is_list_marker(words[index], words[index - 1]):
+            return words[:index]
+    return words
+
+
+def _word_cut(words: list[str], limit: int, *, units: bool) -> str:
+    """The words that fit before "…", without a trailing word that announces what follows."""
+    kept: list[str] = []
+    length = 0
+    for word in words:
+        grow = _measure(word, units) + (1 if kept else 0)
+        if length + grow > limit - 1:
+            break
+        kept.append(word)
+        length += grow
+    while kept and (announces(kept[-1]) or not kept[-1].strip("".join(WEAK_ENDS) + "-–—")):
+        kept.pop()
+    if not kept:
+        return shorten(" ".join(words), limit, units=units)
+    return " ".join(kept).rstrip("".join(WEAK_ENDS) + " -–—") + ELLIPSIS
+
+
+def lead_excerpt(
+    text: str,
+    limit: int,
+    *,
+    slack: float = 1 / 3,
+    max_limit: int | None = None,
+    min_fraction: float = 1 / 3,
+    units: bool = False,
+) -> str:
+    """The alert lead of a paragraph: whole sentences within ``limit`` (see the rules below).
+
+    * the leading sentences that fit, if they fill at least ``min_fraction`` of ``limit``;
+    * else the first (or next) sentence whole when it is at most ``slack`` longer than
+      ``limit`` (but never over ``max_limit``);
+    * else cut at the last clause boundary («،» «؛» «:») that fits, marked with «…»;
+    * else cut at a word with «…», never after a word that announces what follows.
+
+    A bullet opening the paragraph is dropped and the lead stops before a second list item.
+    ``limit`` counts characters, or UTF-16 units with ``units``.
     """
-    joined = " ".join(text.split())
+    if limit < 2:
+        raise ValueError("limit too small")
+    words = _first_item(text.split())
+    joined = " ".join(words)
     if _measure(joined, units) <= limit:
         return joined
-    words = joined.split(" ")
-    best = ""
+    prefix_len: list[int] = []  # prefix_len[i]: measured length of words[: i + 1]
     length = 0
     for index, word in enumerate(words):
         length += _measure(word, units) + (1 if index else 0)
-        if length > limit:
-            break
-        if ends_sentence(word):
-            best = " ".join(words[: index + 1])
-    if best and _measure(best, units) >= limit * min_fraction:
-        return best
-    return shorten(joined, limit, units=units)
+        prefix_len.append(length)
+    sentence_ends = [i for i, word in enumerate(words) if ends_sentence(word)]
+    fitting = [i for i in sentence_ends if prefix_len[i] <= limit]
+    best = fitting[-1] if fitting else -1
+    if best >= 0 and prefix_len[best] >= limit * min_fraction:
+        return " ".join(words[: best + 1])
+    following = next((i for i in sentence_ends if i > best), None)
+    stretched = int(limit * (1 + slack))
+    if max_limit is not None:
+        stretched = min(stretched, max(limit, max_limit))
+    if following is not None and prefix_len[following] <= stretched:
+        return " ".join(words[: following + 1])
+    clauses = [
+        i for i, w in enumerate(words) if i > best and ends_clause(w) and prefix_len[i] < limit
+    ]
+    for index in reversed(clauses):
+        kept = words[: index + 1]
+        cut = " ".join(kept).rstrip("".join(WEAK_ENDS) + " ")
+        if not cut.split() or announces(cut.split()[-1]):
+            continue
+        if _measure(cut, units) >= limit * min_fraction:
+            return cut + ELLIPSIS
+        break
+    if best >= 0:
+        return " ".join(words[: best + 1])
+    return _word_cut(words, limit, units=units)

@@ -145,6 +145,10 @@ async def seed(
     return ids
 
 
+#: The test article's second paragraph (see :func:`stored_article`).
+SECOND_PARAGRAPH = "فقرة ثانية من الخبر للاختبار."
+
+
 async def stored_article(
     store: Store, *, breaking: bool = True, title: str = "عاجل: اختبار التوصيل"
 ) -> Article:
@@ -152,7 +156,8 @@ async def stored_article(
     article = Article(
         title=title,
         breaking=breaking,
-        sections=[Section(paragraphs=["فقرة أولى من الخبر للاختبار."])],
+        # Two paragraphs: the alert shows the first, so «اقرأ الخبر كاملاً» has more to open.
+        sections=[Section(paragraphs=["فقرة أولى من الخبر للاختبار.", SECOND_PARAGRAPH])],
     )
     return (await store.articles.save(article)).article
 

@@ -16,10 +16,37 @@ def _visible(token: str) -> str:
     return "".join(ch for ch in token if unicodedata.category(ch) not in ("Cf", "Cc"))
 
 
+def _is_arabic_letter(ch: str) -> bool:
+    return "\u0621" <= ch <= "\u064a"
+
+
+def _is_vowel_mark(ch: str) -> bool:
+    return "\u064b" <= ch <= "\u065f" or ch == "\u0670"
+
+
 def text_words(text: str) -> list[str]:
-    """The visible words of raw text, in order."""
-    words = (_visible(token) for token in html.unescape(text).split())
-    return [word for word in words if word]
+    """The visible words of raw text, in order.
+
+    A vowel mark typed at the start of a word («خطة َماي») counts with the word before it
+    («خطةَ ماي»), where the parser puts it back (issue 12).
+    """
+    words: list[str] = []
+    for token in html.unescape(text).split():
+        word = _visible(token)
+        if not word:
+            continue
+        marks = len(word) - len(word.lstrip("".join(filter(_is_vowel_mark, word))))
+        if (
+            marks
+            and marks < len(word)
+            and _is_arabic_letter(word[marks])
+            and words
+            and _is_arabic_letter(words[-1][-1])
+        ):
+            words[-1] += word[:marks]
+            word = word[marks:]
+        words.append(word)
+    return words
 
 
 def line_words(text: str) -> list[list[str]]:

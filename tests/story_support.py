@@ -9,7 +9,7 @@ from bot.store import Store
 from config import Settings
 from sandbox.records import ChatMessage
 from sandbox.server import SandboxServer
-from tests.delivery_support import delivery_reader, services_over
+from tests.delivery_support import SECOND_PARAGRAPH, delivery_reader, services_over
 from tests.waiting import wait_for
 
 
@@ -20,7 +20,8 @@ def desk_over(store: Store) -> StoryDesk:
 
 def version(title: str, lead: str = "فقرة أولى من الخبر للاختبار.") -> Article:
     """A new version of the test article (``stored_article``'s body, a new headline)."""
-    return Article(title=title, breaking=True, sections=[Section(paragraphs=[lead])])
+    paragraphs = [lead, SECOND_PARAGRAPH]
+    return Article(title=title, breaking=True, sections=[Section(paragraphs=paragraphs)])
 
 
 def alert_messages(server: SandboxServer, chat_id: int) -> list[ChatMessage]:

@@ -414,7 +414,7 @@ def test_send_kwargs_turns_payload_dicts_into_ptb_objects() -> None:
     from formatters import format_alert
 
     article = Article(
-        id="abc", title="عنوان", breaking=True, sections=[Section(paragraphs=["نص."])]
+        id="abc", title="عنوان", breaking=True, sections=[Section(paragraphs=["نص.", "تتمة."])]
     )
     kwargs = send_kwargs(format_alert(article), Bot(BOT_TOKEN))
     assert isinstance(kwargs["reply_markup"], InlineKeyboardMarkup)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from bot.models import Article, Section
 from formatters import format_article
 from formatters.html import count_entities, visible_text
+from formatters.segment import is_list_marker
 from tests.html_oracle import (
     MARKER_PREFIX,
     article_words,
@@ -157,3 +158,30 @@ def test_with_ordinary_words_no_heading_ends_a_message_and_parts_are_well_filled
         # Greedy: every part but the last uses at least half of what it could hold.
         indicator = utf16_units(text[text.rfind("\n\n") :])
         assert utf16_units(text) - indicator >= (limit - indicator) / 2
+
+
+_LIST_WORD = st.one_of(
+    _plain_word, _plain_word, st.sampled_from(["2.", "٣.", "4)", "-", "•", "نهاية.", "بند؛"])
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(article=articles(word=_LIST_WORD), limit=st.integers(min_value=60, max_value=400))
+def test_no_part_ends_on_a_bare_list_marker(article: Article, limit: int) -> None:
+    # Issue 12: «… الترفيهية. 2.» then a new part; the marker belongs with its item.
+    visible = _check_invariants(article, limit, 100)
+    bodies = strip_known_decorations(visible, breaking=article.breaking, url=bool(article.url))
+    texts = [article.title] + [
+        text
+        for s in article.sections
+        for text in [*([s.heading] if s.heading else []), *s.paragraphs]
+    ]
+    block_of = [i for i, text in enumerate(texts) for _ in text.split()]  # each word's block
+    words = [word for text in texts for word in text.split()]
+    end = 0
+    for body in bodies[:-1]:
+        end += len(body.split())
+        if block_of[end - 1] != block_of[end]:
+            continue  # a break between paragraphs: the marker ends its own paragraph
+        previous = words[end - 2] if end > 1 and block_of[end - 2] == block_of[end - 1] else None
+        assert not is_list_marker(words[end - 1], previous), body[-40:]

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot.models import Article, Section
 from formatters import format_alert, format_notification
+from formatters.alert import format_update
 from formatters.callback_data import MAX_CALLBACK_BYTES, ReadArticle, parse_callback
 from formatters.html import visible_text
 from tests.html_oracle import check_html, utf16_units
@@ -149,3 +150,73 @@ def test_emoji_lead_at_the_largest_size_fits_and_keeps_emoji_whole() -> None:
     assert utf16_units(shown) <= 4096
     assert "\ufffd" not in shown and all(not 0xD800 <= ord(c) <= 0xDFFF for c in shown)
     assert shown.split("\n\n")[1].removeprefix("\u200f").endswith("🔥…")
+
+
+# --- issue 12: a lead ends where a sentence ends -------------------------------------------------
+
+_LONGISH = (
+    "أعلنت وزارة الصحة في بيان صدر مساء الأحد عن افتتاح ثلاثة مستشفيات جديدة في المحافظات"
+    " الشمالية تضم أكثر من ألف سرير وتخدم نحو مليوني نسمة من سكان القرى البعيدة عن المدن"
+    " الكبرى، في إطار خطة وطنية تهدف إلى توزيع الخدمات الصحية على جميع مناطق البلاد بالعدل."
+)
+
+
+def _lead_of(lead: str, *, lead_chars: int = 200) -> str:
+    shown = visible_text(format_alert(_article(lead), lead_chars=lead_chars).text)
+    return shown.split("\n\n")[1].removeprefix("\u200f")
+
+
+def test_a_first_sentence_a_little_over_the_target_is_kept_whole() -> None:
+    assert 200 < len(_LONGISH) <= 200 * 4 / 3
+    assert _lead_of(_LONGISH + " " + SECOND) == _LONGISH
+
+
+def test_a_far_longer_first_sentence_is_cut_at_its_last_clause_with_an_ellipsis() -> None:
+    shown = _lead_of(_LONGISH, lead_chars=180)
+    assert shown == _LONGISH.split("،")[0] + "…"
+
+
+def test_a_word_cut_never_ends_on_a_title_or_a_preposition() -> None:
+    lead = (
+        "استقبل صاحب السمو الملكي الأمير خالد بن فيصل أمير المنطقة اليوم في مكتبه بالإمارة"
+        " وفدا من رجال الأعمال القادمين من شمالي البلاد وجنوبيها لبحث سبل التعاون المشترك بينهم"
+    )
+    for limit in range(20, len(lead)):
+        shown = _lead_of(lead, lead_chars=limit)
+        assert shown.endswith("…") and len(shown) <= limit
+        last = shown.removesuffix("…").split()[-1]
+        assert last not in {"الأمير", "الملكي", "السمو", "صاحب", "في", "من", "شمالي", "بن"}, shown
+
+
+def test_a_lead_drops_its_bullet_and_never_fuses_two_bullets() -> None:
+    lead = "- ارتفاع أسعار الوقود بنسبة عشرة في المئة. - تجميد الرواتب حتى نهاية العام."
+    assert _lead_of(lead) == "ارتفاع أسعار الوقود بنسبة عشرة في المئة."
+
+
+# --- issue 12: no «اقرأ الخبر كاملاً» until there is more to read --------------------------------
+
+
+def test_a_body_less_flash_has_no_read_button_until_there_is_more_to_read() -> None:
+    flash = Article(
+        id="f1",
+        title="مصادر: الحكومة تقر خطة جديدة للطاقة",
+        breaking=True,
+        sections=[Section(paragraphs=["التفاصيل بعد قليل.."])],
+        url=URL,
+    )
+    assert [[b.text for b in row] for row in format_alert(flash).keyboard] == [["المصدر"]]
+    assert format_alert(flash.model_copy(update={"url": None})).keyboard == ()
+    # The story's update is sent with the button: now the full text has more than the alert.
+    update = format_update(flash, "أقرت الحكومة الخطة بالإجماع في جلستها المسائية.")
+    assert update.keyboard[0][0].text == "اقرأ الخبر كاملاً"
+    # A correction that adds the text brings the button back to the alert itself.
+    fuller = flash.model_copy(
+        update={"sections": [Section(paragraphs=["التفاصيل بعد قليل..", SECOND])]}
+    )
+    assert format_alert(fuller, corrected=True).keyboard[0][0].text == "اقرأ الخبر كاملاً"
+
+
+def test_a_lead_cut_short_or_a_second_paragraph_keeps_the_read_button() -> None:
+    cut = _article(" ".join([FIRST] * 20))
+    assert format_alert(cut).keyboard[0][0].text == "اقرأ الخبر كاملاً"
+    assert format_notification(_article(FIRST)).keyboard[0][0].text == "اقرأ الخبر كاملاً"

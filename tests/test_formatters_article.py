@@ -9,6 +9,7 @@ import pytest
 from bot.models import Article, Section
 from formatters import format_article
 from formatters.html import visible_text
+from formatters.segment import is_list_marker
 from tests.html_oracle import article_words, check_html, strip_known_decorations, utf16_units
 
 SENTENCE = "وأكدت الوزارة في بيانها أن الوضع تحت السيطرة الكاملة."  # 52 characters
@@ -199,3 +200,41 @@ def test_a_long_heading_moves_whole_to_the_next_message_rather_than_split() -> N
     messages = format_article(article, limit=150)
     assert [m.text.count("<b>") for m in messages] == [1, 1]
     assert messages[1].text.startswith(f"<b>{heading}</b>\n")
+
+
+# --- issue 12: a boundary goes before a list marker, never after it ---------------------------
+
+_FIRST_ITEM = (
+    "ارتفعت أسعار المواد الغذائية في الأسواق المحلية بنسبة كبيرة خلال الأشهر الستة الماضية."
+)
+_NEXT_ITEM = (
+    "تراجعت القدرة الشرائية للأسر محدودة الدخل بعد تجميد الأجور وارتفاع الإيجارات في المدن"
+    " الكبرى وتزايد أعباء النقل والتعليم على العائلات التي تعيش في الضواحي البعيدة عن مراكز العمل"
+)
+
+
+def _bodies(paragraph: str, limit: int) -> list[str]:
+    article = Article(title="الأسعار", sections=[Section(paragraphs=[paragraph])])
+    texts = [visible_text(m.text) for m in format_article(article, limit=limit)]
+    return [re.sub(r"\n\n\u200f?\(\d+/\d+\)$", "", t).lstrip("\u200f") for t in texts]
+
+
+def test_a_list_number_moves_to_the_part_of_its_item() -> None:
+    parts = _bodies(f"1. {_FIRST_ITEM} 2. {_NEXT_ITEM}.", 200)
+    assert parts[0].endswith("الماضية.")
+    assert parts[1].startswith("2. تراجعت")
+
+
+def test_a_part_does_not_open_with_an_inline_bullet_when_a_clause_can_end_the_part() -> None:
+    item = _NEXT_ITEM.replace("الإيجارات في", "الإيجارات، في")
+    parts = _bodies(f"- {_FIRST_ITEM} - {item}.", 200)
+    assert len(parts) >= 2
+    assert not any(part.startswith("-") for part in parts[1:]), parts
+    assert parts[0].endswith("الإيجارات،")
+
+
+def test_a_dash_inside_a_sentence_is_no_list_marker() -> None:
+    # «لواء الإسلام - جبهة النصرة»: a separator in running text, breakable like any space.
+    assert not is_list_marker("-", "الإسلام")
+    assert is_list_marker("-", "الماضية.") and is_list_marker("2.", "الماضية.")
+    assert not is_list_marker("12.", "القتلى")

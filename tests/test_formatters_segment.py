@@ -6,7 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from formatters.html import utf16_len
-from formatters.segment import ELLIPSIS, is_grapheme_boundary, shorten, shorten_units
+from formatters.segment import (
+    ELLIPSIS,
+    LIST_DASHES,
+    announces,
+    is_grapheme_boundary,
+    lead_excerpt,
+    shorten,
+    shorten_units,
+)
 
 _PIECES = st.sampled_from(
     ["خبر", "عاجل", "غزّة", "بِسْمِ", " ", "  ", "\n", ".", "،", "abc", "٣", "😀", "🇵🇸", "👍🏽",
@@ -44,3 +52,26 @@ def test_shorten_prefers_a_word_boundary() -> None:
     assert shorten_units("اغتيال إسماعيل هنية في طهران", 20) == "اغتيال إسماعيل هنية…"
     # An emoji counts two units: the second word no longer fits.
     assert shorten_units("😀😀😀 عاجل", 8) == "😀😀😀…"
+
+
+_LEAD_WORDS = st.sampled_from(
+    ["خبر", "الأمير", "في", "إلى", "شمالي", "الوزير", "قال", "المدينة", "،", "بيان.", "أمس،",
+     "اليوم:", "-", "2.", "😀", "النار؛"]
+)  # fmt: skip
+
+
+@given(st.lists(_LEAD_WORDS, min_size=1, max_size=120).map(" ".join), st.integers(2, 200))
+def test_a_lead_never_ends_mid_clause_on_an_announcing_word_or_over_its_limit(
+    text: str, limit: int
+) -> None:
+    lead = lead_excerpt(text, limit, max_limit=limit)
+    assert len(lead) <= limit
+    body = lead.removesuffix(ELLIPSIS)
+    words_in = text.split()
+    while words_in and words_in[0] in LIST_DASHES:
+        words_in = words_in[1:]
+    assert " ".join(words_in).startswith(body)
+    words = body.split()
+    if lead != body and words and len(body) > 1:
+        assert not announces(words[-1]), lead
+    assert not words or words[0] not in LIST_DASHES

@@ -207,7 +207,8 @@ def test_body_can_start_with_a_heading_and_then_has_no_lead() -> None:
     "line",
     [
         "وقال الوزير للصحفيين.",  # sentence punctuation
-        "ماذا يعني ذلك للمنطقة؟",  # question
+        "لكن ماذا يعني ذلك للمنطقة؟",  # a question in the text: it opens with a connective
+        "ماذا حدث؟ ولماذا الآن؟",  # two questions: running text, not a crosshead
         "وأضاف الوزير:",  # colon introduces a quote
         "السعة: 45 ألف متفرج",  # label: value fact line
         '"لن نتراجع عن قرارنا"',  # quotation
@@ -220,6 +221,12 @@ def test_lines_that_are_not_headings_stay_paragraphs(line: str) -> None:
     article = parse_text(f"عنوان الخبر\n{BODY}\n{line}\n{BODY}")
     assert [s.heading for s in article.sections] == [None]
     assert article.paragraphs() == [BODY, line, BODY]
+
+
+def test_a_question_crosshead_is_a_heading() -> None:
+    # Issue 12: «ماذا نعرف عن جزيرة سقطرى؟» introduces the section that answers it.
+    article = parse_text(f"عنوان الخبر\n{BODY}\nماذا نعرف عن الجزيرة؟\n{BODY}")
+    assert [s.heading for s in article.sections] == [None, "ماذا نعرف عن الجزيرة؟"]
 
 
 def test_trailing_short_line_is_a_paragraph_not_a_heading() -> None:

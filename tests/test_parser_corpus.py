@@ -15,14 +15,18 @@ from tests.corpus_support import corpus_params
 from tests.parser_wordcheck import article_texts, line_words, text_words
 
 #: Pieces each file is expected to lose as residue (all others must survive word for word),
-#: read by hand: 06, 13 the five teasers of other stories at the end; 09 a bare "اقرأ أيضاً:"
+#: read by hand: 06, 13 the five teasers of other stories at the end (13 also the text of the
+#: two embedded posts its paragraphs quote); 10 two related-story links set between paragraphs;
+#: 09 a bare "اقرأ أيضاً:"
 #: label and the three related-story links under it; 14 an embedded Instagram post (caption and
 #: signature) and a pull quote with five teasers; 15 an embedded post and five sports teasers;
 #: 22 «مقالات أخرى للكاتب…» glued to the last sentence; 23 the eight «مذكرات فاتن حمامة (N)»
 #: series links; 27 the wire tail "// يتبع //" and its time stamp.
 EXPECTED_DROPPED: Mapping[str, int] = MappingProxyType(
-    {"06": 5, "09": 4, "13": 5, "14": 7, "15": 7, "22": 1, "23": 8, "27": 2}
+    {"06": 5, "09": 4, "10": 2, "13": 7, "14": 7, "15": 7, "22": 1, "23": 8, "27": 2}
 )
+#: Wire-service tags cut from headlines: 27's desk «عام /» and add «إضافة أولى».
+EXPECTED_WIRE_TAGS: Mapping[str, int] = MappingProxyType({"27": 2})
 
 
 def _number(path: Path) -> str:
@@ -46,15 +50,20 @@ def test_corpus_article_parses_and_loses_only_residue_lines(path: Path) -> None:
     lines_in = line_words(raw)
     texts_out = [text_words(text) for text in article_texts(article)]
 
-    # The headline keeps its words, minus a leading breaking label.
-    title_in, title_out = lines_in[0], texts_out[0]
+    # The headline keeps its words, minus a leading breaking label and the wire tags recorded
+    # as residue (a desk «عام /» before it, an add «إضافة أولى» after it).
+    tags = [item.text for item in article.residue if item.reason == "wire_tag"]
+    desk = [w for tag in tags if tag.endswith("/") for w in text_words(tag)]
+    add = [w for tag in tags if not tag.endswith("/") for w in text_words(tag)]
+    title_in, title_out = lines_in[0], desk + texts_out[0] + add
     assert title_in[len(title_in) - len(title_out) :] == title_out
     assert (len(title_out) < len(title_in)) == article.breaking
 
     # Every input line is an output line or a recorded residue (or an output line with a residue
     # cut from its end), in order: nothing is lost, neither to readers nor to the record.
     outputs = iter(texts_out[1:])
-    residues = iter([text_words(item.text) for item in article.residue])
+    body_residue = [item for item in article.residue if item.reason != "wire_tag"]
+    residues = iter([text_words(item.text) for item in body_residue])
     expected, residue = next(outputs, None), next(residues, None)
     for words in lines_in[1:]:
         if words == expected:
@@ -67,7 +76,8 @@ def test_corpus_article_parses_and_loses_only_residue_lines(path: Path) -> None:
             raise AssertionError(f"input line neither kept nor recorded: {' '.join(words)[:80]}")
     assert expected is None, "an output paragraph does not match any input line"
     assert residue is None, "a recorded residue does not match any input line"
-    assert len(article.residue) == EXPECTED_DROPPED.get(_number(path), 0), article.residue
+    assert len(body_residue) == EXPECTED_DROPPED.get(_number(path), 0), article.residue
+    assert len(tags) == EXPECTED_WIRE_TAGS.get(_number(path), 0), tags
 
 
 @pytest.mark.parametrize("path", corpus_params(_number))
@@ -76,10 +86,21 @@ def test_corpus_article_survives_json_round_trip(path: Path) -> None:
     assert parse_json(article.model_dump_json()) == article
 
 
+#: Crossheads the manifest's heuristic misses, read by hand: 01's question crosshead.
+_MORE_HEADINGS: Mapping[str, tuple[int, str]] = MappingProxyType(
+    {"01": (0, "ماذا نعرف عن جزيرة سقطرى؟")}
+)
+
+
 @pytest.mark.parametrize("number", ["01", "02", "03", "04", "05"])
 def test_corpus_subheadings_are_found(corpus_dir: Path, number: str) -> None:
     path = next((corpus_dir / "articles").glob(f"{number}_*.txt"))
-    assert _headings(path) == _manifest(corpus_dir)[number]["heuristic_heading_candidates"]
+    expected = _manifest(corpus_dir)[number]["heuristic_heading_candidates"]
+    assert isinstance(expected, list)
+    if number in _MORE_HEADINGS:
+        position, heading = _MORE_HEADINGS[number]
+        expected = [*expected[:position], heading, *expected[position:]]
+    assert _headings(path) == expected
 
 
 def test_corpus_06_timeline_dates_are_the_headings(corpus_dir: Path) -> None:
@@ -154,7 +175,13 @@ def _all_text(article_path: Path) -> str:
     [
         # Under the Khashoggi timeline: another story's teaser; the last timeline entry stays.
         ("06", "مصطفى النجار", "أنقرة تنفي تسليم واشنطن أي تسجيل"),
-        ("13", "لقد طفح الكيل", "على فكرة انا مع صلاح"),
+        ("13", "لقد طفح الكيل", "على فكرة أنا مع صلاح"),
+        # 13's embedded posts repeat what the paragraphs above quote; the quotes stay.
+        ("13", "تعندو وتغيرو الاتحاد", 'قال تركي آل الشيخ: "على فكرة أنا مع صلاح"'),
+        ("13", "اتحاد الكورة المصري", '"بصفتي رئيس الاتحاد العربي كل الدعم لاتحاد الكرة'),
+        # 10's inline related-story links between paragraphs; the paragraphs stay.
+        ("10", "9 دول تمتلك أسلحة نووية", "خلال العرض أزاح نتنياهو الستار"),
+        ("10", "إيران تصف نتنياهو بأنه كذاب", "حول هذه الرواية قال باراك رافيد"),
         ("14", "A post shared by", "وقالت يحيى إنه من الصعب"),
         ("14", "أوماروسا", "اضطرت يحيى لمغادرة البلاد"),
         ("15", "نيمار", "مؤسسة الترياتلون العالمية"),

@@ -151,3 +151,65 @@ def test_residue_survives_the_json_form_and_a_json_body_records_its_own() -> Non
     from_body = parse_json({"title": "عنوان الخبر", "body": "\n".join(STORY + TEASERS)})
     assert from_body.residue == article.residue
     assert from_body.paragraphs() == STORY
+
+
+def test_wire_desk_and_add_are_cut_from_the_headline_and_recorded() -> None:
+    article = parse_text("رياضي / المنتخب يتأهل إلى النهائي إضافة ثانية\n" + "\n".join(STORY))
+    assert article.title == "المنتخب يتأهل إلى النهائي"
+    assert article.residue == [
+        Residue(text="رياضي /", reason="wire_tag"),
+        Residue(text="إضافة ثانية", reason="wire_tag"),
+    ]
+
+
+def test_headlines_that_only_look_like_wire_tags_are_kept() -> None:
+    for title in (
+        "عامان / على الحرب",  # not a desk name
+        "الحكومة تقر إضافة أولى إلى الموازنة",  # «إضافة أولى» not at the end
+        "وزير المالية: إضافة",
+        "عام/2015 في أرقام",  # the wire writes the desk with spaces around the slash
+    ):
+        article = parse_text(f"{title}\n" + "\n".join(STORY))
+        assert not [r for r in article.residue if r.reason == "wire_tag"], title
+
+
+_LONG = [
+    "كشف رئيس الوزراء في مؤتمر صحفي عقده مساء الاثنين عن وثائق قال إنها تثبت أن البرنامج"
+    " النووي كان أوسع بكثير مما أعلن، وإن المفتشين الدوليين لم يطلعوا عليها قط.",
+    "وقال مراسل القناة العاشرة في مقابلة مع الإذاعة إن العملية استغرقت عامين من التحضير،"
+    " وإن فريقا صغيرا نقل الوثائق في ليلة واحدة عبر الحدود قبل أن يكتشف أحد غيابها.",
+]
+
+
+def test_a_related_link_between_two_paragraphs_is_dropped() -> None:
+    link = "9 دول تمتلك أسلحة نووية في العالم.. تعرف عليها"
+    paragraphs, residue = _parse([_LONG[0], link, _LONG[1]])
+    assert paragraphs == _LONG
+    assert residue == [Residue(text=link, reason="related_links")]
+
+
+def test_a_short_line_that_ends_a_sentence_or_is_a_crosshead_stays() -> None:
+    for line in ("وأكد الوزير ذلك في بيان لاحق.", "ردود الفعل الدولية", "بحسب الوثائق:"):
+        article = parse_text("عنوان الخبر\n" + "\n".join([_LONG[0], line, _LONG[1]]))
+        texts = [*article.paragraphs(), *(s.heading for s in article.sections if s.heading)]
+        assert line in texts, line
+        assert article.residue == [], line
+
+
+def test_an_embedded_post_repeating_a_quotation_above_is_dropped() -> None:
+    quoting = (
+        'وفي تدوينة لاحقة على صفحته، قال رئيس الهيئة: "على فكرة أنا مع اللاعب"، مضيفا أن'
+        " ما قاله كان لإثارة حماسة الجماهير."
+    )
+    embed = "على فكرة انا مع اللاعب بس بقول كده عشان تتحمسوا 😎👍🏻"
+    paragraphs, residue = _parse([quoting, embed, *STORY])
+    assert paragraphs == [quoting, *STORY]
+    assert residue == [Residue(text=embed, reason="embedded_post")]
+
+
+def test_a_line_opening_like_an_earlier_quotation_but_quoting_itself_stays() -> None:
+    quoting = 'قال الوزير: "على فكرة أنا مع الاتفاق" في ختام الاجتماع.'
+    again = 'وعاد ليقول: على فكرة أنا مع "الاتفاق الجديد" كما هو.'
+    paragraphs, residue = _parse([quoting, again, *STORY])
+    assert paragraphs == [quoting, again, *STORY]
+    assert residue == []
