@@ -4,7 +4,7 @@ Two runs over the document the server itself serves at ``/api/openapi.json``:
 
 * property-based: every operation, with schema-valid (positive) and schema-breaking (negative)
   requests, each answer checked — no 5xx, a documented status code, a documented content type,
-  a body matching the documented schema;
+  a body matching the documented schema, and a schema-breaking request refused;
 * stateful: scenarios that follow the document's links (post an article, then read, correct,
   update, retract, delete it and read its alert), with the same checks plus "a created resource
   is there" and "a deleted one is gone".
@@ -31,6 +31,7 @@ from schemathesis.checks import CheckFunction, not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ensure_resource_availability,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
     use_after_free,
@@ -46,12 +47,14 @@ CHECKS: list[CheckFunction] = [
     content_type_conformance,
     response_schema_conformance,
 ]
+#: Requests that break the document are refused (it found a ``published_at`` of 0 accepted).
+NEGATIVE_CHECKS: list[CheckFunction] = [*CHECKS, negative_data_rejection]
 #: This server runs no delivery worker, so /readyz rightly answers its documented 503: the
 #: other checks still hold it to the document.
 NOT_READY_PATHS = frozenset({"/readyz"})
 #: Examples per operation and generation mode (negative only where there is input to break).
-POSITIVE_EXAMPLES = 20
-NEGATIVE_EXAMPLES = 10
+POSITIVE_EXAMPLES = 15
+NEGATIVE_EXAMPLES = 8
 PROPERTY = settings(
     deadline=None,
     database=None,
@@ -59,7 +62,7 @@ PROPERTY = settings(
     phases=[Phase.explicit, Phase.generate],
 )
 STATEFUL = settings(
-    max_examples=25,
+    max_examples=20,
     stateful_step_count=8,
     deadline=None,
     database=None,
@@ -124,28 +127,32 @@ def _has_input(operation: Any) -> bool:
     return bool(operation.body) or any(True for _ in operation.iter_parameters())
 
 
+def _run_examples(operation: Any, mode: GenerationMode, examples: int, report: Report) -> None:
+    """``examples`` requests of one generation mode to one operation, each answer checked."""
+    checks = NEGATIVE_CHECKS if mode is GenerationMode.NEGATIVE else CHECKS
+
+    @settings(PROPERTY, max_examples=examples)
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case: Case[Any]) -> None:
+        response = case.call()
+        report.record(case, response)
+        case.validate_response(response, checks=_checks_for(case, checks))
+
+    try:
+        check()
+    except Exception as exc:  # every operation is tried; all findings are reported
+        report.failures.append(f"{operation.label} ({mode.value}): {exc}")
+
+
 def property_run(url: str, document: dict[str, Any]) -> Report:
     """Every operation of the document, positive and negative requests, all checked."""
     schema = _load_schema(url, document)
     report = Report()
     for result in schema.get_all_operations():
         operation = result.ok()
-        modes = [(GenerationMode.POSITIVE, POSITIVE_EXAMPLES)]
+        _run_examples(operation, GenerationMode.POSITIVE, POSITIVE_EXAMPLES, report)
         if _has_input(operation):
-            modes.append((GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES))
-        for mode, examples in modes:
-
-            @settings(PROPERTY, max_examples=examples)
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def check(case: Case[Any]) -> None:
-                response = case.call()
-                report.record(case, response)
-                case.validate_response(response, checks=_checks_for(case, CHECKS))
-
-            try:
-                check()
-            except Exception as exc:  # every operation is tried; all findings are reported
-                report.failures.append(f"{operation.label} ({mode.value}): {exc}")
+            _run_examples(operation, GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES, report)
     return report
 
 
