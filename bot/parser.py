@@ -226,6 +226,10 @@ def _normalize_sections(value: object) -> object:
     return out
 
 
+#: A number spelled as text ("0", "1714557600", "17e8"): what pydantic reads as a Unix time.
+_NUMBER_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
 def _fields_from_mapping(data: Mapping[str, object]) -> dict[str, Any]:
     """Model fields from a JSON object: unknown names refused, text normalised, body parsed."""
     unknown = [str(key) for key in data if key not in _JSON_FIELDS]
@@ -237,6 +241,15 @@ def _fields_from_mapping(data: Mapping[str, object]) -> dict[str, Any]:
         # pydantic would read "yes", "no", 1 or 0 as a boolean: an alert must be meant.
         raise _invalid(
             "breaking", "must be true or false (a JSON boolean)", "يجب أن يكون true أو false"
+        )
+    when = fields.get("published_at")
+    if when is not None and (not isinstance(when, str) or _NUMBER_RE.match(when)):
+        # pydantic would read a number (or "1714557600") as a Unix time, guessing seconds or
+        # milliseconds: 0 became 1970-01-01. The contract is an ISO 8601 string.
+        raise _invalid(
+            "published_at",
+            "must be an ISO 8601 date-time string (e.g. 2024-05-01T10:00:00Z), not a number",
+            "يجب أن يكون تاريخًا بصيغة ISO 8601 (مثل 2024-05-01T10:00:00Z) لا رقمًا",
         )
     if "body" in fields:
         if fields.get("sections") is not None:

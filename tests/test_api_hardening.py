@@ -204,6 +204,34 @@ async def test_breaking_true_false_or_null_is_accepted(api: ApiHarness, value: o
     assert (await resp.json())["breaking"] is bool(value)
 
 
+@pytest.mark.parametrize(
+    "value", [0, 1714557600, 1714557600000, 1.5e9, "0", "1714557600", " 17e8 "]
+)
+async def test_published_at_must_be_an_iso_8601_string_not_a_number(
+    api: ApiHarness, value: object
+) -> None:
+    # pydantic reads a number (or a numeric string) as a Unix time, guessing seconds or
+    # milliseconds: 0 was stored as 1970-01-01, the bottom of every list, without a word.
+    data = json.dumps({"title": TITLE, "body": BODY, "published_at": value}).encode()
+    body = await _refused(api, data, JSON)
+    assert body["code"] == "invalid_article" and "'published_at'" in body["error"]
+    assert "ISO 8601" in body["error"]
+    assert await api.alerts() == 0
+
+
+async def test_a_correction_with_a_numeric_date_is_refused_and_changes_nothing(
+    api: ApiHarness,
+) -> None:
+    posted = {"title": TITLE, "body": BODY, "published_at": "2024-05-01T10:00:00Z"}
+    resp = await api.client.post("/api/articles", json=posted, headers=JSON)
+    article_id = (await resp.json())["id"]
+    corrected = {"title": "تصحيح: " + TITLE, "body": BODY, "published_at": 0}
+    resp = await api.client.put(f"/api/articles/{article_id}", json=corrected, headers=JSON)
+    assert resp.status == 400 and (await resp.json())["code"] == "invalid_article"
+    stored = await (await api.client.get(f"/api/articles/{article_id}", headers=AUTH)).json()
+    assert stored["version"] == 1 and stored["article"]["title"] == TITLE
+
+
 ARTICLE_TEXT = f"{TITLE}\n{BODY}\n"
 
 

@@ -15,10 +15,14 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 TOKEN_MISSING_MESSAGE = "NEWSBOT_API_TOKEN is not configured"
+#: ``/api/`` paths open without a token: the API's own description (no data in it).
+PUBLIC_PATHS = frozenset({"/api/openapi.json"})
 
 
 def is_api_path(path: str) -> bool:
     """Whether a request path belongs to the authenticated newsroom API."""
+    if path in PUBLIC_PATHS:
+        return False
     return path == API_PREFIX.rstrip("/") or path.startswith(API_PREFIX)
 
 

@@ -17,6 +17,7 @@ from bot.ingest.api import add_api_routes
 from bot.ingest.auth import bearer_auth_middleware
 from bot.ingest.context import CONTEXT, ApiContext
 from bot.ingest.errors import ApiError, error_response, http_exception_response
+from bot.ingest.openapi import add_openapi_route
 from bot.ingest.stories_api import add_story_routes
 from bot.ops.health import ReadinessProbe
 from bot.ops.metrics import Metrics
@@ -83,7 +84,10 @@ def errors_middleware(metrics: Metrics) -> Middleware:
 def build_api_app(
     services: Services, *, readiness: ReadinessProbe, metrics: Metrics
 ) -> web.Application:
-    """The aiohttp application: ``/api/`` (bearer auth), ``/healthz``, ``/readyz``, ``/metrics``."""
+    """The aiohttp application: ``/api/`` (bearer auth), ``/healthz``, ``/readyz``, ``/metrics``.
+
+    ``/api/openapi.json`` (the API's OpenAPI document) needs no token.
+    """
     settings = services.settings
     token = settings.api_token.get_secret_value() if settings.api_token else None
     if token is None:
@@ -100,6 +104,7 @@ def build_api_app(
     )
     add_api_routes(app)
     add_story_routes(app)
+    add_openapi_route(app)
     ops = OpsContext(
         store=services.store,
         metrics=metrics,
