@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from dataclasses import dataclass
 
 from bench.harness import (
     TOKEN,
@@ -49,20 +50,29 @@ CORRECTED_TITLE = "عاجل: زلزال بقوة 5.8 درجات يضرب جنو�
 
 
 async def stories_mode(args: argparse.Namespace, store: Store) -> None:
-    """The ledger part, then (Redis emptied) the fan-out part; one Markdown table each."""
-    await ledger_part(args, store)
-    await store.redis.flushdb()
+    """The ledger part (unless ``--ledger-chats 0``), then (Redis emptied) the fan-out part."""
+    if args.ledger_chats > 0:
+        await ledger_part(args, store)
+        await store.redis.flushdb()
     await fanout_part(args, store)
+
+
+@dataclass
+class Run:
+    """One alert delivered (and maybe corrected): statuses, wall and CPU seconds."""
+
+    alert: AlertStatus
+    alert_cpu: float
+    correction: AlertStatus | None = None
+    #: From the correction call to every chat having its edit outcome.
+    correction_took: float = float("nan")
+    correction_cpu: float = float("nan")
 
 
 async def _deliver(
     store: Store, config: DeliveryConfig, article: Article, *, correct_to: Article | None = None
-) -> tuple[AlertStatus, AlertStatus | None, float | None]:
-    """Publish ``article`` and deliver it; then, with ``correct_to``, correct it.
-
-    Returns the alert's status, the correction's, and the seconds from the correction call to
-    the correction done (every chat has its edit outcome).
-    """
+) -> Run:
+    """Publish ``article`` and deliver it; then, with ``correct_to``, correct it."""
     keys = DeliveryKeys(store.keys.ns)
     saved = (await store.articles.save(article)).article
     assert saved.id is not None
@@ -72,26 +82,28 @@ async def _deliver(
     task = asyncio.create_task(service.run(stop))
     try:
         await asyncio.sleep(0.5)  # the worker is up and idle, like a running bot
+        cpu0 = time.process_time()
         alert_id = await DeliveryPublisher(store.redis, keys).publish(saved)
         assert alert_id is not None
         await poll(lambda: _done(store, alert_id), every=0.05, within=3600, what="the alert")
-        correction: AlertStatus | None = None
-        took: float | None = None
+        alert_cpu = time.process_time() - cpu0
+        status = await alert_status(store, alert_id)
+        assert status is not None
+        run = Run(status, alert_cpu)
         if correct_to is not None:
             await asyncio.sleep(1.1)  # past every chat's own spacing, as a later correction is
-            started = time.monotonic()
+            started, cpu0 = time.monotonic(), time.process_time()
             result = await desk.correct(alert_id, correct_to, by="bench")
             action_id = result.action_id
             assert action_id is not None, "the correction queued no edits"
             await poll(lambda: _done(store, action_id), every=0.05, within=3600, what="the edits")
-            took = time.monotonic() - started
-            correction = await alert_status(store, action_id)
-        status = await alert_status(store, alert_id)
-        assert status is not None
+            run.correction_took = time.monotonic() - started
+            run.correction_cpu = time.process_time() - cpu0
+            run.correction = await alert_status(store, action_id)
     finally:
         stop.set()
         await task
-    return status, correction, took
+    return run
 
 
 async def _done(store: Store, unit_id: str) -> bool:
@@ -106,7 +118,7 @@ async def ledger_part(args: argparse.Namespace, store: Store) -> None:
     async with sandbox_process(latency_ms=0.0, flood=False, stub=True) as box:
         await seed(store, chats)
         config = DeliveryConfig(api_url=box.api_url, token=TOKEN, rate=LEDGER_RATE)
-        status, _, _ = await _deliver(store, config, bench_article())
+        status = (await _deliver(store, config, bench_article())).alert
     alert_id = status.alert_id
     outcomes, chats_list = keys.alert_outcomes(alert_id), keys.alert_chats(alert_id)
     redis = store.redis
@@ -171,9 +183,10 @@ async def fanout_part(args: argparse.Namespace, store: Store) -> None:
             config = config.with_overrides(max_in_flight=args.in_flight)
         article = bench_article()
         corrected = article.model_copy(update={"title": CORRECTED_TITLE})
-        alert, correction, took = await _deliver(store, config, article, correct_to=corrected)
+        run = await _deliver(store, config, article, correct_to=corrected)
         stats = await box.control("GET", "stats")
-    assert correction is not None and took is not None and isinstance(stats, dict)
+    alert, correction, took = run.alert, run.correction, run.correction_took
+    assert correction is not None and isinstance(stats, dict)
     alert_rate = _rate(alert.sent, alert)
     edit_rate = _rate(correction.edited, correction)
     stub_span = float(stats["last_edit_at"] or 0) - float(stats["first_edit_at"] or 0)
@@ -197,6 +210,11 @@ async def fanout_part(args: argparse.Namespace, store: Store) -> None:
         (
             "edits per second (engine; stub's arrivals)",
             f"{edit_rate:,.0f} ({edit_rate / rate:.1%} of the rate); {stub_rate:,.0f}",
+        ),
+        (
+            "engine CPU per 1,000: alert messages / edits",
+            f"{run.alert_cpu / max(alert.sent, 1) * 1000:.3f} s"
+            f" / {run.correction_cpu / max(correction.edited, 1) * 1000:.3f} s",
         ),
         (
             "edit outcomes",
