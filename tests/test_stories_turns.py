@@ -3,7 +3,8 @@
 A correction (or retraction) goes ahead of routine alerts, even of a routine alert's own
 correction, and takes turns with breaking alerts; a reader who blocked the bot since the alert
 is marked inactive by the edit's 403, as by an alert's; a retraction landing while the alert
-is still going out sends nothing more to the chats it had not reached.
+is still going out sends nothing more to the chats it had not reached; an update posted while
+it is going out trails it, replying under every alert, the late ones included.
 """
 
 from __future__ import annotations
@@ -129,3 +130,23 @@ async def test_a_retraction_mid_alert_sends_nothing_more_and_edits_what_went_out
         [message] = alert_messages(sandbox, chat)
         assert RETRACTED_TEXT in message.visible_text and message.reply_markup is None
     assert log.count() == len(reached)  # no chat was sent the alert after the retraction
+
+
+async def test_an_update_posted_mid_alert_trails_it_and_replies_under_every_alert(
+    store: Store, sandbox: SandboxServer
+) -> None:
+    chats = await seed(store, sandbox, 300)
+    log = record_sends(sandbox)
+    alert_id = await publish(store, await stored_article(store))
+    desk = desk_over(store)
+    async with running(store, _config(sandbox)):
+        await wait_for(lambda: log.count() >= 60, within=20, what="a fifth of the alert")
+        posted = await desk.update(alert_id, "تحديث: وصول فرق الإنقاذ إلى المكان.", by="test")
+        assert posted.action_id is not None and 0 < posted.queued < 300
+        await wait_done(store, alert_id, within=30)
+        action = await wait_action(store, alert_id, posted.action_id)
+    assert action.sent == 300  # the readers reached after the update was posted too
+    for chat in chats:
+        [alert] = alert_messages(sandbox, chat)
+        [reply] = [m for m in sandbox.state.bot_messages(chat) if m is not alert]
+        assert reply.reply_to_message_id == alert.message_id  # a thread under its alert
