@@ -9,6 +9,7 @@
     python -m bench.delivery --mode crash      # kill -9 of a worker mid-alert, restart
     python -m bench.delivery --mode readers    # /latest answer time during a broadcast
     python -m bench.delivery --mode scale [--sizes 10000,100000,1000000]
+    python -m bench.delivery --mode stories    # message-id ledger bytes, a correction's fan-out
 
 Every mode prints its baseline measured in the same run (see bench/RESULTS.md).
 
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from bench import crash, distance, readers, scale
+from bench import crash, distance, readers, scale, stories
 from bench.harness import (
     FIRST_CHAT,
     TOKEN,
@@ -183,6 +184,7 @@ DEFAULTS: dict[str, tuple[int, float]] = {
     "crash": (5_000, 1000.0),
     "readers": (8_000, 1000.0),
     "scale": (0, 100_000.0),
+    "stories": (10_000, 1000.0),
 }
 
 
@@ -210,6 +212,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 await readers.readers_mode(args, store, socket_file)
             elif args.mode == "scale":
                 await scale.scale_mode(args, store, redis_pid)
+            elif args.mode == "stories":
+                await stories.stories_mode(args, store)
             else:
                 await throughput(args, store, redis_pid)
         finally:
@@ -273,12 +277,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--sizes", type=_ints, default=None, help="scale: audiences (10000,100000[,1000000])"
     )
+    parser.add_argument(
+        "--ledger-chats", type=int, default=100_000, help="stories: chats of the ledger alert"
+    )
     args = parser.parse_args(argv)
     subscribers, rate = DEFAULTS[args.mode]
     args.subscribers = subscribers if args.subscribers is None else args.subscribers
     args.rate = rate if args.rate is None else args.rate
     if args.latency_ms is None:
-        args.latency_ms = 50.0 if args.mode in ("first", "crash") else 0.0
+        args.latency_ms = 50.0 if args.mode in ("first", "crash", "stories") else 0.0
     if args.latencies is None:
         args.latencies = [50.0] if args.mode == "cpu" else [50.0, 200.0, 400.0]
     if args.sizes is None:

@@ -6,7 +6,8 @@ the engine's own ceiling the benchmarks can point it at this stub instead.  ``LA
 added to every request (a Bot API that far away).  With ``--limit N`` the stub counts the
 messages beyond N in any sliding second (Telegram would have answered them 429) without
 refusing them, so a raw client can be measured on the same stub.  It also counts messages per
-chat (duplicates) and can tell when the first message after a given time arrived (crash mode).
+chat (duplicates), edits (``editMessageText``) per chat and their first and last arrival, and
+can tell when the first message after a given time arrived (crash mode).
 """
 
 from __future__ import annotations
@@ -32,15 +33,21 @@ class Tally:
         self.times: list[float] = []
         self.over_limit = 0
         self.peak_second = 0
+        self.edits_per_chat: collections.Counter[int] = collections.Counter()
+        self.edit_times: list[float] = []
         self._limit = limit
         self._window: collections.deque[float] = collections.deque()
 
-    def message(self, chat_id: int) -> None:
-        """Count one sendMessage that arrived now."""
+    def message(self, chat_id: int, method: str = "sendMessage") -> None:
+        """Count one request (a sendMessage, or an edit) that arrived now."""
         now = time.time()
         self.sent += 1
-        self.per_chat[chat_id] += 1
         self.times.append(now)
+        if method == "editMessageText":
+            self.edits_per_chat[chat_id] += 1
+            self.edit_times.append(now)
+        else:
+            self.per_chat[chat_id] += 1
         if self._limit is not None:
             window = self._window
             window.append(now)
@@ -55,11 +62,16 @@ class Tally:
         return {
             "sent_ok": self.sent,
             "distinct_chats": len(self.per_chat),
-            "duplicates": self.sent - len(self.per_chat),
+            "duplicates": self.sent - len(self.edit_times) - len(self.per_chat),
             "over_limit": self.over_limit,
             "peak_second": self.peak_second,
             "errors_429": 0,
             "last_at": self.times[-1] if self.times else None,
+            "edits": len(self.edit_times),
+            "edited_chats": len(self.edits_per_chat),
+            "edit_duplicates": len(self.edit_times) - len(self.edits_per_chat),
+            "first_edit_at": self.edit_times[0] if self.edit_times else None,
+            "last_edit_at": self.edit_times[-1] if self.edit_times else None,
         }
 
     def first_after(self, moment: float) -> float | None:
@@ -79,7 +91,7 @@ def build_app(latency_ms: float, limit: int | None = None) -> web.Application:
         if name != "getMe":
             # Counted on arrival, as Telegram counts its limits (the answer comes later).
             chat_id = int(json.loads(body or b"{}").get("chat_id", 0)) if body[:1] == b"{" else 0
-            tallies[0].message(chat_id)
+            tallies[0].message(chat_id, name)
         if latency_ms:
             await asyncio.sleep(latency_ms / 1000)
         if name == "getMe":

@@ -30,6 +30,17 @@ MODES = {
         ["--sizes", "300"],
         ["Redis per subscriber", "RSS every second", "| 300 |"],
     ),
+    "stories": (
+        ["--subscribers", "100", "--ledger-chats", "200", "--latency-ms", "5"],
+        [
+            "ledger total (the engine's keys)",
+            "outcomes hash before living stories",
+            "plain hash chat → message id",
+            "call → every alert edited",
+            "baseline: the alert, publish → last delivery",
+            "100 to 100 chats, 0 duplicates",
+        ],
+    ),
 }
 
 

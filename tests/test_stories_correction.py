@@ -13,6 +13,7 @@ import aiohttp
 
 from bot.delivery.config import DeliveryConfig
 from bot.store import Store
+from config import Settings
 from formatters.labels import CORRECTED_MARK
 from sandbox.server import SandboxServer
 from tests.constants import BOT_TOKEN
@@ -243,3 +244,38 @@ async def _edit_as_the_engine_would(
         url = f"{sandbox.api_url}{BOT_TOKEN}/editMessageText"
         async with http.post(url, data=body, headers={"Content-Type": "application/json"}) as r:
             assert r.status == 200, await r.text()
+
+
+async def test_after_the_retention_a_correction_edits_nothing_and_says_so(
+    store: Store, sandbox: SandboxServer
+) -> None:
+    settings = Settings(_env_file=None, NEWSBOT_STORY_RETENTION=2)
+    config = DeliveryConfig.from_settings(settings, require_token=False)
+    assert config.outcomes_ttl_days == 2
+    chats = await seed(store, sandbox, 20)
+    alert_id = await publish(store, await stored_article(store))
+    keys = delivery_keys(store)
+    ledger = [keys.alert_outcomes(alert_id), keys.alert_chats(alert_id)]
+    desk = desk_over(store)
+    async with running(store, _config(sandbox, outcomes_ttl_days=2)):
+        await wait_done(store, alert_id)
+        for key in ledger:  # kept NEWSBOT_STORY_RETENTION days after the alert finished
+            assert 2 * 86400 - 60 < await store.redis.ttl(key) <= 2 * 86400
+        # Two days later: the ledger has expired (fast-forwarded).
+        for key in ledger:
+            await store.redis.pexpire(key, 1)
+        await wait_for(lambda: _gone(store, ledger), within=5)
+        correction = await desk.correct(alert_id, version(NEW_TITLE), by="test")
+        update = await desk.update(alert_id, "تحديث: انتهت عمليات الإنقاذ.", by="test")
+        await asyncio.sleep(0.5)
+    assert correction.changed == ["title"]  # the stored article is corrected
+    assert correction.edits_queued == 0  # and nobody's message is said to be edited
+    assert update.created and update.queued == 0  # nor replied to
+    assert all(m.edit_count == 0 for c in chats for m in alert_messages(sandbox, c))
+    assert all(len(sandbox.state.bot_messages(c)) == 1 for c in chats)  # the alert only
+    stored = await store.articles.get(alert_id)
+    assert stored is not None and stored.title == NEW_TITLE
+
+
+async def _gone(store: Store, keys: list[str]) -> bool:
+    return await store.redis.exists(*keys) == 0

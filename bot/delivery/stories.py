@@ -13,7 +13,9 @@ a job, a batch stream, an exactly-once outcome per chat) over the chats the aler
 * an update is a reply action: a short message replying to every delivered alert message.
 
 Every one is idempotent by content (the same correction again queues nothing), and one script
-creates the revision, the action record and its job, or nothing.
+creates the revision, the action record and its job, or nothing. Once the alert's message-id
+ledger has expired (``NEWSBOT_STORY_RETENTION`` days after it finished) nothing is queued: the
+store still takes the change, no chat is edited or replied to.
 """
 
 from __future__ import annotations
@@ -45,12 +47,12 @@ end
 """
 
 # KEYS: 1 alert hash, 2 its revisions, 3 the new action's hash, 4 jobs stream (breaking), 5 the
-# alert's actions list, 6 counters
+# alert's actions list, 6 counters, 7 the alert's chats list (the message-id ledger's order)
 # ARGV: 1 expected current revision, 2 the new revision's message, 3 action id, 4 "1" for a
 # retraction, 5 the alert id, 6 counter field
 # Returns {1, revision, chats sent so far} when queued, {0} when there is nothing to do (never
-# alerted, the same text again, already retracted), {-1} when the alert was retracted (a
-# correction refused), {-2} when the revision moved meanwhile (try again).
+# alerted, the same text again, already retracted, the ledger expired), {-1} when the alert was
+# retracted (a correction refused), {-2} when the revision moved meanwhile (try again).
 _REVISE = (
     """
 redis.replicate_commands()
@@ -60,6 +62,10 @@ if kind and kind ~= 'alert' then return {0} end
 if redis.call('HGET', KEYS[1], 'retracted') == '1' then
   if ARGV[4] == '1' then return {0} end
   return {-1}
+end
+-- A finished alert whose chats list is gone: its message-id ledger expired (retention).
+if redis.call('HGET', KEYS[1], 'state') == 'done' and redis.call('EXISTS', KEYS[7]) == 0 then
+  return {0}
 end
 local current = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 if current ~= tonumber(ARGV[1]) then return {-2} end
@@ -85,10 +91,10 @@ return {1, revision, tonumber(v[3] or '0')}
 )
 
 # KEYS: 1 alert hash, 2 the action's hash, 3 jobs stream (the alert's priority), 4 actions
-# list, 5 counters
+# list, 5 counters, 6 the alert's chats list
 # ARGV: 1 action id, 2 the reply's message, 3 update number, 4 alert id, 5 counter field
-# Returns {1, chats sent so far} when queued, {0} when not alerted or already queued, {-1}
-# when the alert was retracted.
+# Returns {1, chats sent so far} when queued, {0} when not alerted, already queued or the
+# ledger expired, {-1} when the alert was retracted.
 _UPDATE = (
     """
 redis.replicate_commands()
@@ -97,6 +103,10 @@ local kind = redis.call('HGET', KEYS[1], 'kind')
 if kind and kind ~= 'alert' then return {0} end
 if redis.call('HGET', KEYS[1], 'retracted') == '1' then return {-1} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {0} end
+-- A finished alert whose chats list is gone: its message-id ledger expired (retention).
+if redis.call('HGET', KEYS[1], 'state') == 'done' and redis.call('EXISTS', KEYS[6]) == 0 then
+  return {0}
+end
 local t = redis.call('TIME')
 local now = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
 local v = redis.call('HMGET', KEYS[1], 'article_id', 'audience', 'priority', 'sent')
@@ -130,8 +140,9 @@ class AlertRetracted(StoryError):
 class ActionQueued:
     """What queueing a correction, retraction or update did.
 
-    ``action_id`` is ``None`` when nothing was queued (the article was never alerted, or the
-    same change was already queued); ``chats`` is how many chats the alert had reached then
+    ``action_id`` is ``None`` when nothing was queued (the article was never alerted, the
+    same change was already queued, or the alert's message-id ledger has expired after
+    ``NEWSBOT_STORY_RETENTION`` days); ``chats`` is how many chats the alert had reached then
     (the messages the action edits or replies to; those still to be reached get the newest
     text directly).
     """
@@ -196,6 +207,7 @@ class DeliveryStories:
                 keys.jobs_stream(priority.value),
                 keys.alert_actions(alert_id),
                 keys.counters,
+                keys.alert_chats(alert_id),
             ],
             args=[action_id, tail, update.number, alert_id, UPDATES_QUEUED],
         )
@@ -238,6 +250,7 @@ class DeliveryStories:
                     keys.jobs_stream(Priority.BREAKING.value),
                     keys.alert_actions(alert_id),
                     keys.counters,
+                    keys.alert_chats(alert_id),
                 ],
                 args=[
                     current,
