@@ -35,12 +35,13 @@ class Boundary(IntEnum):
 
     NEVER = -1  # a decoration and the text it belongs to
     CUT = 0  # inside a word longer than a whole message
-    GLUE = 1  # between a heading (or the headline) and its first paragraph; before the link line
-    SPACE = 2
-    CLAUSE = 3  # after "،" "," ";" ":"
-    SENTENCE = 4  # after ". ! ? ؟ ؛ …"
-    PARAGRAPH = 5
-    SECTION = 6
+    MARKER = 1  # after a list marker («2.», «-»): worse than any other gap between words
+    GLUE = 2  # between a heading (or the headline) and its first paragraph; before the link line
+    SPACE = 3
+    CLAUSE = 4  # after "،" "," ";" ":"
+    SENTENCE = 5  # after ". ! ? ؟ ؛ …"
+    PARAGRAPH = 6
+    SECTION = 7
 
 
 class Style(Enum):
@@ -104,7 +105,7 @@ def _indicator_line(index: int, total: int, rtl: bool) -> str:
 
 def _word_gap(previous_word: str, word: str, before_previous: str | None) -> Boundary:
     if is_list_marker(previous_word, before_previous):
-        return Boundary.GLUE  # «… الترفيهية. 2.» then its item: the number goes with the item
+        return Boundary.MARKER  # «… الترفيهية. 2.» then its item: the number goes with it
     if word in LIST_DASHES and is_list_marker(word, previous_word):
         # Before an inline bullet: ranked as a clause, below any sentence end, so a part opens
         # with «- …» only when no sentence ends in the second half of it (a dash at the top of
@@ -137,11 +138,11 @@ def _units(blocks: Sequence[Block], room: int) -> list[_Unit]:
                     never = span.atomic or previous_atomic
                     if never:
                         before = Boundary.NEVER
-                    elif block.keep_together:
-                        before = Boundary.GLUE
                     else:
                         before_previous = block_words[-2] if len(block_words) > 1 else None
                         before = _word_gap(block_words[-1], word, before_previous)
+                        if block.keep_together:
+                            before = min(before, Boundary.GLUE)  # a numbered heading: MARKER
                     glued = glued + utf16_len(sep) if never else 0
                 if span.atomic:
                     pieces = [word]
@@ -247,7 +248,7 @@ def _choose_break(
         best = latest(kind)
         if best is not None and sizes[best - 1 - start] >= threshold:
             return best
-    for kind in (Boundary.SPACE, Boundary.GLUE, Boundary.CUT):
+    for kind in (Boundary.SPACE, Boundary.GLUE, Boundary.MARKER, Boundary.CUT):
         best = latest(kind)
         if best is not None:
             return best

@@ -9,6 +9,7 @@ from formatters.html import utf16_len
 from formatters.segment import (
     ELLIPSIS,
     LIST_DASHES,
+    WEAK_ENDS,
     announces,
     is_grapheme_boundary,
     lead_excerpt,
@@ -72,6 +73,9 @@ def test_a_lead_never_ends_mid_clause_on_an_announcing_word_or_over_its_limit(
         words_in = words_in[1:]
     assert " ".join(words_in).startswith(body)
     words = body.split()
-    if lead != body and words and len(body) > 1:
+    # A cut ends on a word that may end a lead whenever the words that fit hold one («في…» at
+    # a limit of 3 had no other choice).
+    could_end = [w for w in words if not announces(w) and w.strip("".join(WEAK_ENDS) + "-–—")]
+    if lead != body and could_end and len(body) > 1:
         assert not announces(words[-1]), lead
     assert not words or words[0] not in LIST_DASHES
