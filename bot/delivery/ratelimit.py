@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -109,6 +110,56 @@ return resume
 
 _US = 1_000_000
 
+#: How much closer than the rate the sends of one process may follow each other when catching
+#: up after a stall: ``rate * PACE`` per second at most (the slots are ``rate * safety`` apart,
+#: safety 0.97), so at most ``rate * PACE`` leave in any second and the rest of the margin,
+#: 1.5 % or 15 ms of every second, absorbs the jitter between our send and Telegram's arrival.
+PACE = 0.985
+
+
+class Pacer:
+    """Releases the sends of one process at least ``1 / (rate * PACE)`` apart on the loop clock.
+
+    A slot is booked ahead (up to the horizon) and its send sleeps until then.  When the event
+    loop stalls (a busy machine, hundreds of answers arriving at once), every send booked during
+    the stall wakes at its end: released together, they would land in the same second as the
+    ones booked after the stall, and Telegram, which counts on arrival, would answer 429.  The
+    pacer lets them out one by one from a queue, one spacing apart, timed from each actual
+    release (a send that took a reserved time and then slept again would bunch again at the
+    next stall).  The delay they took is paid back at the 1.5 % the spacing leaves over the
+    booked rate, and at once when the schedule has gaps.  On time, a send passes straight on.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self._spacing = 1.0 / (rate * PACE)
+        self._last = -math.inf
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def wait(self) -> None:
+        """Return when this send may leave: one spacing after the previous one, in turn."""
+        loop = asyncio.get_running_loop()
+        if not self._waiting and loop.time() >= self._last + self._spacing:
+            self._last = loop.time()
+            return
+        turn = loop.create_future()
+        self._waiting.append(turn)
+        if self._timer is None:
+            self._timer = loop.call_at(self._last + self._spacing, self._release)
+        await turn
+
+    def _release(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._timer = None
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():  # a cancelled waiter gives up its turn
+                turn.set_result(None)
+                self._last = loop.time()
+                break
+        if self._waiting:
+            self._timer = loop.call_at(self._last + self._spacing, self._release)
+
 
 class RatePriority(IntEnum):
     """Who is asking: a reader's reply goes before any broadcast."""
@@ -151,6 +202,8 @@ class RateLimiter:
         self._reply_tolerance_us = max(0, config.reply_burst - 1) * self._private_us
         self._acquire = redis.register_script(_ACQUIRE)
         self._penalize = redis.register_script(_PENALIZE)
+        #: This process's release spacing, shared by its workers (they share one event loop).
+        self.pacer = Pacer(config.rate)
 
     async def acquire(
         self, chat_ids: Sequence[int | None], priority: RatePriority = RatePriority.LOW
