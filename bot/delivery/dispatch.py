@@ -363,9 +363,9 @@ class Dispatcher:
                 self._metrics.gave_up("unformattable")
             else:
                 loop = asyncio.get_running_loop()
-                # Woken late by a stalled loop: go out one spacing after the previous send, not
-                # together with every other send booked during the stall.
-                await self._limiter.pacer.wait()
+                # Woken late by a stalled loop, with every other send booked during the stall:
+                # go out only while the last second, as Telegram counts it, has room.
+                await self._limiter.sent_window.wait()
                 started = loop.time()
                 result = await self._sender.send(request[1], request[0])
                 self.window.observe(loop.time() - started)
