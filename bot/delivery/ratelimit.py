@@ -39,8 +39,9 @@ logger = logging.getLogger(__name__)
 # KEYS[1] global schedule ; KEYS[2..] one chat key per requested slot (the global key stands in
 # for "no chat", e.g. an @username)
 # ARGV: interval_us, horizon_us (-1: unlimited), private_us, group_us, private burst tolerance_us
-# (0: strict), then one chat id per slot.  A chat key holds the chat's theoretical arrival time:
-# the chat may take a slot no later than that minus its tolerance.
+# (0: strict), then the chat ids, one per slot, joined by commas (one argument: redis-py
+# encodes every argument in Python, which costs more than the script).  A chat key holds the
+# chat's theoretical arrival time: the chat may take a slot no later than that minus its tolerance.
 # Returns {now_us, code1, time1, code2, time2, ...}: 1 = granted at time, 2 = chat busy until
 # time, 3 = schedule full until time.
 _ACQUIRE = """
@@ -53,8 +54,10 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local out = {now}
 local granted = 0
+local chats = {}
+for c in string.gmatch(ARGV[6] .. ',', '([^,]*),') do chats[#chats + 1] = c end
 for i = 2, #KEYS do
-  local chat = ARGV[i + 4]
+  local chat = chats[i - 1]
   if horizon >= 0 and tat > now + horizon then
     out[#out + 1] = 3
     out[#out + 1] = tat - horizon
@@ -256,7 +259,7 @@ class RateLimiter:
             self._group_us,
             self._reply_tolerance_us if high else 0,
         ]
-        args.extend("" if c is None else str(c) for c in chat_ids)
+        args.append(",".join("" if c is None else str(c) for c in chat_ids))
         raw = await self._acquire(keys=keys, args=args)
         now = int(raw[0])
         return [
