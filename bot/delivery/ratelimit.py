@@ -113,88 +113,71 @@ return resume
 
 _US = 1_000_000
 
-#: The most sends one process lets out in any sliding second, as a share of the rate.  The
-#: schedule books ``rate * safety`` (0.97) per second; this cap only bites when sends bunch,
-#: and the 1 % it leaves (10 ms of every second) absorbs the jitter between our send and
-#: Telegram's arrival.
-SECOND_SHARE = 0.98
-#: A send let out of the queue after a stall is counted as leaving this much later than it
-#: resumes: many go at once, and those find no idle connection (the answers that would free
-#: one were not read during the stall either), so they reach Telegram a connection set-up later.
-BUNCH_SLACK = 0.02
-#: Past the moment the oldest send leaves the second (the loop's timers may fire a little early).
-_TIMER_SLACK = 0.0005
+#: How many seconds of sends the pace lets out at once after a stall.  At most
+#: ``rate * safety * (1 + BURST)`` (98 % of the rate) then leave in any sliding second; the
+#: rest, 20 ms of every second, absorbs the jitter between our send and Telegram's arrival.
+BURST = 0.01
 
 
-class SendWindow:
-    """At most ``rate * SECOND_SHARE`` sends of this process in any sliding second (loop clock).
+class SendPace:
+    """Lets the sends of one process out at the booked pace at most, on the loop clock.
 
     A slot is booked ahead (up to the horizon) and its send sleeps until then.  When the event
-    loop stalls (a busy machine, hundreds of answers arriving at once), every send booked during
-    the stall wakes at its end: released together, on top of the ones booked after the stall,
-    they would put more than ``rate`` messages in one second as Telegram counts them (on
-    arrival), and it would answer 429.  This window counts what actually left in the last
-    second, as Telegram does, and holds a send while the second is full; the held ones leave in
-    turn as the oldest sends drop out of it.  A send on time (the common case: the schedule is
-    3 % under the rate) passes straight on.  A cap on the sliding second, rather than a local
-    pace, keeps the rate when the loop itself is slow: a loop that wakes every 20 ms must let
-    20 ms of sends out at each wake.
+    loop stalls (a busy machine, hundreds of answers at once), every send booked during the
+    stall wakes at its end: released together, on top of the ones booked after the stall, they
+    would put more than ``rate`` messages in one second as Telegram counts them (on arrival),
+    and it would answer 429.  This is a GCRA on the loop clock with a tolerance of ``BURST``:
+    a send on time (the common case: the schedule is 3 % under the rate) passes straight on;
+    after a stall at most ``BURST`` seconds of sends leave at once and the rest wait in a queue,
+    in turn, each timed from its actual release (a send given a time and then left to sleep
+    again would bunch again at the next stall).  The delay they took is paid back when the
+    schedule has gaps (the in-flight window fills meanwhile and booking pauses).  A cost: a loop
+    so slow that it wakes less often than every ``BURST`` sends less than the rate (such a loop
+    would bunch its sends past the limit otherwise).
     """
 
-    def __init__(self, rate: float) -> None:
-        self._limit = max(1, math.floor(rate * SECOND_SHARE))
-        self._sent: deque[float] = deque()
+    def __init__(self, rate: float, safety: float) -> None:
+        self._spacing = 1.0 / (rate * safety)  # the slots' own spacing
+        self._tolerance = BURST
+        self._tat = -math.inf  # the theoretical time of the next send
         self._waiting: deque[asyncio.Future[None]] = deque()
-        #: Sends let out but not resumed yet: counted, and timed only when they do go (a stall
-        #: between the two would otherwise count them a stall too early).
-        self._released = 0
         self._timer: asyncio.TimerHandle | None = None
 
-    def _room(self, now: float) -> int:
-        sent = self._sent
-        while sent and sent[0] <= now - 1.0:
-            sent.popleft()
-        return self._limit - len(sent) - self._released
+    def _take(self, now: float) -> bool:
+        tat = self._tat if self._tat > now else now
+        if tat - now > self._tolerance:
+            return False
+        self._tat = tat + self._spacing
+        return True
 
     async def wait(self) -> None:
-        """Return when this send may leave without filling the sliding second past the cap.
+        """Return when this send may leave: in turn, within the pace.
 
         The caller must send right away, without awaiting anything else first.
         """
         loop = asyncio.get_running_loop()
-        if not self._waiting and self._room(loop.time()) > 0:
-            self._sent.append(loop.time())
+        if not self._waiting and self._take(loop.time()):
             return
         turn = loop.create_future()
         self._waiting.append(turn)
-        self._arm(loop)
-        try:
-            await turn
-        except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():
-                self._released -= 1  # let out, but it will not go: its place is free again
-            raise
-        self._released -= 1
-        self._sent.append(loop.time() + BUNCH_SLACK)
-
-    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._timer is None and self._waiting:
-            # Either the oldest send leaves the second, or a let-out send has yet to resume.
-            at = self._sent[0] + 1.0 + _TIMER_SLACK if self._sent else loop.time()
-            self._timer = loop.call_at(at, self._release)
+        if self._timer is None:
+            self._timer = loop.call_at(self._tat - self._tolerance, self._release)
+        await turn
 
     def _release(self) -> None:
         loop = asyncio.get_running_loop()
         self._timer = None
-        room = self._room(loop.time())
+        now = loop.time()
         waiting = self._waiting
-        while waiting and room > 0:
-            turn = waiting.popleft()
-            if not turn.done():  # a cancelled waiter gives up its turn
-                turn.set_result(None)
-                self._released += 1
-                room -= 1
-        self._arm(loop)
+        while waiting:
+            if waiting[0].done():  # a cancelled waiter gives up its turn
+                waiting.popleft()
+            elif self._take(now):
+                waiting.popleft().set_result(None)
+            else:
+                break
+        if waiting:
+            self._timer = loop.call_at(self._tat - self._tolerance, self._release)
 
 
 class RatePriority(IntEnum):
@@ -238,8 +221,8 @@ class RateLimiter:
         self._reply_tolerance_us = max(0, config.reply_burst - 1) * self._private_us
         self._acquire = redis.register_script(_ACQUIRE)
         self._penalize = redis.register_script(_PENALIZE)
-        #: What this process sent in the last second, shared by its workers (one event loop).
-        self.sent_window = SendWindow(config.rate)
+        #: The pace of this process's sends, shared by its workers (they share one event loop).
+        self.pace = SendPace(config.rate, config.rate_safety)
 
     async def acquire(
         self, chat_ids: Sequence[int | None], priority: RatePriority = RatePriority.LOW
