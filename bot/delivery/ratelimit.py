@@ -113,14 +113,17 @@ return resume
 
 _US = 1_000_000
 
+#: The pace, as a share of the rate: 1 % above the booked ``rate * safety`` (0.97), so the delay
+#: a stall caused is paid back at 10 ms per second even while the schedule is full.
+PACE = 0.98
 #: How many seconds of sends the pace lets out at once after a stall.  At most
-#: ``rate * safety * (1 + BURST)`` (98 % of the rate) then leave in any sliding second; the
-#: rest, 20 ms of every second, absorbs the jitter between our send and Telegram's arrival.
+#: ``rate * PACE * (1 + BURST)`` (99 % of the rate) then leave in any sliding second; the
+#: rest, 10 ms of every second, absorbs the jitter between our send and Telegram's arrival.
 BURST = 0.01
 
 
 class SendPace:
-    """Lets the sends of one process out at the booked pace at most, on the loop clock.
+    """Lets the sends of one process out at ``rate * PACE`` at most, on the loop clock.
 
     A slot is booked ahead (up to the horizon) and its send sleeps until then.  When the event
     loop stalls (a busy machine, hundreds of answers at once), every send booked during the
@@ -130,14 +133,14 @@ class SendPace:
     a send on time (the common case: the schedule is 3 % under the rate) passes straight on;
     after a stall at most ``BURST`` seconds of sends leave at once and the rest wait in a queue,
     in turn, each timed from its actual release (a send given a time and then left to sleep
-    again would bunch again at the next stall).  The delay they took is paid back when the
-    schedule has gaps (the in-flight window fills meanwhile and booking pauses).  A cost: a loop
+    again would bunch again at the next stall).  The delay they took is paid back at the 1 % the
+    pace leaves over the booked rate, and at once when the schedule has gaps.  A cost: a loop
     so slow that it wakes less often than every ``BURST`` sends less than the rate (such a loop
     would bunch its sends past the limit otherwise).
     """
 
-    def __init__(self, rate: float, safety: float) -> None:
-        self._spacing = 1.0 / (rate * safety)  # the slots' own spacing
+    def __init__(self, rate: float) -> None:
+        self._spacing = 1.0 / (rate * PACE)
         self._tolerance = BURST
         self._tat = -math.inf  # the theoretical time of the next send
         self._waiting: deque[asyncio.Future[None]] = deque()
@@ -222,7 +225,7 @@ class RateLimiter:
         self._acquire = redis.register_script(_ACQUIRE)
         self._penalize = redis.register_script(_PENALIZE)
         #: The pace of this process's sends, shared by its workers (they share one event loop).
-        self.pace = SendPace(config.rate, config.rate_safety)
+        self.pace = SendPace(config.rate)
 
     async def acquire(
         self, chat_ids: Sequence[int | None], priority: RatePriority = RatePriority.LOW
