@@ -246,6 +246,7 @@ class ControlApi:
             "record_history": self.state.chat_log.record,
             "flood": self.state.flood.config.to_json(),
             "injected": self.state.flood.injected(),
+            "peak_per_second": self.state.flood.peak_per_second,
         }
 
     async def set_config(self, request: web.Request) -> object:

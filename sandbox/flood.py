@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import time
 from collections import deque
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from sandbox.errors import server_error, too_many_requests
 
 GROUP_WINDOW_SECONDS = 60.0
+
+#: When the request being handled arrived (``time.monotonic()``), set by the server before its
+#: added latency: limits count a send on arrival, as Telegram does, not when the answer is due.
+ARRIVED: ContextVar[float | None] = ContextVar("sandbox_arrived", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,14 @@ def _retry_after(window: deque[float], span: float, now: float) -> int:
 def _prune(window: deque[float], span: float, now: float) -> None:
     while window and window[0] <= now - span:
         window.popleft()
+
+
+def _count(window: deque[float], now: float) -> None:
+    """Add a send to a window kept in arrival order (handlers may finish out of order)."""
+    if window and window[-1] > now:
+        bisect.insort(window, now)
+    else:
+        window.append(now)
 
 
 @dataclass(slots=True)
@@ -79,12 +93,15 @@ class FloodGuard:
         self._errors = _Faults()
         self._method_errors: dict[str, _Faults] = {}
         self._rng = random.Random(seed)
+        #: The most sends accepted in any sliding second since the limits were last set.
+        self.peak_per_second = 0
 
     def configure(self, config: FloodConfig) -> None:
         """Replace the limits and forget the windows counted so far."""
         self.config = config
         self._global.clear()
         self._chats.clear()
+        self.peak_per_second = 0
 
     def storm(self, *, count: int = 0, seconds: float = 0.0, retry_after: int = 1) -> None:
         """Make the next ``count`` sends, and every send for ``seconds``, answer 429."""
@@ -150,7 +167,8 @@ class FloodGuard:
         config = self.config
         if not config.enabled:
             return
-        now = time.monotonic()
+        arrived = ARRIVED.get()
+        now = time.monotonic() if arrived is None else arrived
         window = self._global
         _prune(window, 1.0, now)
         if len(window) >= config.global_per_second:
@@ -164,5 +182,6 @@ class FloodGuard:
             _prune(chat_window, span, now)
             if len(chat_window) >= limit:
                 raise too_many_requests(_retry_after(chat_window, span, now))
-            chat_window.append(now)
-        window.append(now)
+            _count(chat_window, now)
+        _count(window, now)
+        self.peak_per_second = max(self.peak_per_second, len(window))

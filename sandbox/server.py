@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl
@@ -16,7 +17,7 @@ from yarl import URL
 from sandbox.api_methods import BotApi
 from sandbox.control import add_control_routes
 from sandbox.errors import ApiError, bad_request, not_found
-from sandbox.flood import FloodConfig
+from sandbox.flood import ARRIVED, FloodConfig
 from sandbox.state import SandboxState
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class BotApiEndpoint:
     async def handle(self, request: web.Request) -> web.Response:
         """Answer one Bot API request exactly in Telegram's envelope."""
         state = self.state
+        ARRIVED.set(time.monotonic())  # this request's own task (aiohttp: one per request)
         if state.config.latency_ms > 0:
             await asyncio.sleep(state.config.latency_ms / 1000)
         name = request.match_info["method"]

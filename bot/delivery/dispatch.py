@@ -370,9 +370,13 @@ class Dispatcher:
                 await self._finish(delivery, Outcome.FAILED)
                 self._metrics.gave_up("unformattable")
             else:
-                started = asyncio.get_running_loop().time()
+                loop = asyncio.get_running_loop()
+                # Woken late by a stalled loop, with every other send booked during the stall:
+                # go out in turn, within the pace, not all together.
+                await self._limiter.pace.wait()
+                started = loop.time()
                 result = await self._sender.send(request[1], request[0])
-                self.window.observe(asyncio.get_running_loop().time() - started)
+                self.window.observe(loop.time() - started)
                 await self._handle(delivery, result)
         except RedisError as exc:
             logger.warning("chat %s requeued: Redis error %s", delivery.chat_id, type(exc).__name__)

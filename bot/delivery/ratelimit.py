@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -38,8 +39,9 @@ logger = logging.getLogger(__name__)
 # KEYS[1] global schedule ; KEYS[2..] one chat key per requested slot (the global key stands in
 # for "no chat", e.g. an @username)
 # ARGV: interval_us, horizon_us (-1: unlimited), private_us, group_us, private burst tolerance_us
-# (0: strict), then one chat id per slot.  A chat key holds the chat's theoretical arrival time:
-# the chat may take a slot no later than that minus its tolerance.
+# (0: strict), then the chat ids, one per slot, joined by commas (one argument: redis-py
+# encodes every argument in Python, which costs more than the script).  A chat key holds the
+# chat's theoretical arrival time: the chat may take a slot no later than that minus its tolerance.
 # Returns {now_us, code1, time1, code2, time2, ...}: 1 = granted at time, 2 = chat busy until
 # time, 3 = schedule full until time.
 _ACQUIRE = """
@@ -52,8 +54,10 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local out = {now}
 local granted = 0
+local chats = {}
+for c in string.gmatch(ARGV[6] .. ',', '([^,]*),') do chats[#chats + 1] = c end
 for i = 2, #KEYS do
-  local chat = ARGV[i + 4]
+  local chat = chats[i - 1]
   if horizon >= 0 and tat > now + horizon then
     out[#out + 1] = 3
     out[#out + 1] = tat - horizon
@@ -109,6 +113,75 @@ return resume
 
 _US = 1_000_000
 
+#: The pace, as a share of the rate: 1 % above the booked ``rate * safety`` (0.97), so the delay
+#: a stall caused is paid back at 10 ms per second even while the schedule is full.
+PACE = 0.98
+#: How many seconds of sends the pace lets out at once after a stall.  At most
+#: ``rate * PACE * (1 + BURST)`` (99 % of the rate) then leave in any sliding second; the
+#: rest, 10 ms of every second, absorbs the jitter between our send and Telegram's arrival.
+BURST = 0.01
+
+
+class SendPace:
+    """Lets the sends of one process out at ``rate * PACE`` at most, on the loop clock.
+
+    A slot is booked ahead (up to the horizon) and its send sleeps until then.  When the event
+    loop stalls (a busy machine, hundreds of answers at once), every send booked during the
+    stall wakes at its end: released together, on top of the ones booked after the stall, they
+    would put more than ``rate`` messages in one second as Telegram counts them (on arrival),
+    and it would answer 429.  This is a GCRA on the loop clock with a tolerance of ``BURST``:
+    a send on time (the common case: the schedule is 3 % under the rate) passes straight on;
+    after a stall at most ``BURST`` seconds of sends leave at once and the rest wait in a queue,
+    in turn, each timed from its actual release (a send given a time and then left to sleep
+    again would bunch again at the next stall).  The delay they took is paid back at the 1 % the
+    pace leaves over the booked rate, and at once when the schedule has gaps.  A cost: a loop
+    so slow that it wakes less often than every ``BURST`` sends less than the rate (such a loop
+    would bunch its sends past the limit otherwise).
+    """
+
+    def __init__(self, rate: float) -> None:
+        self._spacing = 1.0 / (rate * PACE)
+        self._tolerance = BURST
+        self._tat = -math.inf  # the theoretical time of the next send
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def _take(self, now: float) -> bool:
+        tat = self._tat if self._tat > now else now
+        if tat - now > self._tolerance:
+            return False
+        self._tat = tat + self._spacing
+        return True
+
+    async def wait(self) -> None:
+        """Return when this send may leave: in turn, within the pace.
+
+        The caller must send right away, without awaiting anything else first.
+        """
+        loop = asyncio.get_running_loop()
+        if not self._waiting and self._take(loop.time()):
+            return
+        turn = loop.create_future()
+        self._waiting.append(turn)
+        if self._timer is None:
+            self._timer = loop.call_at(self._tat - self._tolerance, self._release)
+        await turn
+
+    def _release(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._timer = None
+        now = loop.time()
+        waiting = self._waiting
+        while waiting:
+            if waiting[0].done():  # a cancelled waiter gives up its turn
+                waiting.popleft()
+            elif self._take(now):
+                waiting.popleft().set_result(None)
+            else:
+                break
+        if waiting:
+            self._timer = loop.call_at(self._tat - self._tolerance, self._release)
+
 
 class RatePriority(IntEnum):
     """Who is asking: a reader's reply goes before any broadcast."""
@@ -151,6 +224,8 @@ class RateLimiter:
         self._reply_tolerance_us = max(0, config.reply_burst - 1) * self._private_us
         self._acquire = redis.register_script(_ACQUIRE)
         self._penalize = redis.register_script(_PENALIZE)
+        #: The pace of this process's sends, shared by its workers (they share one event loop).
+        self.pace = SendPace(config.rate)
 
     async def acquire(
         self, chat_ids: Sequence[int | None], priority: RatePriority = RatePriority.LOW
@@ -170,7 +245,7 @@ class RateLimiter:
             self._group_us,
             self._reply_tolerance_us if high else 0,
         ]
-        args.extend("" if c is None else str(c) for c in chat_ids)
+        args.append(",".join("" if c is None else str(c) for c in chat_ids))
         raw = await self._acquire(keys=keys, args=args)
         now = int(raw[0])
         return [

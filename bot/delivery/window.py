@@ -14,7 +14,7 @@ answer does not collapse the window.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: Places kept however fast the network: a send also spends time in our own event loop.
 MIN_WINDOW = 8
@@ -38,6 +38,11 @@ class InFlightWindow:
     ceiling: int
     rtt: float = INITIAL_RTT
     samples: int = 0
+    #: Read for every booking and every outcome: computed once per answer, not per read.
+    _size: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self._resize()
 
     def observe(self, seconds: float) -> None:
         """Account for one request that took ``seconds`` from sending to its answer."""
@@ -45,9 +50,13 @@ class InFlightWindow:
         weight = RISE_WEIGHT if seconds > self.rtt else FALL_WEIGHT
         self.rtt += weight * (seconds - self.rtt)
         self.samples += 1
+        self._resize()
+
+    def _resize(self) -> None:
+        needed = math.ceil(self.rate * (self.horizon + self.rtt) * HEADROOM)
+        self._size = max(1, min(self.ceiling, max(MIN_WINDOW, needed)))
 
     @property
     def size(self) -> int:
         """Requests allowed in flight now: Little's law with headroom, within the bounds."""
-        needed = math.ceil(self.rate * (self.horizon + self.rtt) * HEADROOM)
-        return max(1, min(self.ceiling, max(MIN_WINDOW, needed)))
+        return self._size
