@@ -3,12 +3,10 @@ without setMyCommands, and the bot's own membership changes."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 import socket
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,19 +23,13 @@ from sandbox.api_methods import BotApi
 from sandbox.errors import bad_request
 from tests.constants import WEBHOOK_SECRET
 from tests.e2e_harness import BotHarness, harness_settings, open_bot_harness
+from tests.process_support import assert_stopped_cleanly, newsbot_env, newsbot_process
 from tests.waiting import wait_for
 
 READER = 301
 SECRET = WEBHOOK_SECRET
 #: The bot alone, as the webhook tests need it (no workers, no HTTP API).
 BOT_ONLY = Parts(workers=0, api=False, feeds=False, poll_timeout=1.0)
-
-
-async def run_bot(settings: Settings) -> None:
-    """What ``newsbot run`` does: the runtime with every part, until SIGINT/SIGTERM."""
-    parts = Parts(workers=settings.workers_in_run, poll_timeout=1.0)
-    async with open_runtime(settings, parts) as runtime:
-        await runtime.serve_until_signal()
 
 
 def _free_port() -> int:
@@ -247,25 +239,29 @@ async def test_blocking_or_removing_the_bot_deactivates_the_chat(
         assert bot.state.stats()["errors_403"] == 0  # learnt from the updates, not from a send
 
 
-async def test_run_bot_serves_until_sigterm(redis_url: str, redis: Redis, seed_text: str) -> None:
+async def test_run_serves_until_sigterm_and_stops_cleanly(
+    redis_url: str, redis: Redis, seed_text: str, tmp_path: Path
+) -> None:
     sandbox = SandboxServer()
     await sandbox.start()
     try:
-        settings = harness_settings(
-            redis_url, TELEGRAM_API_URL=sandbox.api_url, NEWSBOT_API_PORT=0, NEWSBOT_RUN_WORKERS=1
-        )
         sandbox.state.add_user(READER, "سلمى")
-        running = asyncio.create_task(run_bot(settings))
-        sandbox.state.user_sends(READER, "/start")
-        [greeting] = await sandbox.state.wait_for_bot_messages(READER, 1, 15)
-        assert "أهلاً سلمى" in greeting.visible_text
-        # Ingestion from another process hands the alert over through Redis.
-        async with open_runtime(settings, Parts.none()) as other:
-            await other.services.ingestor.ingest_bytes(seed_text.encode("utf-8"))
-        [_, alert] = await sandbox.state.wait_for_bot_messages(READER, 2, 15)
-        assert "عاجل" in alert.visible_text
-        os.kill(os.getpid(), signal.SIGTERM)
-        await asyncio.wait_for(running, 30)
-        assert running.exception() is None
+        # `newsbot run` as its own process: the SIGTERM goes to it, never to pytest.
+        env = newsbot_env(
+            redis_url, sandbox.api_url, tmp_path, NEWSBOT_API_PORT="0", NEWSBOT_RUN_WORKERS="1"
+        )
+        async with newsbot_process(["run"], env, tmp_path, "run") as bot:
+            sandbox.state.user_sends(READER, "/start")
+            [greeting] = await sandbox.state.wait_for_bot_messages(READER, 1, 30)
+            assert "أهلاً سلمى" in greeting.visible_text
+            # Ingestion from another process hands the alert over through Redis.
+            settings = harness_settings(redis_url, TELEGRAM_API_URL=sandbox.api_url)
+            async with open_runtime(settings, Parts.none()) as other:
+                await other.services.ingestor.ingest_bytes(seed_text.encode("utf-8"))
+            [_, alert] = await sandbox.state.wait_for_bot_messages(READER, 2, 30)
+            assert "عاجل" in alert.visible_text
+            assert bot.running
+            code = await bot.terminate()
+        assert_stopped_cleanly(code, bot.stderr())
     finally:
         await sandbox.stop()
