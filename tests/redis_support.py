@@ -44,6 +44,12 @@ class RedisServer:
         self.process.kill()
         self.process.wait()
 
+    def stop(self) -> None:
+        """SIGTERM: Redis shuts down as in a planned restart (the append-only file synced)."""
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait()
+
     @property
     def url(self) -> str:
         """The redis:// URL of the server."""
