@@ -263,7 +263,8 @@ async def test_api_query_strings_are_not_written_to_the_access_log(
     async with live_api(redis_url) as api, aiohttp.ClientSession() as http:
         url = f"{api.url}/api/articles?access_token={secret}&limit=5"
         async with http.get(url, headers=AUTH) as resp:
-            assert resp.status == 200
+            assert resp.status == 400  # not a parameter of the route (the token goes in a header)
+            assert secret not in await resp.text()
         async with http.get(f"{api.url}/api/articles/{secret}?x={secret}", headers=AUTH):
             pass
         async with http.get(f"{api.url}/healthz?probe=1") as resp:
@@ -295,3 +296,24 @@ async def test_a_malformed_request_is_a_400_logged_in_one_line_without_a_traceba
     assert [r.levelname for r in records] == ["WARNING"]
     assert records[0].exc_info is None and "Traceback" not in caplog.text
     assert b"tok" not in caplog.text.encode()  # the request line (a query token) is not logged
+
+
+async def test_a_query_parameter_the_route_does_not_take_is_refused_and_nothing_stored(
+    api: ApiHarness,
+) -> None:
+    # «?breakng=true» ignored would publish a flash as routine news (or refuse it for no body).
+    resp = await api.client.post("/api/articles?breakng=true", data=TITLE.encode(), headers=TEXT)
+    assert resp.status == 400
+    body = await resp.json()
+    assert body["code"] == "unknown_parameter"
+    assert "'breakng'" in body["error"] and "breaking" in body["error"]
+    assert await api.store.articles.count() == 0
+    # The parameters the document names still work, on every route that takes them.
+    resp = await api.client.post("/api/articles?breaking=true", data=TITLE.encode(), headers=TEXT)
+    assert resp.status == 201
+    resp = await api.client.get("/api/articles?limit=5&offset=0", headers=AUTH)
+    assert resp.status == 200
+    resp = await api.client.get(f"/api/articles/{(await resp.json())['articles'][0]['id']}?x=1",
+                                headers=AUTH)  # fmt: skip
+    assert resp.status == 400
+    assert unhandled_errors(api.metrics) == 0

@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
-from bot.ingest.errors import json_dumps
+from bot.ingest.errors import ApiError, json_dumps
 
 #: Where the document is served; open to everyone (it is documentation, not data).
 OPENAPI_PATH = "/api/openapi.json"
@@ -34,6 +35,59 @@ def openapi_document() -> dict[str, Any]:
 @functools.cache
 def _document_json() -> str:
     return json_dumps(openapi_document())
+
+
+def _parameter(document: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    ref = spec.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/parameters/"):
+        found: dict[str, Any] = document["components"]["parameters"][ref.rsplit("/", 1)[1]]
+        return found
+    return spec
+
+
+@functools.cache
+def documented_queries() -> dict[tuple[str, str], frozenset[str]]:
+    """The query parameters of each ``(METHOD, path template)`` of ``/api/``, per the document."""
+    document = openapi_document()
+    queries: dict[tuple[str, str], frozenset[str]] = {}
+    for path, item in document["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        shared = item.get("parameters", [])
+        for method, operation in item.items():
+            if method == "parameters" or not isinstance(operation, dict):
+                continue
+            specs = [_parameter(document, p) for p in [*shared, *operation.get("parameters", [])]]
+            names = frozenset(p["name"] for p in specs if p.get("in") == "query")
+            queries[(method.upper(), path)] = names
+    return queries
+
+
+def query_check_middleware() -> Middleware:
+    """Middleware: an ``/api/`` request naming a query parameter its route does not take is a 400.
+
+    A typo such as ``?breakng=true`` would otherwise be ignored and the article published with
+    the opposite of what the newsroom asked for.
+    """
+    queries = documented_queries()
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        info = request.match_info
+        resource = info.route.resource if info.http_exception is None else None
+        if resource is not None and request.query:
+            allowed = queries.get((request.method, resource.canonical))
+            unknown = sorted(set(request.query) - allowed) if allowed is not None else []
+            if unknown:
+                takes = ", ".join(sorted(allowed)) if allowed else "none"
+                raise ApiError(
+                    400,
+                    "unknown_parameter",
+                    f"unknown query parameter {unknown[0]!r} (this route takes: {takes})",
+                )
+        return await handler(request)
+
+    return check
 
 
 async def get_openapi(request: web.Request) -> web.Response:

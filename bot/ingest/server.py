@@ -17,7 +17,7 @@ from bot.ingest.api import add_api_routes
 from bot.ingest.auth import bearer_auth_middleware
 from bot.ingest.context import CONTEXT, ApiContext
 from bot.ingest.errors import ApiError, error_response, http_exception_response
-from bot.ingest.openapi import add_openapi_route
+from bot.ingest.openapi import add_openapi_route, query_check_middleware
 from bot.ingest.stories_api import add_story_routes
 from bot.ops.health import ReadinessProbe
 from bot.ops.metrics import Metrics
@@ -97,7 +97,11 @@ def build_api_app(
         )
     app = web.Application(
         client_max_size=settings.api_max_bytes,
-        middlewares=[errors_middleware(metrics), bearer_auth_middleware(token)],
+        middlewares=[
+            errors_middleware(metrics),
+            bearer_auth_middleware(token),
+            query_check_middleware(),
+        ],
     )
     app[CONTEXT] = ApiContext(
         settings=settings, services=services, metrics=metrics, api_token=token
