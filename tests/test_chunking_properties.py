@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -46,6 +47,11 @@ _word = st.one_of(_short_word, _short_word, _short_word, _short_word, _short_wor
 _plain_word = st.lists(
     st.sampled_from([*_ARABIC, *_LATIN, *_DIGITS, *'.،؟!:<>&"', "😀"]), min_size=1, max_size=9
 ).map("".join)
+
+
+#: Drawing an article of long words costs about half a second (the generation, not the check),
+#: so a CI run tries a few dozen of those; NEWSBOT_DEEP_PROPERTIES=1 tries ten times as many.
+DEEP = 10 if os.environ.get("NEWSBOT_DEEP_PROPERTIES") == "1" else 1
 
 
 def _text(word: st.SearchStrategy[str], max_words: int) -> st.SearchStrategy[str]:
@@ -120,7 +126,7 @@ def _check_words(
         assert utf16_units(word) > limit - 1 - reserve - glued, f"needless cut of {word!r}"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40 * DEEP, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     article=articles(),
     limit=st.integers(min_value=50, max_value=4096),
@@ -132,7 +138,7 @@ def test_every_message_is_sendable_and_nothing_is_lost(
     _check_invariants(article, limit, max_entities)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30 * DEEP, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(article=articles(), limit=st.integers(min_value=50, max_value=300))
 def test_small_limits_force_many_valid_parts(article: Article, limit: int) -> None:
     _check_invariants(article, limit, 100)
