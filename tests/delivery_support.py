@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,15 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+def redis_error_reached_worker(records: Sequence[logging.LogRecord]) -> bool:
+    """Whether a delivery loop logged a Redis error: it got past the client's own retries."""
+    return any(
+        "Redis" in r.getMessage()
+        for r in records
+        if r.levelno >= logging.WARNING and r.name.startswith("bot.delivery")
+    )
 
 
 def engine_config(server: SandboxServer, **overrides: Any) -> DeliveryConfig:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.delivery.status import AlertStatus
 from bot.store import Store
 from sandbox.server import SandboxServer
@@ -18,6 +20,7 @@ from tests.delivery_support import (
     engine_config,
     publish,
     record_sends,
+    redis_error_reached_worker,
     running,
     seed,
     stored_article,
@@ -127,7 +130,10 @@ async def test_redis_restart_mid_alert_is_survived(
 
 
 async def test_redis_outage_while_idle_keeps_the_worker_alive(
-    sandbox: SandboxServer, redis_server: RedisServer, own_store: Store
+    sandbox: SandboxServer,
+    redis_server: RedisServer,
+    own_store: Store,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     store = own_store
     chats = await seed(store, sandbox, 5)
@@ -136,9 +142,9 @@ async def test_redis_outage_while_idle_keeps_the_worker_alive(
     async with running(store, config):
         await wait_for_worker(store)  # up and idle: nothing queued, blocked on its read
         redis_server.kill()
-        # Longer than the client's own reconnect retries (about 2.5 s): the error reaches
-        # the worker's loops.
-        await asyncio.sleep(4.0)
+        # Down until the error has got past the client's own reconnect retries (about 2.5 s)
+        # to the worker's loops.
+        await wait_for(lambda: redis_error_reached_worker(caplog.records), what="a Redis error")
         redis_server.start()
         await wait_for_ping(store.redis)
         alert_id = await publish(store, await stored_article(store))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import pytest
 
 from bot.store import Store
 from sandbox.server import SandboxServer
@@ -11,6 +11,7 @@ from tests.delivery_support import (
     engine_config,
     publish,
     record_sends,
+    redis_error_reached_worker,
     running,
     seed,
     stored_article,
@@ -23,7 +24,10 @@ AUDIENCE = 3000
 
 
 async def test_redis_stopped_mid_expansion_delivers_to_every_subscriber_exactly_once(
-    sandbox: SandboxServer, redis_server: RedisServer, own_store: Store
+    sandbox: SandboxServer,
+    redis_server: RedisServer,
+    own_store: Store,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     store = own_store
     chats = await seed(store, sandbox, AUDIENCE)
@@ -32,7 +36,7 @@ async def test_redis_stopped_mid_expansion_delivers_to_every_subscriber_exactly_
     # still being expanded, page by page, when Redis goes away. A 10-minute idle timeout: the
     # one worker carries on with what it holds, nothing waits to be taken over.
     config = engine_config(
-        sandbox, rate=400.0, max_in_flight=16, claim_idle=600.0, batch_size=50,
+        sandbox, rate=1000.0, max_in_flight=16, claim_idle=600.0, batch_size=50,
         expand_chunk=1, expand_lag=2,
     )  # fmt: skip
     reader = delivery_reader(store)
@@ -44,9 +48,9 @@ async def test_redis_stopped_mid_expansion_delivers_to_every_subscriber_exactly_
         # nothing excuses a chat sent twice or skipped.
         redis_server.stop()
         at_stop = log.count()
-        # Longer than the client's own reconnect retries (about 2.5 s): the errors reach the
-        # worker's loops, which must pick the expansion up where its cursor stopped.
-        await asyncio.sleep(4.0)
+        # Down until the errors have got past the client's own reconnect retries (about 2.5 s)
+        # to the worker's loops, which must pick the expansion up where its cursor stopped.
+        await wait_for(lambda: redis_error_reached_worker(caplog.records), what="a Redis error")
         redis_server.start()
         status = await wait_done(store, alert_id, within=40)
     assert before is not None and not before.expanded and before.queued < AUDIENCE
