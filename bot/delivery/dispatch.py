@@ -3,8 +3,8 @@
 Chats waiting in this worker sit in one queue per alert, grouped by priority (breaking first);
 within a priority the alerts take turns, one chat each, so a new alert is not held up by the
 chats of an earlier one.  The scheduler books rate-limit slots for as many of them as there
-are free in-flight places, in one Redis call, and starts a task per granted slot that sleeps
-until its time, sends, and records the outcome.  A chat that must wait (its own spacing, a
+are free in-flight places, in one Redis call, and starts a task at each granted slot (from a
+timer) that sends and records the outcome.  A chat that must wait (its own spacing, a
 backoff after an error) is parked in a timer heap, so one slow or failing chat never holds up
 the others.
 """
@@ -121,6 +121,8 @@ class Dispatcher:
         self._held = 0
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Sends booked whose timer has not started them yet (they hold in-flight places).
+        self._timed = 0
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._paused_until = 0.0
@@ -296,8 +298,11 @@ class Dispatcher:
         """Stop booking new slots and wait for the sends already started to be recorded."""
         self._stop.set()
         self._wake.set()
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        while self._tasks or self._timed:
+            if self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            else:  # booked sends whose slot has not come yet (at most ``horizon`` away)
+                await asyncio.sleep(0.01)
 
     def _pick(self, count: int, now: float) -> list[Delivery]:
         picks: list[Delivery] = []
@@ -354,14 +359,25 @@ class Dispatcher:
     # Sending ----------------------------------------------------------------------------------
     def _launch(self, delivery: Delivery, delay: float) -> None:
         self._in_flight += 1
-        task = asyncio.create_task(self._send(delivery, delay))
+        if delay > 0:
+            # A timer starts the send at its slot: cheaper than a task sleeping until then
+            # (one future and one task step fewer per message, at 1,000 a second).
+            self._timed += 1
+            asyncio.get_running_loop().call_later(delay, self._start_timed, delivery)
+        else:
+            self._start(delivery)
+
+    def _start_timed(self, delivery: Delivery) -> None:
+        self._timed -= 1
+        self._start(delivery)
+
+    def _start(self, delivery: Delivery) -> None:
+        task = asyncio.create_task(self._send(delivery))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, delivery: Delivery, delay: float) -> None:
+    async def _send(self, delivery: Delivery) -> None:
         try:
-            if delay > 0:
-                await asyncio.sleep(delay)
             if delivery.ticket.lost:
                 self._done()
             elif asyncio.get_running_loop().time() < self._paused_until:

@@ -104,8 +104,10 @@ end
 # outcomes: KEYS[2] for an alert, its alert's for an action), 8 the alert hash (KEYS[1] for an
 # alert), 9 the alert's chats list
 # ARGV: 1 group, 2 outcomes ttl, 3 counter prefix, 4 unit id, 5 n, 6 unit kind, 7 counter prefix
-# of catch-up edits, then n items of 4 (chat, outcome, message id, revision), then acks: a batch
-# entry id, or for a catch-up edit "F<entry id>:<chat>:<outcome>:<revision>".
+# of catch-up edits, 8 the n items of 4 fields (chat, outcome, message id, revision) as one
+# comma-separated string (redis-py encodes every argument in Python, which costs more than
+# splitting one string here), then acks: a batch entry id, or for a catch-up edit
+# "F<entry id>:<chat>:<outcome>:<revision>".
 #
 # An alert's sent chat is stored as "<message id>/<revision shown>" (the ledger). A chat sent a
 # revision older than the alert's current one (a correction landed while its message was on the
@@ -124,7 +126,7 @@ local kind = ARGV[6]
 if redis.call('EXISTS', KEYS[1]) == 0 then
   -- The unit's record is gone (deleted by hand, or a Redis restarted without persistence):
   -- ack its entries, record nothing, and do not bring a partial record back to life.
-  for i = 8 + 4 * n, #ARGV do
+  for i = 9, #ARGV do
     local ack = ARGV[i]
     if string.sub(ack, 1, 1) == 'F' then ack = string.match(ack, '^F([^:]+):') end
     redis.call('XACK', KEYS[3], ARGV[1], ack)
@@ -142,9 +144,13 @@ local function shows(chat, rev)
   local m, r = string.match(v, '^(%d+)/(%d+)$')
   if m and tonumber(r) < tonumber(rev) then redis.call('HSET', KEYS[7], chat, m .. '/' .. rev) end
 end
+local fields = {}
+if n > 0 then
+  for f in string.gmatch(ARGV[8] .. ',', '([^,]*),') do fields[#fields + 1] = f end
+end
 for i = 0, n - 1 do
-  local chat, out = ARGV[8 + 4 * i], ARGV[9 + 4 * i]
-  local mid, rev = ARGV[10 + 4 * i], ARGV[11 + 4 * i]
+  local chat, out = fields[1 + 4 * i], fields[2 + 4 * i]
+  local mid, rev = fields[3 + 4 * i], fields[4 + 4 * i]
   local value = out
   local ledger = kind == 'alert' and out == 'sent' and mid ~= '' and rev ~= ''
   if ledger then value = mid .. '/' .. rev end
@@ -165,7 +171,7 @@ if added['sent'] or added['edited'] then
   redis.call('HSET', KEYS[1], 'last_delivery_at', now)
 end
 local fixed = 0
-for i = 8 + 4 * n, #ARGV do
+for i = 9, #ARGV do
   local ack = ARGV[i]
   if string.sub(ack, 1, 1) == 'F' then
     local id, chat, out, rev = string.match(ack, '^F([^:]+):([^:]+):([^:]+):([^:]*)$')
@@ -412,7 +418,7 @@ class Recorder:
             ticket.kind.value,
             EDITS_PREFIX,
         ]
-        args += flush.pairs
+        args.append(",".join(flush.pairs))
         args += flush.acks
         owner = ticket.ledger_owner
         delay = 0.05
