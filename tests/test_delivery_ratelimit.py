@@ -22,6 +22,7 @@ from bot.delivery.reply_limiter import RedisReplyLimiter
 from bot.redis_conn import client_options
 from bot.store import Store
 from tests.delivery_support import DKEYS, record_slots, redis_now_us
+from tests.waiting import wait_for
 
 
 def limits(**overrides: Any) -> DeliveryConfig:
@@ -165,6 +166,39 @@ async def test_reply_limiter_retries_after_a_429(store: Store) -> None:
     assert len(attempts) == 2
     # Retried after the pause, never before it (a loaded machine can only make it later).
     assert 0.29 <= attempts[1] - attempts[0] < 3.0
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_a_reply_to_a_group_hit_by_a_429_pauses_that_group_not_every_reader(
+    store: Store,
+) -> None:
+    # A group's 429 is that group's own limit: the alert going out to everyone else goes on.
+    rl = limiter(store, rate=1000.0)
+    paused = asyncio.Event()
+    penalize = rl.penalize
+
+    async def penalize_and_tell(chat_id: int | str | None, retry_after: float) -> float:
+        seconds = await penalize(chat_id, retry_after)
+        paused.set()
+        return seconds
+
+    rl.penalize = penalize_and_tell  # type: ignore[method-assign]
+    attempts = 0
+
+    async def send(**_: object) -> bool:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise RetryAfter(timedelta(seconds=1))
+        return True
+
+    replies = RedisReplyLimiter(rl, max_retries=1)
+    data = {"chat_id": -100_5, "text": "مرحبا"}
+    reply = asyncio.create_task(replies.process_request(send, (), {}, "sendMessage", data, None))
+    await wait_for(paused.is_set)
+    (broadcast,) = await rl.acquire([6])  # another reader, during the group's pause
+    assert broadcast.granted and broadcast.delay == 0
+    assert await reply is True and attempts == 2
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

@@ -78,6 +78,8 @@ def test_output_is_always_trimmed_non_empty_single_lines(markup: str) -> None:
 def test_text_paragraphs_and_inline_titles() -> None:
     assert text_to_paragraphs("أ\n\n\nب  ج\n") == ["أ", "ب ج"]
     assert html_to_inline("عنوان <b>غامق</b>\nعلى سطرين &amp; رمز") == "عنوان غامق على سطرين & رمز"
+    # A title split into blocks still reads as one line, its parts one space apart.
+    assert html_to_inline("<p>عنوان</p><div>فرعي</div>") == "عنوان فرعي"
 
 
 # Entries ------------------------------------------------------------------------------------
