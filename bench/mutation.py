@@ -6,9 +6,10 @@
 On demand only: CI neither installs mutmut nor runs this.  The modules and test files are in
 pyproject.toml ``[tool.mutmut]``; without arguments every listed module is mutated, otherwise
 only those named.  mutmut works in ``mutants/`` and keeps earlier verdicts there (``--fresh``
-starts over, needed after a test changed).  Prints one Markdown row per module: killed,
-survived, timeout, other (no tests, suspicious, not checked), total and the survival rate
-(survived over total); then the survivors' names for ``mutmut show <name>``.
+starts over).  Prints one Markdown row per module: killed, survived, timeout, no tests (no
+selected test reaches the function), not checked, other (suspicious, segfault), total and the
+survival rate (survived over killed + survived + timeout); then the survivors' names for
+``mutmut show <name>``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 KILLED = {1, 3, 37}
 SURVIVED = {0}
 TIMEOUT = {36, 24, -24, 152, 255}
+NO_TESTS = {5, 33}
+COLUMNS = ("killed", "survived", "timeout", "no tests", "not checked", "other")
 
 
 def configured_modules() -> list[str]:
@@ -55,7 +58,7 @@ def verdicts(module: str) -> dict[str, int | None]:
 
 
 def tally(codes: dict[str, int | None]) -> Counter[str]:
-    """Killed / survived / timeout / other counts of one module's verdicts."""
+    """Counts of one module's verdicts by kind (``COLUMNS``)."""
     counts: Counter[str] = Counter()
     for code in codes.values():
         if code in KILLED:
@@ -64,6 +67,10 @@ def tally(codes: dict[str, int | None]) -> Counter[str]:
             counts["survived"] += 1
         elif code in TIMEOUT:
             counts["timeout"] += 1
+        elif code in NO_TESTS:
+            counts["no tests"] += 1
+        elif code is None:
+            counts["not checked"] += 1
         else:
             counts["other"] += 1
     return counts
@@ -72,8 +79,8 @@ def tally(codes: dict[str, int | None]) -> Counter[str]:
 def print_report(modules: list[str]) -> None:
     """One Markdown row per module and a total, then the survivors."""
     print(
-        "\n| module | killed | survived | timeout | other | total | survival |\n"
-        "|---|---|---|---|---|---|---|"
+        "\n| module | " + " | ".join(COLUMNS) + " | total | survival |\n"
+        "|---|" + "---|" * (len(COLUMNS) + 2)
     )
     overall: Counter[str] = Counter()
     survivors: list[str] = []
@@ -90,8 +97,10 @@ def print_report(modules: list[str]) -> None:
 
 
 def _row(label: str, counts: Counter[str], total: int) -> str:
-    rate = f"{100 * counts['survived'] / total:.1f} %" if total else "—"
-    cells = [counts[k] for k in ("killed", "survived", "timeout", "other")]
+    # Of the mutants tests ran against: a mutant no test reaches is counted apart.
+    checked = counts["killed"] + counts["survived"] + counts["timeout"]
+    rate = f"{100 * counts['survived'] / checked:.1f} %" if checked else "—"
+    cells = [counts[k] for k in COLUMNS]
     return f"| {label} | " + " | ".join(str(c) for c in cells) + f" | {total} | {rate} |"
 
 
