@@ -203,13 +203,22 @@ async def test_a_reply_to_a_group_hit_by_a_429_pauses_that_group_not_every_reade
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_reply_limiter_gives_up_after_max_retries(store: Store) -> None:
-    replies = RedisReplyLimiter(limiter(store, rate=1000.0), max_retries=1)
+    replies = RedisReplyLimiter(limiter(store, rate=1000.0), max_retries=2)
+    attempts = 0
 
     async def always_429(**_: object) -> bool:
+        nonlocal attempts
+        attempts += 1
         raise RetryAfter(timedelta(milliseconds=50))
 
     with pytest.raises(RetryAfter):
         await replies.process_request(always_429, (), {}, "sendMessage", {"chat_id": 1}, None)
+    assert attempts == 3  # the request, then exactly max_retries retries
+    # A call's own rate_limit_args (PTB's per-request override) wins over the default.
+    attempts = 0
+    with pytest.raises(RetryAfter):
+        await replies.process_request(always_429, (), {}, "sendMessage", {"chat_id": 1}, 0)
+    assert attempts == 1
 
 
 async def test_reply_limiter_shares_the_budget_with_broadcasts(store: Store) -> None:
