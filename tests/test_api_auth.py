@@ -53,7 +53,11 @@ async def test_post_without_the_right_token_is_401_and_stores_nothing(
         headers["Authorization"] = authorization
     resp = await api.client.post("/api/articles", data=ARTICLE, headers=headers)
     assert resp.status == 401
-    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+    # RFC 6750: the challenge names the realm, and says the token was wrong only when one came.
+    challenge = 'Bearer realm="newsbot"'
+    if authorization:
+        challenge += ', error="invalid_token"'
+    assert resp.headers["WWW-Authenticate"] == challenge
     body = await resp.json()
     assert body["code"] == "unauthorized" and body["error"]
     assert await api.store.articles.count() == 0 and await api.alerts() == 0

@@ -71,6 +71,8 @@ async def test_a_lone_surrogate_in_any_json_field_is_a_400_naming_the_field(
     body = await _refused(api, json.dumps(data).encode(), JSON)
     assert body["code"] == "invalid_article"
     assert f"'{field}'" in body["error"] and "surrogate" in body["error"]
+    # The newsroom's editors read the reason in Arabic too.
+    assert any("\u0621" <= ch <= "\u064a" for ch in body["arabic"])
 
 
 async def test_a_lone_surrogate_in_a_field_name_is_refused_with_a_readable_answer(

@@ -22,6 +22,7 @@ from bot.delivery.reply_limiter import RedisReplyLimiter
 from bot.redis_conn import client_options
 from bot.store import Store
 from tests.delivery_support import DKEYS, record_slots, redis_now_us
+from tests.waiting import wait_for
 
 
 def limits(**overrides: Any) -> DeliveryConfig:
@@ -168,14 +169,56 @@ async def test_reply_limiter_retries_after_a_429(store: Store) -> None:
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_a_reply_to_a_group_hit_by_a_429_pauses_that_group_not_every_reader(
+    store: Store,
+) -> None:
+    # A group's 429 is that group's own limit: the alert going out to everyone else goes on.
+    rl = limiter(store, rate=1000.0)
+    paused = asyncio.Event()
+    penalize = rl.penalize
+
+    async def penalize_and_tell(chat_id: int | str | None, retry_after: float) -> float:
+        seconds = await penalize(chat_id, retry_after)
+        paused.set()
+        return seconds
+
+    rl.penalize = penalize_and_tell  # type: ignore[method-assign]
+    attempts = 0
+
+    async def send(**_: object) -> bool:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise RetryAfter(timedelta(seconds=1))
+        return True
+
+    replies = RedisReplyLimiter(rl, max_retries=1)
+    data = {"chat_id": -100_5, "text": "مرحبا"}
+    reply = asyncio.create_task(replies.process_request(send, (), {}, "sendMessage", data, None))
+    await wait_for(paused.is_set)
+    (broadcast,) = await rl.acquire([6])  # another reader, during the group's pause
+    assert broadcast.granted and broadcast.delay == 0
+    assert await reply is True and attempts == 2
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_reply_limiter_gives_up_after_max_retries(store: Store) -> None:
-    replies = RedisReplyLimiter(limiter(store, rate=1000.0), max_retries=1)
+    replies = RedisReplyLimiter(limiter(store, rate=1000.0), max_retries=2)
+    attempts = 0
 
     async def always_429(**_: object) -> bool:
+        nonlocal attempts
+        attempts += 1
         raise RetryAfter(timedelta(milliseconds=50))
 
     with pytest.raises(RetryAfter):
         await replies.process_request(always_429, (), {}, "sendMessage", {"chat_id": 1}, None)
+    assert attempts == 3  # the request, then exactly max_retries retries
+    # A call's own rate_limit_args (PTB's per-request override) wins over the default.
+    attempts = 0
+    with pytest.raises(RetryAfter):
+        await replies.process_request(always_429, (), {}, "sendMessage", {"chat_id": 1}, 0)
+    assert attempts == 1
 
 
 async def test_reply_limiter_shares_the_budget_with_broadcasts(store: Store) -> None:

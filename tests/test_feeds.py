@@ -279,6 +279,7 @@ async def test_fetch_failures_are_recorded_not_raised(
     options: dict[str, float],
     message: str,
 ) -> None:
+    serve = dict(serve)  # the parameter is shared by every run of the test in this process
     body = serve.pop("body", (FEEDS_DIR / "rss_duplicates.xml").read_bytes())
     assert isinstance(body, bytes)
     url = feed_server.put("/f.xml", body, **serve)

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.ingest.feed_entries import (
+    entry_digest,
     entry_key,
     entry_paragraphs,
     entry_published,
@@ -78,6 +79,8 @@ def test_output_is_always_trimmed_non_empty_single_lines(markup: str) -> None:
 def test_text_paragraphs_and_inline_titles() -> None:
     assert text_to_paragraphs("أ\n\n\nب  ج\n") == ["أ", "ب ج"]
     assert html_to_inline("عنوان <b>غامق</b>\nعلى سطرين &amp; رمز") == "عنوان غامق على سطرين & رمز"
+    # A title split into blocks still reads as one line, its parts one space apart.
+    assert html_to_inline("<p>عنوان</p><div>فرعي</div>") == "عنوان فرعي"
 
 
 # Entries ------------------------------------------------------------------------------------
@@ -118,6 +121,26 @@ def test_richest_body_wins_and_wordpress_footer_is_dropped() -> None:
     assert entry_paragraphs(only_summary) == ["ملخص قصير […]"]
     plain = entry(summary="سطر <1>\nسطر 2", summary_detail={"type": "text/plain"})
     assert entry_paragraphs(plain) == ["سطر <1>", "سطر 2"]
+
+
+def test_a_footer_in_a_paragraph_of_its_own_is_dropped_and_every_paragraph_before_kept() -> None:
+    footer = "<p>The post عنوان appeared first on موقع المثال.</p>"
+    item = entry(summary=f"<p>أولى.</p><p>ثانية.</p><p>ثالثة.</p>{footer}")
+    assert entry_paragraphs(item) == ["أولى.", "ثانية.", "ثالثة."]
+
+
+def test_an_edit_of_the_full_text_or_the_link_alone_is_seen_as_a_change() -> None:
+    # The digest is how a poll notices an edited item: a correction made only in the full text
+    # (content:encoded) or only in the link must reach the stored article too.
+    def item(text: str, link: str) -> dict[str, Any]:
+        return entry(
+            title="عنوان", summary="ملخص", link=link, content=[{"type": "text/html", "value": text}]
+        )
+
+    first = entry_digest(item("<p>قتل 3</p>", "https://news.example/1"))
+    assert first == entry_digest(item("<p>قتل 3</p>", "https://news.example/1"))
+    assert first != entry_digest(item("<p>قتل 30</p>", "https://news.example/1"))
+    assert first != entry_digest(item("<p>قتل 3</p>", "https://news.example/2"))
 
 
 def test_entry_to_article_uses_the_parser_for_labels_and_keeps_metadata() -> None:
