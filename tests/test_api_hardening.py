@@ -190,6 +190,24 @@ async def test_a_past_date_is_kept(api: ApiHarness) -> None:
     )
 
 
+async def test_blank_paragraphs_in_sections_are_dropped_as_the_document_says(
+    api: ApiHarness,
+) -> None:
+    sections = [{"heading": None, "paragraphs": ["", BODY, "  \n ", "سطر ثان"]}]
+    resp = await api.client.post(
+        "/api/articles", json={"title": TITLE, "sections": sections}, headers=JSON
+    )
+    assert resp.status == 201, await resp.text()
+    article_id = (await resp.json())["id"]
+    got = await api.client.get(f"/api/articles/{article_id}", headers=AUTH)
+    stored = (await got.json())["article"]["sections"]
+    assert stored == [{"heading": None, "paragraphs": [BODY, "سطر ثان"]}]
+    document = (await (await api.client.get("/api/openapi.json")).json())["components"]
+    paragraph = document["schemas"]["Section"]["properties"]["paragraphs"]
+    assert "blank ones are dropped" in paragraph["description"]
+    assert "minLength" not in paragraph["items"]  # the contract test would refuse the 201
+
+
 @pytest.mark.parametrize("value", ["yes", "true", "no", 1, 0, "1", [], {}])
 async def test_breaking_must_be_a_json_boolean(api: ApiHarness, value: object) -> None:
     data = json.dumps({"title": TITLE, "body": BODY, "breaking": value}).encode()
