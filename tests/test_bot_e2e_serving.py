@@ -23,19 +23,14 @@ from sandbox.api_methods import BotApi
 from sandbox.errors import bad_request
 from tests.constants import WEBHOOK_SECRET
 from tests.e2e_harness import BotHarness, harness_settings, open_bot_harness
+from tests.ports import free_port
 from tests.process_support import assert_stopped_cleanly, newsbot_env, newsbot_process
 from tests.waiting import wait_for
+from tests.webhook_support import BOT_ONLY
 
 READER = 301
 SECRET = WEBHOOK_SECRET
 #: The bot alone, as the webhook tests need it (no workers, no HTTP API).
-BOT_ONLY = Parts(workers=0, api=False, feeds=False, poll_timeout=1.0)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def webhook_settings(redis_url: str, sandbox: SandboxServer, port: int, path: str) -> Settings:
@@ -53,7 +48,7 @@ def webhook_settings(redis_url: str, sandbox: SandboxServer, port: int, path: st
 async def test_webhook_mode_answers_updates_and_checks_the_secret(
     redis_url: str, redis: Redis
 ) -> None:
-    port = _free_port()
+    port = free_port()
     sandbox = SandboxServer()
     await sandbox.start()
     try:
@@ -130,7 +125,7 @@ async def test_busy_webhook_port_or_refused_webhook_names_the_setting(
     sandbox = SandboxServer()
     await sandbox.start()
     try:
-        port = _free_port()
+        port = free_port()
         settings = webhook_settings(redis_url, sandbox, port, "/hook")
         with socket.socket() as busy:
             busy.bind(("127.0.0.1", port))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -27,6 +26,7 @@ from tests.ingest_support import (
     polls_after,
     rss,
 )
+from tests.ports import free_port
 from tests.waiting import wait_for
 
 INTERVAL = 0.5
@@ -106,12 +106,6 @@ async def test_new_flash_in_a_feed_reaches_every_subscriber_once_within_one_inte
     counters = await delivery_reader(store).counters()
     assert counters.get(messages_field("sent")) == len(READERS)
     assert counters.get(Counter.ALERTS_PUBLISHED) == 1
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_the_runtime_serves_the_api_and_polls_feeds_until_stopped(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from redis.asyncio import Redis
 
 from sandbox import SandboxServer
 from tests.constants import BOT_TOKEN, WEBHOOK_SECRET
+from tests.ports import free_port
 from tests.waiting import wait_for
 
 READER = 4101
@@ -21,16 +21,10 @@ PATH = "/telegram/hook"
 STOP_BOUND = 60.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_run_in_webhook_mode_stops_on_sigterm_with_exit_0_and_keeps_the_webhook(
     redis_url: str, redis: Redis, sandbox: SandboxServer, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     hook = f"http://127.0.0.1:{port}{PATH}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "TELEGRAM_"))}
     env.update(

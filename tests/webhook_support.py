@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,18 +16,13 @@ from sandbox import SandboxServer
 from tests.constants import WEBHOOK_SECRET
 from tests.e2e_harness import harness_settings
 from tests.ingest_support import raw_request
+from tests.ports import free_port
 
 SECRET = WEBHOOK_SECRET
 PATH = "/telegram/hook"
 READER = 401
 #: The bot alone, fed by its webhook (no workers, no HTTP API).
 BOT_ONLY = Parts(workers=0, api=False, feeds=False, poll_timeout=1.0)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -83,7 +77,7 @@ class Hook:
 @contextlib.asynccontextmanager
 async def webhook_bot(redis_url: str, **settings: Any) -> AsyncIterator[Hook]:
     """The bot alone in webhook mode (secret ``SECRET``, on a free port) against a sandbox."""
-    port = _free_port()
+    port = free_port()
     sandbox = SandboxServer()
     await sandbox.start()
     try:
